@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""Sets up and runs the portal, or its tests, from a fresh clone.
+
+    python3 dev.py run     # the whole portal on the embedded default
+    python3 dev.py test    # the whole test suite
+
+Needs only Python 3.11+: it makes `.venv`, installs the project into it, and
+writes `data/portal.env` with fresh keys on first use. Standard library only,
+because it runs before anything is installed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+DATA = Path(os.environ.get("PORTAL_DATA_DIR", ROOT / "data"))
+ENV_FILE = DATA / "portal.env"
+PYTHON = VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def say(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+def ensure_venv(extras: str = "") -> None:
+    if sys.version_info < (3, 11):
+        raise SystemExit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}.")
+    if not PYTHON.exists():
+        say("Creating the virtual environment in .venv")
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+    wanted = f"{extras}:{hashlib.sha256((ROOT / 'pyproject.toml').read_bytes()).hexdigest()}"
+    stamp = VENV / ".installed"
+    if stamp.exists() and wanted in stamp.read_text().splitlines():
+        return
+    say("Installing the portal and its dependencies (first run only)")
+    target = f".[{extras}]" if extras else "."
+    subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True, cwd=ROOT)
+    subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "-e", target], check=True, cwd=ROOT)
+    previous = stamp.read_text().splitlines() if stamp.exists() else []
+    stamp.write_text("\n".join([*previous, wanted]) + "\n")
+
+
+def ensure_env_file() -> dict[str, str]:
+    """Keys made once per data folder, so sessions and secrets survive restarts."""
+    DATA.mkdir(parents=True, exist_ok=True)
+    values: dict[str, str] = {}
+    if ENV_FILE.exists():
+        for line in ENV_FILE.read_text().splitlines():
+            key, sep, value = line.partition("=")
+            if sep and not key.startswith("#"):
+                values[key.strip()] = value.strip()
+    missing = {
+        "SECRET_KEY": lambda: secrets.token_urlsafe(50),
+        "PORTAL_ENCRYPTION_KEYS": lambda: subprocess.run(
+            [str(PYTHON), "-m", "imports.secret_box"], check=True, capture_output=True, text=True, cwd=ROOT
+        ).stdout.strip(),
+        "DEMO_PASSWORD": lambda: f"demo-{secrets.token_hex(4)}",
+    }
+    changed = False
+    for key, make in missing.items():
+        if not values.get(key):
+            values[key] = make()
+            changed = True
+    if changed:
+        ENV_FILE.write_text(
+            "# Made by dev.py for this machine's portal. Keep it private; never commit it.\n"
+            + "".join(f"{key}={value}\n" for key, value in values.items())
+        )
+        ENV_FILE.chmod(0o600)
+    return values
+
+
+def wait_for_http(url: str, seconds: float, process: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise SystemExit(f"A process stopped while starting (exit {process.returncode}); see its output above.")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit(f"{url} did not answer within {seconds:.0f} s.")
+
+
+def free_port(preferred: int) -> int:
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", preferred)) != 0:
+            return preferred
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def run() -> None:
+    ensure_venv()
+    values = ensure_env_file()
+    env = {**os.environ, "PORTAL_DATA_DIR": str(DATA), "PYTHONUNBUFFERED": "1"}
+    web_port = int(os.environ.get("PORT", free_port(8000)))
+    simulator_port = int(os.environ.get("SIMULATOR_PORT", free_port(8765)))
+    simulator_url = f"http://127.0.0.1:{simulator_port}"
+    env.update(
+        PORTAL_BIND=f"127.0.0.1:{web_port}",
+        SIMULATOR_PORT=str(simulator_port),
+        WEB_CONCURRENCY=env.get("WEB_CONCURRENCY", "2"),
+    )
+    portal = [str(PYTHON), "-m", "portal.processes"]
+    subprocess.run([*portal, "migrate"], check=True, cwd=ROOT, env=env)
+    children: list[subprocess.Popen] = []
+
+    def stop(*_):
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    simulator = subprocess.Popen([*portal, "simulator"], cwd=ROOT, env=env)
+    children.append(simulator)
+    wait_for_http(f"{simulator_url}/_simulator/health", 30, simulator)
+    subprocess.run(
+        [str(PYTHON), "manage.py", "seed_demo", "--simulator-url", simulator_url, "--password", values["DEMO_PASSWORD"], "--sync-agents"],
+        check=True,
+        cwd=ROOT,
+        env=env,
+    )
+    for role in ("worker", "beat", "web"):
+        children.append(subprocess.Popen([*portal, role], cwd=ROOT, env=env))
+    wait_for_http(f"http://127.0.0.1:{web_port}/healthz", 60, children[-1])
+    database = "PostgreSQL" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "SQLite"
+    broker = "Redis" if os.environ.get("REDIS_URL") else "the filesystem broker"
+    print(
+        f"""
+  The portal is running on {database} with {broker}, a Celery worker and beat,
+  and the Talkdesk simulator at {simulator_url} (demo account "acme").
+
+      Open      http://127.0.0.1:{web_port}/
+      Sign in   planner / {values['DEMO_PASSWORD']}   (supervisor of "Demo team")
+            or  admin   / {values['DEMO_PASSWORD']}   (admin)
+      Try       examples/schedule-example.csv, then examples/schedule-unknown-agents.csv
+
+  Press Ctrl-C to stop everything.
+""",
+        flush=True,
+    )
+    while True:
+        for child in children:
+            if child.poll() is not None:
+                say(f"A process stopped (exit {child.returncode}); stopping the others.")
+                stop()
+        time.sleep(1)
+
+
+def answering(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex((host, port)) == 0
+
+
+def test(pytest_args: list[str]) -> None:
+    ensure_venv("test")
+    values = ensure_env_file()
+    missing = [name for name, port in (("PostgreSQL", 5432), ("Redis", 6379)) if not answering("127.0.0.1", port)]
+    if missing and not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")):
+        raise SystemExit(
+            f"The tests use a real PostgreSQL (127.0.0.1:5432) and Redis (127.0.0.1:6379); "
+            f"not answering: {', '.join(missing)}. Start them, or set DATABASE_URL and REDIS_URL."
+        )
+    env = {
+        **os.environ,
+        "PORTAL_DATA_DIR": str(DATA),
+        "SECRET_KEY": values["SECRET_KEY"],
+        "PORTAL_ENCRYPTION_KEYS": values["PORTAL_ENCRYPTION_KEYS"],
+    }
+    env.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal")
+    env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
+    result = subprocess.run([str(PYTHON), "-m", "pytest", *pytest_args], cwd=ROOT, env=env)
+    raise SystemExit(result.returncode)
+
+
+def main() -> None:
+    if len(sys.argv) < 2 or sys.argv[1] not in ("run", "test"):
+        raise SystemExit(__doc__)
+    if sys.argv[1] == "run":
+        run()
+    else:
+        test(sys.argv[2:])
+
+
+if __name__ == "__main__":
+    main()

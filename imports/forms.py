@@ -1,0 +1,113 @@
+import zoneinfo
+from functools import lru_cache
+
+from django import forms
+from django.conf import settings
+
+from imports.models import DATE_FORMAT_CHOICES, TalkdeskConnection, Team
+from imports.states import ImportState
+
+DETECT = ""
+
+
+@lru_cache(maxsize=1)
+def time_zone_names() -> list[str]:
+    return sorted(zoneinfo.available_timezones())
+
+
+def _clean_time_zone(value: str) -> str:
+    value = (value or "").strip()
+    if value not in time_zone_names():
+        raise forms.ValidationError(
+            f"{value!r} is not an IANA time zone. Use a name such as America/New_York, Europe/Lisbon or UTC."
+        )
+    return value
+
+
+class UploadForm(forms.Form):
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), empty_label=None)
+    file = forms.FileField(label="Schedule file (.csv)")
+    time_zone = forms.CharField(max_length=64, help_text="The time zone of the times in the file.")
+    date_format = forms.ChoiceField(
+        choices=[(DETECT, "Detect from the file")] + DATE_FORMAT_CHOICES, required=False
+    )
+
+    def __init__(self, *args, teams, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams
+
+    def clean_time_zone(self):
+        return _clean_time_zone(self.cleaned_data["time_zone"])
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.UPLOAD_MAX_BYTES:
+            limit = settings.UPLOAD_MAX_BYTES // (1024 * 1024)
+            raise forms.ValidationError(
+                f"The file is {upload.size / (1024 * 1024):.1f} MB; the portal takes files up to {limit} MB."
+            )
+        if upload.size == 0:
+            raise forms.ValidationError("The file is empty.")
+        return upload
+
+
+class RecheckForm(forms.Form):
+    time_zone = forms.CharField(max_length=64)
+    date_format = forms.ChoiceField(choices=[(DETECT, "Detect from the file")] + DATE_FORMAT_CHOICES, required=False)
+
+    def clean_time_zone(self):
+        return _clean_time_zone(self.cleaned_data["time_zone"])
+
+
+class ConfirmForm(forms.Form):
+    acknowledge_warnings = forms.BooleanField(required=False)
+
+
+class HistoryFilterForm(forms.Form):
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False, empty_label="All teams")
+    state = forms.ChoiceField(choices=[("", "Any state")] + list(ImportState.choices), required=False)
+    uploader = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, teams, uploaders, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams
+        self.fields["uploader"].choices = [("", "Anyone")] + [(u.pk, u.get_username()) for u in uploaders]
+
+
+class ConnectionForm(forms.ModelForm):
+    client_secret = forms.CharField(
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Stored encrypted and never shown again. Leave empty to keep the current secret.",
+    )
+    event_types_text = forms.CharField(
+        required=False,
+        label="Event types",
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="One per line, exactly as named in Talkdesk WFM. Leave empty to skip this check.",
+    )
+
+    class Meta:
+        model = TalkdeskConnection
+        fields = ["name", "account", "region", "base_url", "client_id", "default_time_zone", "default_date_format"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["event_types_text"].initial = "\n".join(self.instance.event_types or [])
+        if not self.instance.pk:
+            self.fields["client_secret"].required = True
+            self.fields["client_secret"].help_text = "Stored encrypted and never shown again."
+
+    def clean_default_time_zone(self):
+        return _clean_time_zone(self.cleaned_data["default_time_zone"])
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("region") == TalkdeskConnection.Region.CUSTOM and not cleaned.get("base_url"):
+            self.add_error("base_url", "A custom region needs its base URL.")
+        names = [line.strip() for line in cleaned.get("event_types_text", "").splitlines() if line.strip()]
+        self.instance.event_types = list(dict.fromkeys(names))
+        return cleaned

@@ -1,0 +1,225 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from imports import secret_box
+from imports.states import ImportState, PartState
+from imports.schedule_file import DATE_FORMATS, DEFAULT_DATE_FORMAT
+
+DATE_FORMAT_CHOICES = [(f, f) for f in DATE_FORMATS]
+
+
+class TalkdeskConnection(models.Model):
+    """One Talkdesk account and the OAuth client the portal uses for it."""
+
+    class Region(models.TextChoices):
+        US = "us", "United States (talkdeskapp.com)"
+        EU = "eu", "Europe (talkdeskapp.eu)"
+        CA = "ca", "Canada (talkdeskappca.com)"
+        CUSTOM = "custom", "Custom base URL"
+
+    name = models.CharField(max_length=100, unique=True)
+    account = models.CharField(max_length=100, help_text="The Talkdesk account name, as in https://ACCOUNT.mytalkdesk.com.")
+    region = models.CharField(max_length=10, choices=Region.choices, default=Region.US)
+    base_url = models.URLField(blank=True, help_text="Only for a custom region, such as the built-in simulator.")
+    client_id = models.CharField(max_length=200)
+    client_secret_encrypted = models.TextField(editable=False)
+    default_time_zone = models.CharField(max_length=64, default="UTC")
+    default_date_format = models.CharField(max_length=32, choices=DATE_FORMAT_CHOICES, default=DEFAULT_DATE_FORMAT)
+    event_types = models.JSONField(default=list, blank=True)
+    granted_scopes = models.JSONField(default=list, blank=True)
+    last_tested_at = models.DateTimeField(null=True, blank=True)
+    agents_synced_at = models.DateTimeField(null=True, blank=True)
+    agents_sync_message = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def account_key(self) -> str:
+        """Identifies the Talkdesk account, whichever connection points at it:
+        Talkdesk allows one import per account, not per OAuth client."""
+        location = self.base_url.rstrip("/") if self.region == self.Region.CUSTOM else self.region
+        return f"{location}|{self.account.lower()}"
+
+    def set_client_secret(self, secret: str) -> None:
+        self.client_secret_encrypted = secret_box.seal(secret, settings.PORTAL_ENCRYPTION_KEYS)
+
+    def client_secret(self) -> str:
+        return secret_box.open_sealed(self.client_secret_encrypted, settings.PORTAL_ENCRYPTION_KEYS)
+
+
+class ConnectionAgent(models.Model):
+    """An agent of the connection's account, as Talkdesk's Users API last listed it."""
+
+    connection = models.ForeignKey(TalkdeskConnection, on_delete=models.CASCADE, related_name="agents")
+    email = models.EmailField()
+    name = models.CharField(max_length=200)
+    talkdesk_id = models.CharField(max_length=100, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [models.UniqueConstraint(fields=["connection", "email"], name="one_agent_per_email")]
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    connection = models.ForeignKey(TalkdeskConnection, on_delete=models.PROTECT, related_name="teams")
+    supervisors = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="teams", blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _original_path(instance: "Import", filename: str) -> str:
+    # Stored under a random name: the planner's file name is kept in the row,
+    # never trusted as a path.
+    return f"imports/{instance.id}/original"
+
+
+def _part_path(instance: "ImportPart", filename: str) -> str:
+    return f"imports/{instance.import_job_id}/part-{instance.number}.csv"
+
+
+def _report_path(instance: "ImportPart", filename: str) -> str:
+    return f"imports/{instance.import_job_id}/part-{instance.number}-errors.csv"
+
+
+class Import(models.Model):
+    """A schedule file from upload to its final answer from Talkdesk."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="imports")
+    connection = models.ForeignKey(TalkdeskConnection, on_delete=models.PROTECT, related_name="imports")
+    account_key = models.CharField(max_length=300)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="imports")
+    file_name = models.CharField(max_length=255)
+    original = models.FileField(upload_to=_original_path)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    time_zone = models.CharField(max_length=64)
+    date_format = models.CharField(max_length=32, blank=True)
+    date_format_chosen = models.BooleanField(default=False)
+
+    rows = models.PositiveIntegerField(default=0)
+    agents = models.PositiveIntegerField(default=0)
+    first_start = models.DateTimeField(null=True, blank=True)
+    last_end = models.DateTimeField(null=True, blank=True)
+    events_by_type = models.JSONField(default=dict)
+    # The checks' findings, computed once at upload (or re-check) and read by
+    # every page after: {"errors": [...], "warnings": [...], "fixes": [...],
+    # "skipped_checks": [...], "date_format_candidates": [...]}.
+    findings = models.JSONField(default=dict)
+    error_count = models.PositiveIntegerField(default=0)
+    warning_count = models.PositiveIntegerField(default=0)
+    warnings_acknowledged = models.BooleanField(default=False)
+
+    state = models.CharField(max_length=24, choices=ImportState.choices, default=ImportState.PREVIEW)
+    state_changed_at = models.DateTimeField(auto_now_add=True)
+    message = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["-created_at"], name="import_newest_first"),
+            models.Index(fields=["team", "-created_at"], name="import_team_newest"),
+            models.Index(fields=["state", "-created_at"], name="import_state_newest"),
+            models.Index(fields=["uploaded_by", "-created_at"], name="import_uploader_newest"),
+            models.Index(fields=["account_key", "confirmed_at"], name="import_account_queue"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_state_display()})"
+
+    @property
+    def is_final(self) -> bool:
+        return ImportState(self.state).is_final
+
+    @property
+    def is_moving(self) -> bool:
+        return ImportState(self.state).is_moving
+
+    @property
+    def errors(self) -> list[dict]:
+        return self.findings.get("errors", [])
+
+    @property
+    def warnings(self) -> list[dict]:
+        return self.findings.get("warnings", [])
+
+    @property
+    def fixes(self) -> list[dict]:
+        return self.findings.get("fixes", [])
+
+    @property
+    def can_confirm(self) -> bool:
+        return self.state == ImportState.PREVIEW and self.error_count == 0 and self.rows > 0
+
+
+class ImportPart(models.Model):
+    """What is sent to Talkdesk in one request: the whole file, or one slice
+    of a file over Talkdesk's 5 MB limit."""
+
+    import_job = models.ForeignKey(Import, on_delete=models.CASCADE, related_name="parts")
+    number = models.PositiveSmallIntegerField()
+    account_key = models.CharField(max_length=300)
+    content = models.FileField(upload_to=_part_path)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    rows = models.PositiveIntegerField()
+    state = models.CharField(max_length=24, choices=PartState.choices, default=PartState.WAITING)
+    state_changed_at = models.DateTimeField(auto_now_add=True)
+    talkdesk_import_id = models.CharField(max_length=64, blank=True)
+    remote_status = models.CharField(max_length=32, blank=True)
+    message = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    not_before = models.DateTimeField(null=True, blank=True)
+    polls = models.PositiveIntegerField(default=0)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error_report = models.FileField(upload_to=_report_path, blank=True)
+    error_report_fetched_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["import_job", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["import_job", "number"], name="one_part_per_number"),
+            # Talkdesk allows one import per account at a time; the database,
+            # not a lock, guarantees that no two workers ever both send.
+            models.UniqueConstraint(
+                fields=["account_key"],
+                condition=Q(state__in=[PartState.SENDING, PartState.PROCESSING]),
+                name="one_part_in_flight_per_account",
+            ),
+        ]
+        indexes = [models.Index(fields=["account_key", "state"], name="part_account_state")]
+
+
+class Transition(models.Model):
+    """Every state an import and its parts went through, with its time."""
+
+    import_job = models.ForeignKey(Import, on_delete=models.CASCADE, related_name="transitions")
+    part = models.ForeignKey(ImportPart, on_delete=models.CASCADE, null=True, blank=True, related_name="transitions")
+    from_state = models.CharField(max_length=24)
+    to_state = models.CharField(max_length=24)
+    at = models.DateTimeField(auto_now_add=True)
+    note = models.TextField(blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]

@@ -1,0 +1,171 @@
+"""Reads: what a person may see, and the questions pages ask."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from imports.error_report import read_error_report
+from imports.schedule_file import HEADER, check_schedule, download_csv
+from imports.models import Import, ImportPart, Team, TalkdeskConnection
+from imports.states import ImportState
+
+
+def is_admin(user) -> bool:
+    return bool(user.is_authenticated and user.is_staff)
+
+
+def teams_for(user) -> QuerySet[Team]:
+    teams = Team.objects.select_related("connection")
+    return teams if is_admin(user) else teams.filter(supervisors=user)
+
+
+def imports_for(user) -> QuerySet[Import]:
+    imports = Import.objects.all()
+    return imports if is_admin(user) else imports.filter(team__supervisors=user)
+
+
+@dataclass(frozen=True)
+class HistoryFilters:
+    team: int | None = None
+    state: str | None = None
+    uploader: int | None = None
+    since: date | None = None
+    until: date | None = None
+
+
+def history(user, filters: HistoryFilters) -> QuerySet[Import]:
+    imports = imports_for(user).select_related("team", "uploaded_by")
+    if filters.team:
+        imports = imports.filter(team_id=filters.team)
+    if filters.state:
+        imports = imports.filter(state=filters.state)
+    if filters.uploader:
+        imports = imports.filter(uploaded_by_id=filters.uploader)
+    tz = timezone.get_current_timezone()
+    if filters.since:
+        imports = imports.filter(created_at__gte=datetime.combine(filters.since, time.min, tz))
+    if filters.until:
+        imports = imports.filter(created_at__lt=datetime.combine(filters.until, time.max, tz))
+    return imports.order_by("-created_at")
+
+
+def imports_ahead(job: Import) -> int:
+    """How many confirmed imports for the same Talkdesk account go first."""
+    if job.state not in (ImportState.QUEUED,) or job.confirmed_at is None:
+        return 0
+    return (
+        Import.objects.filter(
+            account_key=job.account_key,
+            state__in=[ImportState.QUEUED, ImportState.SENDING, ImportState.PROCESSING, ImportState.NEEDS_ATTENTION],
+        )
+        .filter(Q(confirmed_at__lt=job.confirmed_at) | Q(confirmed_at=job.confirmed_at, pk__lt=job.pk))
+        .exclude(state=ImportState.NEEDS_ATTENTION)
+        .count()
+    )
+
+
+def connections_for_admin() -> QuerySet[TalkdeskConnection]:
+    return TalkdeskConnection.objects.prefetch_related("teams")
+
+
+@dataclass(frozen=True)
+class FailedRowView:
+    part: int
+    row: int | None
+    cells: tuple[str, ...]
+    reason: str
+
+
+def failed_rows(job: Import, limit: int = 500) -> list[FailedRowView]:
+    """The rows Talkdesk rejected, numbered as rows of the file the planner
+    uploaded."""
+    parts = list(job.parts.exclude(error_report=""))
+    if not parts:
+        return []
+    with job.original.open("rb") as stored:
+        check = check_schedule(stored.read(), time_zone=job.time_zone, date_format=job.date_format or None)
+    original_rows = [row.row for row in check.rows]
+    offsets, offset = {}, 0
+    for part in job.parts.order_by("number"):
+        offsets[part.number] = offset
+        offset += part.rows
+    shown: list[FailedRowView] = []
+    for part in parts:
+        with part.error_report.open("rb") as stored:
+            report = read_error_report(stored.read())
+        for failed in report:
+            original = None
+            if failed.row is not None:
+                index = offsets[part.number] + failed.row - 2
+                if 0 <= index < len(original_rows):
+                    original = original_rows[index]
+            cells = tuple(failed.values.get(name, "") for name in HEADER)
+            shown.append(FailedRowView(part=part.number, row=original, cells=cells, reason=failed.reason))
+            if len(shown) >= limit:
+                return shown
+    return shown
+
+
+def import_parts(job: Import) -> QuerySet[ImportPart]:
+    return job.parts.order_by("number")
+
+
+def _recheck(job: Import):
+    from imports.services import account_facts
+
+    with job.original.open("rb") as stored:
+        return check_schedule(
+            stored.read(), time_zone=job.time_zone, date_format=job.date_format or None, account=account_facts(job.connection)
+        )
+
+
+@dataclass(frozen=True)
+class RowView:
+    row: int
+    cells: tuple[str, ...]
+    problems: list[dict]
+
+
+def schedule_rows(job: Import) -> list[RowView]:
+    """The file's rows as the checks read them, each with its problems."""
+    by_row: dict[int, list[dict]] = {}
+    for severity in ("errors", "warnings"):
+        for problem in job.findings.get(severity, []):
+            if problem.get("row"):
+                by_row.setdefault(problem["row"], []).append({**problem, "severity": severity[:-1]})
+    return [
+        RowView(
+            row=row.row,
+            cells=(row.agent_name, row.agent_email, row.start_text, row.end_text, row.event_type),
+            problems=by_row.get(row.row, []),
+        )
+        for row in _recheck(job).rows
+    ]
+
+
+def fixed_file(job: Import) -> bytes:
+    return download_csv(_recheck(job))
+
+
+@dataclass(frozen=True)
+class ProblemGroup:
+    code: str
+    title: str
+    count: int
+    first: list[dict]
+
+
+def problem_groups(problems: list[dict], *, first: int = 5) -> list[ProblemGroup]:
+    """Problems of one kind together, most frequent first."""
+    grouped: dict[str, list[dict]] = {}
+    for problem in problems:
+        grouped.setdefault(problem["code"], []).append(problem)
+    groups = [
+        ProblemGroup(code=code, title=code.replace("_", " ").capitalize(), count=len(items), first=items[:first])
+        for code, items in grouped.items()
+    ]
+    return sorted(groups, key=lambda group: -group.count)

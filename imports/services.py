@@ -1,0 +1,208 @@
+"""Writes: what a person does to imports and connections."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from imports import lifecycle, schedule_file
+from imports.models import ConnectionAgent, Import, ImportPart, Team, TalkdeskConnection
+from imports.states import ImportState
+from imports.talkdesk_client import TalkdeskClient, TalkdeskError
+
+
+class ActionRefused(Exception):
+    """What a person asked for cannot be done; the message says why, plainly."""
+
+
+def account_facts(connection: TalkdeskConnection) -> schedule_file.AccountFacts:
+    agents = None
+    if connection.agents_synced_at is not None:
+        agents = {email.lower(): name for email, name in connection.agents.filter(active=True).values_list("email", "name")}
+    event_types = frozenset(connection.event_types) if connection.event_types else None
+    return schedule_file.AccountFacts(active_agents=agents, event_types=event_types)
+
+
+def _check(job: Import, data: bytes) -> schedule_file.ScheduleCheck:
+    check = schedule_file.check_schedule(
+        data,
+        time_zone=job.time_zone,
+        date_format=job.date_format or None,
+        account=account_facts(job.connection),
+    )
+    summary = check.summary
+    job.date_format = check.date_format or job.date_format
+    job.rows = summary.rows
+    job.agents = summary.agents
+    job.first_start = summary.first_start
+    job.last_end = summary.last_end
+    job.events_by_type = dict(summary.events_by_type)
+    as_dict = check.to_dict()
+    job.findings = {
+        "errors": as_dict["errors"],
+        "warnings": as_dict["warnings"],
+        "fixes": as_dict["fixes"],
+        "skipped_checks": list(check.skipped_checks),
+        "date_format_candidates": list(check.date_format_candidates),
+    }
+    job.error_count = len(check.errors)
+    job.warning_count = len(check.warnings)
+    job.warnings_acknowledged = False
+    return check
+
+
+def _store_parts(job: Import, check: schedule_file.ScheduleCheck) -> None:
+    job.parts.all().delete()
+    if not check.ok:
+        return
+    for number, content in enumerate(check.parts, start=1):
+        part = ImportPart(
+            import_job=job,
+            number=number,
+            account_key=job.account_key,
+            size=len(content),
+            sha256=hashlib.sha256(content).hexdigest(),
+            rows=max(content.count(b"\n") - 1, 0),
+        )
+        part.content.save(f"part-{number}.csv", ContentFile(content), save=False)
+        part.save()
+
+
+def import_create(*, team: Team, uploaded_by, file_name: str, data: bytes, time_zone: str, date_format: str | None) -> Import:
+    connection = team.connection
+    job = Import(
+        team=team,
+        connection=connection,
+        account_key=connection.account_key,
+        uploaded_by=uploaded_by,
+        file_name=file_name,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        time_zone=time_zone,
+        date_format=date_format or "",
+        date_format_chosen=bool(date_format),
+    )
+    check = _check(job, data)
+    with transaction.atomic():
+        job.original.save("original", ContentFile(data), save=False)
+        job.save()
+        _store_parts(job, check)
+    return job
+
+
+def import_recheck(*, job: Import, time_zone: str, date_format: str | None) -> Import:
+    """Checks the kept file again with another time zone or date format."""
+    if job.state != ImportState.PREVIEW:
+        raise ActionRefused("This import was already confirmed; upload the file again to change how it is read.")
+    job.time_zone = time_zone
+    job.date_format = date_format or ""
+    job.date_format_chosen = bool(date_format)
+    with job.original.open("rb") as stored:
+        data = stored.read()
+    check = _check(job, data)
+    with transaction.atomic():
+        job.save()
+        _store_parts(job, check)
+    return job
+
+
+def import_confirm(*, job: Import, actor, warnings_acknowledged: bool) -> Import:
+    if job.state != ImportState.PREVIEW:
+        raise ActionRefused("This import was already confirmed or cancelled.")
+    if job.error_count:
+        raise ActionRefused("Fix the errors in the file and upload it again: a file with errors cannot be sent.")
+    if not job.rows:
+        raise ActionRefused("The file has no schedule rows to send.")
+    if job.warning_count and not warnings_acknowledged:
+        raise ActionRefused("Read the warnings and tick the box to confirm you want to send the file as it is.")
+    from imports import tasks
+
+    with transaction.atomic():
+        Import.objects.filter(pk=job.pk).update(warnings_acknowledged=bool(job.warning_count))
+        if not lifecycle.import_queue(job=job, actor=actor):
+            raise ActionRefused("This import was already confirmed or cancelled.")
+        account_key = job.account_key
+        transaction.on_commit(lambda: tasks.advance_account.delay(account_key))
+    return job
+
+
+def import_cancel(*, job: Import, actor) -> Import:
+    if not lifecycle.import_cancel(job=job, actor=actor):
+        raise ActionRefused("Only an import that has not been sent yet can be cancelled.")
+    return job
+
+
+def client_for(connection: TalkdeskConnection) -> TalkdeskClient:
+    from django.conf import settings
+
+    from imports.talkdesk_client import Scopes
+
+    custom = connection.region == TalkdeskConnection.Region.CUSTOM
+    return TalkdeskClient(
+        account=connection.account,
+        client_id=connection.client_id,
+        client_secret=connection.client_secret(),
+        region="us" if custom else connection.region,
+        base_url=connection.base_url if custom else None,
+        scopes=Scopes(
+            write=settings.TALKDESK_SCOPE_WRITE,
+            read=settings.TALKDESK_SCOPE_READ,
+            users=settings.TALKDESK_SCOPE_USERS,
+        ),
+    )
+
+
+def connection_save(*, connection: TalkdeskConnection, client_secret: str | None) -> TalkdeskConnection:
+    if client_secret:
+        connection.set_client_secret(client_secret)
+    if not connection.client_secret_encrypted:
+        raise ActionRefused("Enter the OAuth client secret.")
+    connection.save()
+    return connection
+
+
+def connection_test(*, connection: TalkdeskConnection):
+    """Fetches a token and reports which scopes the client has and lacks."""
+    diagnosis = client_for(connection).diagnose()
+    TalkdeskConnection.objects.filter(pk=connection.pk).update(
+        granted_scopes=sorted(diagnosis.granted), last_tested_at=timezone.now()
+    )
+    return diagnosis
+
+
+def connection_sync_agents(*, connection: TalkdeskConnection) -> str:
+    """Replaces the connection's agents with Talkdesk's current list."""
+    try:
+        agents = client_for(connection).active_agents()
+    except TalkdeskError as error:
+        TalkdeskConnection.objects.filter(pk=connection.pk).update(agents_sync_message=error.message)
+        raise ActionRefused(error.message) from error
+    with transaction.atomic():
+        connection.agents.all().delete()
+        ConnectionAgent.objects.bulk_create(
+            ConnectionAgent(connection=connection, email=a.email.lower(), name=a.name, talkdesk_id=a.id, active=a.active)
+            for a in {a.email.lower(): a for a in agents}.values()
+        )
+        message = f"{len(agents)} active agents synced from Talkdesk."
+        TalkdeskConnection.objects.filter(pk=connection.pk).update(agents_synced_at=timezone.now(), agents_sync_message=message)
+    return message
+
+
+def part_resend(*, part: ImportPart, actor) -> ImportPart:
+    from imports import tasks
+
+    with transaction.atomic():
+        if not lifecycle.part_resend(part=part, actor=actor):
+            raise ActionRefused("Only a part that needs attention can be sent again.")
+        account_key = part.account_key
+        transaction.on_commit(lambda: tasks.advance_account.delay(account_key))
+    return part
+
+
+def part_mark_imported(*, part: ImportPart, actor) -> ImportPart:
+    if not lifecycle.part_mark_imported(part=part, actor=actor):
+        raise ActionRefused("Only a part that needs attention can be marked as imported.")
+    return part

@@ -1,0 +1,108 @@
+"""The states an import and each of its parts can be in, and the moves allowed
+between them. `imports.lifecycle` is the only code that moves them."""
+
+from django.db import models
+
+
+class PartState(models.TextChoices):
+    WAITING = "waiting", "Waiting its turn"
+    SENDING = "sending", "Sending to Talkdesk"
+    PROCESSING = "processing", "Talkdesk is processing"
+    IMPORTED = "imported", "Imported"
+    IMPORTED_WITH_ERRORS = "imported_with_errors", "Imported with errors"
+    ERROR = "error", "Failed in Talkdesk"
+    FAILED = "failed", "Not sent"
+    NEEDS_ATTENTION = "needs_attention", "Needs attention"
+    SKIPPED = "skipped", "Not sent"
+
+    @property
+    def is_final(self) -> bool:
+        return self in _FINAL_PART_STATES
+
+
+_FINAL_PART_STATES = {
+    PartState.IMPORTED,
+    PartState.IMPORTED_WITH_ERRORS,
+    PartState.ERROR,
+    PartState.FAILED,
+    PartState.SKIPPED,
+}
+
+PART_MOVES: dict[PartState, set[PartState]] = {
+    PartState.WAITING: {PartState.SENDING, PartState.SKIPPED},
+    # Back to WAITING only when Talkdesk provably received nothing.
+    PartState.SENDING: {PartState.PROCESSING, PartState.WAITING, PartState.FAILED, PartState.NEEDS_ATTENTION},
+    PartState.PROCESSING: {
+        PartState.IMPORTED,
+        PartState.IMPORTED_WITH_ERRORS,
+        PartState.ERROR,
+        PartState.FAILED,
+    },
+    # An admin decides: send again, or record that Talkdesk did get it.
+    PartState.NEEDS_ATTENTION: {PartState.WAITING, PartState.IMPORTED, PartState.SKIPPED},
+    PartState.IMPORTED: set(),
+    PartState.IMPORTED_WITH_ERRORS: set(),
+    PartState.ERROR: set(),
+    PartState.FAILED: set(),
+    PartState.SKIPPED: set(),
+}
+
+
+class ImportState(models.TextChoices):
+    PREVIEW = "preview", "Awaiting confirmation"
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending to Talkdesk"
+    PROCESSING = "processing", "Talkdesk is processing"
+    IMPORTED = "imported", "Imported"
+    IMPORTED_WITH_ERRORS = "imported_with_errors", "Imported with errors"
+    ERROR = "error", "Failed in Talkdesk"
+    FAILED = "failed", "Not sent"
+    NEEDS_ATTENTION = "needs_attention", "Needs attention"
+    CANCELLED = "cancelled", "Cancelled"
+
+    @property
+    def is_final(self) -> bool:
+        return self in _FINAL_IMPORT_STATES
+
+    @property
+    def is_moving(self) -> bool:
+        return self in (ImportState.QUEUED, ImportState.SENDING, ImportState.PROCESSING)
+
+
+_FINAL_IMPORT_STATES = {
+    ImportState.IMPORTED,
+    ImportState.IMPORTED_WITH_ERRORS,
+    ImportState.ERROR,
+    ImportState.FAILED,
+    ImportState.CANCELLED,
+}
+
+IMPORT_MOVES_BY_PERSON: dict[ImportState, set[ImportState]] = {
+    ImportState.PREVIEW: {ImportState.QUEUED, ImportState.CANCELLED},
+    ImportState.QUEUED: {ImportState.CANCELLED},
+}
+
+
+def import_state_from_parts(part_states: list[PartState]) -> ImportState:
+    """Once confirmed, an import is where its parts are."""
+    states = set(part_states)
+    if PartState.NEEDS_ATTENTION in states:
+        return ImportState.NEEDS_ATTENTION
+    if PartState.SENDING in states:
+        return ImportState.SENDING
+    if PartState.PROCESSING in states:
+        return ImportState.PROCESSING
+    if states <= {PartState.WAITING}:
+        return ImportState.QUEUED
+    if PartState.WAITING in states:
+        # Between two parts of a split file: still on its way.
+        return ImportState.PROCESSING
+    if PartState.FAILED in states:
+        return ImportState.FAILED
+    if PartState.ERROR in states:
+        return ImportState.ERROR
+    if PartState.IMPORTED_WITH_ERRORS in states:
+        return ImportState.IMPORTED_WITH_ERRORS
+    if states == {PartState.SKIPPED}:
+        return ImportState.CANCELLED
+    return ImportState.IMPORTED

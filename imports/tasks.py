@@ -1,0 +1,35 @@
+"""Celery tasks: thin adapters that take ids and call `imports.delivery`.
+
+Tasks are acknowledged late, so a worker killed mid-task leaves the message to
+be delivered again; `delivery` finds the work already claimed and does nothing.
+"""
+
+from celery import shared_task
+
+from imports import delivery
+
+
+@shared_task(acks_late=True)
+def advance_account(account_key: str) -> None:
+    delivery.account_advance(account_key=account_key)
+
+
+@shared_task(acks_late=True)
+def poll_part(part_id: int) -> None:
+    delivery.part_poll(part_id=part_id)
+
+
+@shared_task
+def reconcile_imports() -> dict:
+    return delivery.reconcile()
+
+
+@shared_task
+def sync_connection_agents(connection_id: int) -> None:
+    delivery.connection_agents_refresh(connection_id=connection_id)
+
+
+@shared_task
+def sync_all_connection_agents() -> None:
+    for connection_id in delivery.connections_due_for_agent_sync():
+        sync_connection_agents.delay(connection_id)

@@ -1,0 +1,26 @@
+from django.urls import path
+
+from imports import views
+
+app_name = "imports"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("imports/", views.history, name="history"),
+    path("imports/new/", views.upload, name="upload"),
+    path("imports/<uuid:pk>/", views.detail, name="detail"),
+    path("imports/<uuid:pk>/rows/", views.rows, name="rows"),
+    path("imports/<uuid:pk>/recheck/", views.recheck, name="recheck"),
+    path("imports/<uuid:pk>/confirm/", views.confirm, name="confirm"),
+    path("imports/<uuid:pk>/cancel/", views.cancel, name="cancel"),
+    path("imports/<uuid:pk>/original/", views.original_file, name="original"),
+    path("imports/<uuid:pk>/fixed.csv", views.fixed_file, name="fixed"),
+    path("imports/<uuid:pk>/parts/<int:number>/errors.csv", views.error_report, name="error_report"),
+    path("imports/<uuid:pk>/parts/<int:number>/resend/", views.part_resend, name="part_resend"),
+    path("imports/<uuid:pk>/parts/<int:number>/mark-imported/", views.part_mark_imported, name="part_mark_imported"),
+    path("connections/", views.connections, name="connections"),
+    path("connections/new/", views.connection_edit, name="connection_new"),
+    path("connections/<int:pk>/", views.connection_edit, name="connection_edit"),
+    path("connections/<int:pk>/test/", views.connection_test, name="connection_test"),
+    path("connections/<int:pk>/sync-agents/", views.connection_sync_agents, name="connection_sync_agents"),
+]

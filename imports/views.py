@@ -1,0 +1,298 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from imports import selectors, services
+from imports.csv_download import csv_attachment
+from imports.forms import ConfirmForm, ConnectionForm, HistoryFilterForm, RecheckForm, UploadForm, time_zone_names
+from imports.models import Import, TalkdeskConnection
+from imports.secret_box import SecretUnreadable
+from imports.talkdesk_client import TalkdeskError
+
+ROWS_PER_PAGE = 50
+IMPORTS_PER_PAGE = 25
+
+
+def _get_import_for_user(request, pk) -> Import:
+    return get_object_or_404(selectors.imports_for(request.user).select_related("team", "connection", "uploaded_by"), pk=pk)
+
+
+def _require_admin(request) -> None:
+    # Pages of admins answer 404, not 403, to the others: they do not learn
+    # what exists.
+    if not selectors.is_admin(request.user):
+        raise Http404
+
+
+@login_required
+def home(request):
+    return redirect("imports:history")
+
+
+@login_required
+@require_GET
+def history(request):
+    teams = selectors.teams_for(request.user)
+    from django.contrib.auth import get_user_model
+
+    uploaders = get_user_model().objects.filter(imports__in=selectors.imports_for(request.user)).distinct().order_by("username")
+    form = HistoryFilterForm(request.GET or None, teams=teams, uploaders=uploaders)
+    filters = selectors.HistoryFilters()
+    if form.is_valid():
+        data = form.cleaned_data
+        filters = selectors.HistoryFilters(
+            team=data["team"].pk if data["team"] else None,
+            state=data["state"] or None,
+            uploader=data["uploader"],
+            since=data["since"],
+            until=data["until"],
+        )
+    page = Paginator(selectors.history(request.user, filters), IMPORTS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "any_moving": any(job.is_moving for job in page),
+    }
+    template = "imports/history.html#rows" if request.htmx else "imports/history.html"
+    return render(request, template, context)
+
+
+@login_required
+def upload(request):
+    teams = selectors.teams_for(request.user)
+    if not teams.exists():
+        return render(request, "imports/no_team.html", status=200)
+    if request.method == "POST":
+        form = UploadForm(request.POST, request.FILES, teams=teams)
+        if form.is_valid():
+            data = form.cleaned_data
+            job = services.import_create(
+                team=data["team"],
+                uploaded_by=request.user,
+                file_name=data["file"].name,
+                data=data["file"].read(),
+                time_zone=data["time_zone"],
+                date_format=data["date_format"] or None,
+            )
+            return redirect("imports:detail", pk=job.pk)
+    else:
+        team = teams.filter(pk=request.GET.get("team")).first() if request.GET.get("team", "").isdigit() else None
+        team = team or teams.first()
+        form = UploadForm(
+            teams=teams,
+            initial={
+                "team": team,
+                "time_zone": team.connection.default_time_zone,
+                "date_format": "",
+            },
+        )
+    template = "imports/upload.html#defaults" if request.htmx else "imports/upload.html"
+    return render(request, template, {"form": form, "time_zones": time_zone_names()})
+
+
+def _detail_context(request, job: Import) -> dict:
+    context = {
+        "job": job,
+        "parts": selectors.import_parts(job),
+        "transitions": job.transitions.select_related("part", "actor"),
+        "ahead": selectors.imports_ahead(job),
+        "is_admin": selectors.is_admin(request.user),
+    }
+    if job.state == "preview":
+        context["recheck_form"] = RecheckForm(initial={"time_zone": job.time_zone, "date_format": job.date_format if job.date_format_chosen else ""})
+        context["confirm_form"] = ConfirmForm()
+        context["time_zones"] = time_zone_names()
+        context["error_groups"] = selectors.problem_groups(job.errors)
+        context["warning_groups"] = selectors.problem_groups(job.warnings)
+    if job.state == "imported_with_errors" or job.parts.exclude(error_report="").exists():
+        context["failed_rows"] = selectors.failed_rows(job)
+    return context
+
+
+@login_required
+@require_GET
+def detail(request, pk):
+    job = _get_import_for_user(request, pk)
+    if request.htmx and request.GET.get("fragment") == "status":
+        return render(request, "imports/detail.html#status", _detail_context(request, job))
+    return render(request, "imports/detail.html", _detail_context(request, job))
+
+
+@login_required
+@require_GET
+def rows(request, pk):
+    job = _get_import_for_user(request, pk)
+    problem = request.GET.get("problem", "")
+    shown = selectors.schedule_rows(job)
+    if problem == "any":
+        shown = [row for row in shown if row.problems]
+    elif problem:
+        shown = [row for row in shown if any(p["code"] == problem for p in row.problems)]
+    page = Paginator(shown, ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    codes = sorted({p["code"] for p in job.errors + job.warnings})
+    context = {"job": job, "page": page, "problem": problem, "problem_codes": codes}
+    template = "imports/rows.html#rows" if request.htmx else "imports/rows.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_POST
+def recheck(request, pk):
+    job = _get_import_for_user(request, pk)
+    form = RecheckForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect("imports:detail", pk=job.pk)
+    try:
+        services.import_recheck(job=job, time_zone=form.cleaned_data["time_zone"], date_format=form.cleaned_data["date_format"] or None)
+    except services.ActionRefused as refusal:
+        messages.error(request, str(refusal))
+    return redirect("imports:detail", pk=job.pk)
+
+
+@login_required
+@require_POST
+def confirm(request, pk):
+    job = _get_import_for_user(request, pk)
+    form = ConfirmForm(request.POST)
+    form.is_valid()
+    try:
+        services.import_confirm(job=job, actor=request.user, warnings_acknowledged=form.cleaned_data.get("acknowledge_warnings", False))
+    except services.ActionRefused as refusal:
+        messages.error(request, str(refusal))
+    return redirect("imports:detail", pk=job.pk)
+
+
+@login_required
+@require_POST
+def cancel(request, pk):
+    job = _get_import_for_user(request, pk)
+    try:
+        services.import_cancel(job=job, actor=request.user)
+        messages.success(request, "The import was cancelled; nothing was sent to Talkdesk.")
+    except services.ActionRefused as refusal:
+        messages.error(request, str(refusal))
+    return redirect("imports:detail", pk=job.pk)
+
+
+@login_required
+@require_GET
+def original_file(request, pk):
+    job = _get_import_for_user(request, pk)
+    return FileResponse(job.original.open("rb"), as_attachment=True, filename=job.file_name, content_type="text/csv")
+
+
+@login_required
+@require_GET
+def fixed_file(request, pk):
+    job = _get_import_for_user(request, pk)
+    return csv_attachment(selectors.fixed_file(job), f"{_stem(job.file_name)}-fixed.csv")
+
+
+@login_required
+@require_GET
+def error_report(request, pk, number):
+    job = _get_import_for_user(request, pk)
+    part = get_object_or_404(job.parts.exclude(error_report=""), number=number)
+    with part.error_report.open("rb") as stored:
+        data = stored.read()
+    return csv_attachment(data, f"{_stem(job.file_name)}-part{part.number}-errors.csv", neutralise=True)
+
+
+def _stem(file_name: str) -> str:
+    stem = file_name.rsplit(".", 1)[0]
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in stem)[:100] or "schedule"
+
+
+@login_required
+@require_GET
+def connections(request):
+    _require_admin(request)
+    return render(request, "imports/connections.html", {"connections": selectors.connections_for_admin()})
+
+
+@login_required
+def connection_edit(request, pk=None):
+    _require_admin(request)
+    connection = get_object_or_404(TalkdeskConnection, pk=pk) if pk else TalkdeskConnection()
+    form = ConnectionForm(request.POST or None, instance=connection)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.connection_save(connection=form.save(commit=False), client_secret=form.cleaned_data["client_secret"])
+            messages.success(request, f"Connection {connection.name} saved.")
+            return redirect("imports:connections")
+        except services.ActionRefused as refusal:
+            form.add_error("client_secret", str(refusal))
+    return render(request, "imports/connection_form.html", {"form": form, "connection": connection, "time_zones": time_zone_names()})
+
+
+@login_required
+@require_POST
+def connection_test(request, pk):
+    _require_admin(request)
+    connection = get_object_or_404(TalkdeskConnection, pk=pk)
+    diagnosis, failure = None, None
+    try:
+        diagnosis = services.connection_test(connection=connection)
+    except (TalkdeskError, SecretUnreadable) as error:
+        failure = getattr(error, "message", str(error))
+    context = {"connection": connection, "diagnosis": diagnosis, "failure": failure}
+    if request.htmx:
+        return render(request, "imports/connections.html#test-result", context)
+    if failure:
+        messages.error(request, failure)
+    else:
+        messages.success(request, f"Connected to {connection.account}: {', '.join(sorted(diagnosis.granted)) or 'no scopes'}.")
+    return redirect("imports:connections")
+
+
+@login_required
+@require_POST
+def connection_sync_agents(request, pk):
+    _require_admin(request)
+    connection = get_object_or_404(TalkdeskConnection, pk=pk)
+    try:
+        messages.success(request, services.connection_sync_agents(connection=connection))
+    except (services.ActionRefused, SecretUnreadable) as error:
+        messages.error(request, str(error))
+    return redirect(reverse("imports:connections"))
+
+
+def healthz(request):
+    return HttpResponse("ok", content_type="text/plain")
+
+
+def _get_part_for_admin(request, pk, number):
+    _require_admin(request)
+    return get_object_or_404(_get_import_for_user(request, pk).parts, number=number)
+
+
+@login_required
+@require_POST
+def part_resend(request, pk, number):
+    part = _get_part_for_admin(request, pk, number)
+    try:
+        services.part_resend(part=part, actor=request.user)
+        messages.success(request, f"Part {number} will be sent again when its turn comes.")
+    except services.ActionRefused as refusal:
+        messages.error(request, str(refusal))
+    return redirect("imports:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def part_mark_imported(request, pk, number):
+    part = _get_part_for_admin(request, pk, number)
+    try:
+        services.part_mark_imported(part=part, actor=request.user)
+        messages.success(request, f"Part {number} is recorded as imported.")
+    except services.ActionRefused as refusal:
+        messages.error(request, str(refusal))
+    return redirect("imports:detail", pk=pk)
