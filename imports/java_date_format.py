@@ -1,0 +1,107 @@
+"""The six date formats Talkdesk's schedule import accepts, read the way its
+Java DateTimeFormatter patterns read them.
+
+Where java.time's default SMART resolver would quietly move a value instead
+of refusing it (2026-02-30 becomes 2026-02-28, 24:00 becomes the next day's
+00:00), the value is refused here: a planner must never send a time that
+Talkdesk would shift without saying so.
+
+Plain module: no Django.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import datetime
+
+DEFAULT_DATE_FORMAT = "HH:mm yyyy-MM-dd"
+DATE_FORMATS: tuple[str, ...] = (
+    DEFAULT_DATE_FORMAT,
+    "HH:mm yyyyMMdd",
+    "HH:mm MM/dd/yyyy",
+    "HH:mm M/d/yyyy",
+    "HH:mm MM/dd/yy",
+    "HH:mm dd/MM/yyyy",
+)
+# The spec's example for each format, shown in messages.
+EXAMPLES: dict[str, str] = {
+    "HH:mm yyyy-MM-dd": "09:00 2026-06-01",
+    "HH:mm yyyyMMdd": "09:00 20260601",
+    "HH:mm MM/dd/yyyy": "09:00 06/01/2026",
+    "HH:mm M/d/yyyy": "09:00 6/1/2026",
+    "HH:mm MM/dd/yy": "09:00 06/01/26",
+    "HH:mm dd/MM/yyyy": "09:00 01/06/2026",
+}
+
+# [0-9] rather than \d: java.time's standard DecimalStyle reads ASCII digits
+# only, while \d would also take Arabic-Indic and other digits.
+_HOUR_MINUTE = r"([0-9]{2}):([0-9]{2}) "
+# Each pattern: the regex, and where year, month and day sit among its groups
+# after hour and minute.
+_PATTERNS: dict[str, tuple[re.Pattern[str], tuple[int, int, int]]] = {
+    "HH:mm yyyy-MM-dd": (re.compile(_HOUR_MINUTE + r"([0-9]{4})-([0-9]{2})-([0-9]{2})"), (2, 3, 4)),
+    "HH:mm yyyyMMdd": (re.compile(_HOUR_MINUTE + r"([0-9]{4})([0-9]{2})([0-9]{2})"), (2, 3, 4)),
+    "HH:mm MM/dd/yyyy": (re.compile(_HOUR_MINUTE + r"([0-9]{2})/([0-9]{2})/([0-9]{4})"), (4, 2, 3)),
+    "HH:mm M/d/yyyy": (re.compile(_HOUR_MINUTE + r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})"), (4, 2, 3)),
+    "HH:mm MM/dd/yy": (re.compile(_HOUR_MINUTE + r"([0-9]{2})/([0-9]{2})/([0-9]{2})"), (4, 2, 3)),
+    "HH:mm dd/MM/yyyy": (re.compile(_HOUR_MINUTE + r"([0-9]{2})/([0-9]{2})/([0-9]{4})"), (4, 3, 2)),
+}
+# java.time reads a two-digit "yy" as 2000-2099.
+_TWO_DIGIT_YEAR_BASE = 2000
+
+
+def parse_time(text: str, date_format: str) -> datetime | str:
+    """The naive local date-time the text means in the format, or a sentence
+    saying why it is not one."""
+    read = _read(text, date_format)
+    if read is None:
+        return _mismatch(text, date_format)
+    return read
+
+
+def _read(text: str, date_format: str) -> datetime | str | None:
+    """None when the text does not have the format's shape at all."""
+    pattern, (year_at, month_at, day_at) = _PATTERNS[date_format]
+    match = pattern.fullmatch(text)
+    if match is None:
+        return None
+    groups = match.groups()
+    hour, minute = int(groups[0]), int(groups[1])
+    year, month, day = int(groups[year_at]), int(groups[month_at]), int(groups[day_at])
+    if len(groups[year_at]) == 2:
+        year += _TWO_DIGIT_YEAR_BASE
+    if hour == 24 and minute == 0:
+        return f"24:00 is not a time of day in Talkdesk's formats: write 00:00 of the next day instead of '{text}'."
+    if hour > 23 or minute > 59:
+        return f"'{text}' has no such time of day: hours go from 00 to 23 and minutes from 00 to 59."
+    if not 1 <= month <= 12:
+        return f"'{text}' has no month {month}: months go from 1 to 12 (format {date_format})."
+    if year == 0:
+        return f"'{text}' has no year 0."
+    days_in_month = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= days_in_month:
+        return f"'{text}' is not a real date: {calendar.month_name[month]} {year} has {days_in_month} days."
+    return datetime(year, month, day, hour, minute)
+
+
+def _mismatch(text: str, date_format: str) -> str:
+    message = f"'{text}' does not match the date format {date_format} (for example {EXAMPLES[date_format]})"
+    hint = _hint(text, date_format)
+    return f"{message}: {hint}." if hint else f"{message}."
+
+
+def _hint(text: str, date_format: str) -> str | None:
+    if text.count(" ") > 1:
+        return "remove the extra spaces: one space goes between the time and the date"
+    if " " not in text:
+        return "write the time, one space, then the date"
+    time_part = text.split(" ", 1)[0]
+    if re.fullmatch(r"[0-9]:[0-9]{2}", time_part):
+        return "hours need two digits, such as 09:00"
+    if re.fullmatch(r"[0-9]{1,2}:[0-9]{2}:[0-9]{2}", time_part):
+        return "leave out the seconds"
+    others = [name for name in DATE_FORMATS if name != date_format and isinstance(_read(text, name), datetime)]
+    if others:
+        return f"it reads as {' or '.join(others)}"
+    return None
