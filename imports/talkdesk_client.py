@@ -360,7 +360,10 @@ class TalkdeskClient:
         self._token_lock = threading.Lock()
 
     def __repr__(self) -> str:
-        return f"TalkdeskClient(account={self.account!r}, client_id={self.client_id!r}, api={self.endpoints.api_base!r})"
+        return (
+            f"TalkdeskClient(account={self.account!r}, client_id={self.client_id!r}, "
+            f"api={self.endpoints.api_base!r})"
+        )
 
     # Tokens and scopes
 
@@ -376,7 +379,12 @@ class TalkdeskClient:
             (self.scopes.users, "check the agents in a file against Talkdesk's users before sending it", True),
         )
         missing = tuple(
-            ScopeProblem(scope=scope, needed_for=needed_for, optional=optional, message=self._missing_scope_message(scope, needed_for, optional))
+            ScopeProblem(
+                scope=scope,
+                needed_for=needed_for,
+                optional=optional,
+                message=self._missing_scope_message(scope, needed_for, optional),
+            )
             for scope, needed_for, optional in needs
             if scope not in granted
         )
@@ -384,12 +392,14 @@ class TalkdeskClient:
 
     def _missing_scope_message(self, scope: str, needed_for: str, optional: bool) -> str:
         consequence = (
-            "Without it, agents cannot be checked before sending: unknown emails show up only in Talkdesk's error report. "
+            "Without it, agents cannot be checked before sending: unknown emails show up only "
+            "in Talkdesk's error report. "
             if optional
             else ""
         )
         return (
-            f"The Talkdesk OAuth client {self.client_id} lacks the scope {scope}, which the portal needs to {needed_for}. "
+            f"The Talkdesk OAuth client {self.client_id} lacks the scope {scope}, "
+            f"which the portal needs to {needed_for}. "
             + consequence
             + WHERE_SCOPES_ARE_GRANTED.format(client_id=self.client_id, scope=scope)
         )
@@ -404,7 +414,11 @@ class TalkdeskClient:
         url = self.endpoints.token_url
         try:
             response = self._session.post(
-                url, data={"grant_type": "client_credentials"}, auth=self._credentials, timeout=self.timeout, allow_redirects=False
+                url,
+                data={"grant_type": "client_credentials"},
+                auth=self._credentials,
+                timeout=self.timeout,
+                allow_redirects=False,
             )
         except requests.RequestException as error:
             raise self._connection_failure(error, sign_in=True) from None
@@ -451,8 +465,8 @@ class TalkdeskClient:
         form = {"file_name": file_name, "time_zone": time_zone}
         if date_format:
             form["date_format"] = date_format
-        # Talkdesk answered 401 before reading the file, so resending after a
-        # fresh token cannot import it twice.
+        # A 401 means Talkdesk accepted nothing, so the one resend after a
+        # fresh token (in _call_api) cannot import the file twice.
         response = self._call_api(
             "POST",
             EVENT_IMPORTS_PATH,
@@ -522,18 +536,20 @@ class TalkdeskClient:
 
     def _status_from(self, response: requests.Response, import_id: str) -> ImportStatus:
         body = _json_object(response) or {}
-        status = body.get("status")
-        try:
-            expires_at = body.get("error_report_expires_at")
-            expires_at = _aware_datetime(expires_at) if expires_at else None
-        except (TypeError, ValueError):
-            status = None
+        status, expires_at = body.get("status"), body.get("error_report_expires_at")
         if status not in KNOWN_STATUSES:
             raise UnexpectedResponse(
-                f"Talkdesk gave an answer about import {import_id} that the portal cannot read "
-                f"(status {status!r}). Check the import in Talkdesk WFM.",
+                f"Talkdesk reported import {import_id} as {status!r}, which the portal does not understand. "
+                "Check the import in Talkdesk WFM.",
                 http_status=response.status_code,
             )
+        try:
+            expires_at = _aware_datetime(expires_at) if expires_at else None
+        except (TypeError, ValueError):
+            raise UnexpectedResponse(
+                f"Talkdesk gave the error report of import {import_id} an unreadable expiry ({expires_at!r}).",
+                http_status=response.status_code,
+            ) from None
         return ImportStatus(
             id=str(body.get("id") or import_id),
             status=status,
@@ -543,6 +559,8 @@ class TalkdeskClient:
 
     def download_report(self, url: str) -> bytes:
         """The error report CSV behind a pre-signed link from `status()`."""
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise UnexpectedResponse(f"Talkdesk's link to the error report is not a web address: {_path_of(url)!r}.")
         try:
             response = self._session.get(url, auth=_NoAuthorization(), timeout=self.timeout)
         except requests.RequestException as error:
@@ -572,10 +590,11 @@ class TalkdeskClient:
                     response, _vendor_details(response), what="list the account's agents", scope=self.scopes.users
                 )
             users, more = self._users_page(response, page)
+            # A user without an email cannot be named in a schedule file.
             agents.extend(
                 Agent(id=str(user["id"]), email=user["email"], name=user.get("name") or "", active=True)
                 for user in users
-                if user.get("active")
+                if user.get("active") and isinstance(user.get("email"), str) and user["email"]
             )
             if not more:
                 return agents
@@ -584,7 +603,7 @@ class TalkdeskClient:
     def _users_page(self, response: requests.Response, page: int) -> tuple[list[dict], bool]:
         body = _json_object(response) or {}
         users = (body.get("_embedded") or {}).get("users")
-        if not isinstance(users, list) or not all(isinstance(user, dict) and "id" in user and "email" in user for user in users):
+        if not isinstance(users, list) or not all(isinstance(user, dict) and "id" in user for user in users):
             raise UnexpectedResponse(
                 f"Talkdesk's list of users for account {self.account} (page {page}) could not be read.",
                 http_status=response.status_code,
@@ -592,7 +611,8 @@ class TalkdeskClient:
         total_pages = body.get("total_pages")
         # An empty page or the last counted page ends the walk even if a
         # `next` link lingers, so a faulty answer cannot loop forever.
-        more = "next" in (body.get("_links") or {}) and bool(users) and (not isinstance(total_pages, int) or page < total_pages)
+        last_page = isinstance(total_pages, int) and page >= total_pages
+        more = "next" in (body.get("_links") or {}) and bool(users) and not last_page
         return users, more
 
     # Transport
@@ -644,7 +664,9 @@ class TalkdeskClient:
             f"The connection to {what} ({host}) broke before it answered. The portal will ask again."
         )
 
-    def _common_failure(self, response: requests.Response, details: dict, *, what: str, scope: str | None = None) -> TalkdeskError:
+    def _common_failure(
+        self, response: requests.Response, details: dict, *, what: str, scope: str | None = None
+    ) -> TalkdeskError:
         status = response.status_code
         if status == 403 and scope is not None:
             return MissingScope(
@@ -658,7 +680,8 @@ class TalkdeskClient:
                 f"in {details['retry_after']:g} seconds" if details["retry_after"] is not None else "in a little while"
             )
             return RateLimited(
-                f"Talkdesk is receiving too many requests from account {self.account}. The portal will try again {when}.",
+                f"Talkdesk is receiving too many requests from account {self.account}. "
+                f"The portal will try again {when}.",
                 **details,
             )
         if status >= 500:

@@ -10,6 +10,7 @@ from imports.talkdesk_client import (
     Scopes,
     TalkdeskClient,
     TalkdeskUnreachable,
+    UnexpectedResponse,
     UploadOutcomeUnknown,
     endpoint_for,
     import_id_from_location,
@@ -136,3 +137,10 @@ def test_when_nothing_listens_nothing_was_sent_and_trying_again_is_safe():
     assert raised.value.retryable
     assert "nothing was sent" in raised.value.message
     assert "s3cr3t-value" not in str(raised.value) + repr(raised.value)
+
+
+def test_a_report_link_that_is_not_a_web_address_is_refused_before_anything_is_fetched():
+    client = TalkdeskClient(account="acme", client_id="demo-portal", client_secret="s3cr3t-value", base_url=NOWHERE)
+
+    with pytest.raises(UnexpectedResponse, match="not a web address"):
+        client.download_report("file:///etc/passwd")

@@ -27,6 +27,7 @@ from imports.talkdesk_client import (
     MissingScope,
     RateLimited,
     ReportLinkExpired,
+    Scopes,
     TalkdeskClient,
     TalkdeskConnectionLost,
     TalkdeskError,
@@ -128,7 +129,9 @@ def test_a_token_carries_the_scopes_granted_to_the_client(simulator):
 
 
 def test_a_wrong_secret_is_refused_with_a_message_that_does_not_repeat_it(simulator):
-    client = TalkdeskClient(account="acme", client_id="demo-portal", client_secret="wrong-secret-1234", base_url=simulator.base_url)
+    client = TalkdeskClient(
+        account="acme", client_id="demo-portal", client_secret="wrong-secret-1234", base_url=simulator.base_url
+    )
 
     with pytest.raises(InvalidClientCredentials) as raised:
         client.granted_scopes()
@@ -473,8 +476,6 @@ def test_a_client_without_users_scope_is_told_agents_cannot_be_checked_before_se
 
 
 def test_diagnose_checks_the_scope_names_the_portal_was_configured_with(simulator):
-    from imports.talkdesk_client import Scopes
-
     client = talkdesk(simulator.base_url, scopes=Scopes(users="users:list"))
 
     assert [problem.scope for problem in client.diagnose().missing] == ["users:list"]
@@ -492,7 +493,9 @@ def test_no_secret_or_token_shows_in_errors_reprs_or_log_lines(simulator, caplog
         lambda: upload(client, file_name="week.txt"),
         lambda: client.status(str(uuid.uuid4())),
         lambda: upload(talkdesk(simulator.base_url, "demo-readonly")),
-        lambda: TalkdeskClient(account="acme", client_id="demo-portal", client_secret="x", base_url=simulator.base_url).diagnose(),
+        lambda: TalkdeskClient(
+            account="acme", client_id="demo-portal", client_secret="not-the-secret", base_url=simulator.base_url
+        ).diagnose(),
     ):
         with pytest.raises(TalkdeskError) as raised:
             provoke()
