@@ -73,7 +73,7 @@ def _follow_parts(import_id, *, actor=None) -> None:
     if target == job.state:
         return
     now = timezone.now()
-    last_message = job.parts.exclude(message="").order_by("-state_changed_at").values_list("message", flat=True).first()
+    last_message = _telling_message(job)
     Import.objects.filter(pk=job.pk, state=job.state).update(
         state=target,
         state_changed_at=now,
@@ -81,6 +81,18 @@ def _follow_parts(import_id, *, actor=None) -> None:
         message=last_message or "",
     )
     Transition.objects.create(import_job=job, from_state=job.state, to_state=target, actor=actor)
+
+
+_TELLING_ORDER = [PartState.NEEDS_ATTENTION, PartState.FAILED, PartState.ERROR, PartState.WAITING, PartState.IMPORTED]
+
+
+def _telling_message(job: Import) -> str:
+    """The part message that explains where the import stands: the part that
+    stopped it, before any part that merely followed."""
+    messages = {}
+    for state, message in job.parts.exclude(message="").order_by("number").values_list("state", "message"):
+        messages.setdefault(state, message)
+    return next((messages[state] for state in _TELLING_ORDER if state in messages), "")
 
 
 def import_queue(*, job: Import, actor) -> bool:

@@ -1,0 +1,122 @@
+import pytest
+from django.db import IntegrityError, transaction
+
+from imports import lifecycle, services
+from imports.models import ImportPart, Transition
+from imports.states import ImportState, PartState
+from tests.conftest import data_file
+
+
+def confirmed_import(personas, team=None, user=None):
+    job = services.import_create(
+        team=team or personas.alpha,
+        uploaded_by=user or personas.sam,
+        file_name="week.csv",
+        data=data_file("portal/schedule-example.csv"),
+        time_zone="America/New_York",
+        date_format=None,
+    )
+    assert lifecycle.import_queue(job=job, actor=personas.sam)
+    return job
+
+
+def test_confirming_queues_the_import_and_records_when(personas):
+    job = confirmed_import(personas)
+    assert job.state == ImportState.QUEUED
+    assert job.confirmed_at is not None
+    assert list(job.transitions.values_list("from_state", "to_state")) == [("preview", "queued")]
+
+
+def test_a_repeated_move_happens_once(personas):
+    job = confirmed_import(personas)
+    part = job.parts.get()
+    assert lifecycle.part_claim(part=part)
+    assert lifecycle.part_accepted(part=part, talkdesk_import_id="abc")
+    assert not lifecycle.part_accepted(part=part, talkdesk_import_id="abc")
+    assert Transition.objects.filter(part=part, to_state=PartState.PROCESSING).count() == 1
+
+
+def test_a_part_cannot_skip_a_step(personas):
+    part = confirmed_import(personas).parts.get()
+    assert not lifecycle.part_finish(part=part, remote_status="IMPORTED")
+    part.refresh_from_db()
+    assert part.state == PartState.WAITING
+
+
+def test_only_one_part_of_an_account_is_ever_in_flight(personas):
+    first = confirmed_import(personas).parts.get()
+    second = confirmed_import(personas).parts.get()
+    assert lifecycle.part_claim(part=first)
+    assert not lifecycle.part_claim(part=second)
+    second.refresh_from_db()
+    assert second.state == PartState.WAITING
+
+
+def test_the_database_itself_refuses_a_second_part_in_flight(personas):
+    first = confirmed_import(personas).parts.get()
+    second = confirmed_import(personas).parts.get()
+    ImportPart.objects.filter(pk=first.pk).update(state=PartState.PROCESSING)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ImportPart.objects.filter(pk=second.pk).update(state=PartState.SENDING)
+
+
+def test_parts_of_different_accounts_go_at_the_same_time(personas):
+    alpha = confirmed_import(personas).parts.get()
+    bravo = confirmed_import(personas, team=personas.bravo, user=personas.bea).parts.get()
+    assert lifecycle.part_claim(part=alpha)
+    assert lifecycle.part_claim(part=bravo)
+
+
+def test_the_import_follows_its_part_to_the_end(personas):
+    job = confirmed_import(personas)
+    part = job.parts.get()
+    lifecycle.part_claim(part=part)
+    job.refresh_from_db()
+    assert job.state == ImportState.SENDING
+    lifecycle.part_accepted(part=part, talkdesk_import_id="abc")
+    lifecycle.part_finish(part=part, remote_status="IMPORTED_WITH_ERRORS")
+    job.refresh_from_db()
+    assert job.state == ImportState.IMPORTED_WITH_ERRORS
+    assert job.finished_at is not None
+    assert [t.to_state for t in job.transitions.filter(part__isnull=True)] == [
+        "queued",
+        "sending",
+        "processing",
+        "imported_with_errors",
+    ]
+
+
+def test_a_failed_part_keeps_the_rest_of_the_file_from_being_sent(personas):
+    job = confirmed_import(personas)
+    first = job.parts.get()
+    second = ImportPart.objects.create(
+        import_job=job, number=2, account_key=job.account_key, size=1, sha256="0" * 64, rows=1, content="x"
+    )
+    lifecycle.part_claim(part=first)
+    lifecycle.part_fail(part=first, message="The OAuth client lacks wfm-public:write.")
+    second.refresh_from_db()
+    job.refresh_from_db()
+    assert second.state == PartState.SKIPPED
+    assert job.state == ImportState.FAILED
+    assert "wfm-public:write" in job.message
+
+
+def test_an_admin_decides_what_happens_to_a_part_that_needs_attention(personas):
+    job = confirmed_import(personas)
+    part = job.parts.get()
+    lifecycle.part_claim(part=part)
+    lifecycle.part_needs_attention(part=part, message="The connection dropped after the file was sent.")
+    job.refresh_from_db()
+    assert job.state == ImportState.NEEDS_ATTENTION
+    assert lifecycle.part_resend(part=part, actor=personas.ada)
+    job.refresh_from_db()
+    assert job.state == ImportState.QUEUED
+    assert part.transitions.last().actor == personas.ada
+
+
+def test_an_import_can_be_cancelled_until_it_is_sent(personas):
+    job = confirmed_import(personas)
+    assert lifecycle.import_cancel(job=job, actor=personas.sam)
+    assert job.state == ImportState.CANCELLED
+    assert job.parts.get().state == PartState.SKIPPED
+    assert not lifecycle.import_cancel(job=job, actor=personas.sam)

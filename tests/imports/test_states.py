@@ -1,0 +1,49 @@
+import pytest
+
+from imports.states import PART_MOVES, ImportState, PartState, import_state_from_parts
+
+W, S, P = PartState.WAITING, PartState.SENDING, PartState.PROCESSING
+OK, IWE, ERR = PartState.IMPORTED, PartState.IMPORTED_WITH_ERRORS, PartState.ERROR
+FAILED, ATTN, SKIP = PartState.FAILED, PartState.NEEDS_ATTENTION, PartState.SKIPPED
+
+
+@pytest.mark.parametrize(
+    ("parts", "expected"),
+    [
+        ([W], ImportState.QUEUED),
+        ([S], ImportState.SENDING),
+        ([P], ImportState.PROCESSING),
+        ([OK], ImportState.IMPORTED),
+        ([IWE], ImportState.IMPORTED_WITH_ERRORS),
+        ([ERR], ImportState.ERROR),
+        ([FAILED], ImportState.FAILED),
+        ([ATTN], ImportState.NEEDS_ATTENTION),
+        ([OK, W], ImportState.PROCESSING),
+        ([OK, P], ImportState.PROCESSING),
+        ([OK, IWE], ImportState.IMPORTED_WITH_ERRORS),
+        ([OK, FAILED, SKIP], ImportState.FAILED),
+        ([ERR, SKIP], ImportState.ERROR),
+        ([OK, ATTN, W], ImportState.NEEDS_ATTENTION),
+        ([SKIP, SKIP], ImportState.CANCELLED),
+    ],
+)
+def test_an_import_is_where_its_parts_are(parts, expected):
+    assert import_state_from_parts(parts) == expected
+
+
+def test_final_part_states_lead_nowhere():
+    for state, targets in PART_MOVES.items():
+        assert state.is_final == (not targets)
+
+
+def test_a_part_goes_back_to_waiting_only_from_sending_or_by_an_admin():
+    sources = {state for state, targets in PART_MOVES.items() if PartState.WAITING in targets}
+    assert sources == {PartState.SENDING, PartState.NEEDS_ATTENTION}
+
+
+def test_every_state_has_its_moves_written_down():
+    assert set(PART_MOVES) == set(PartState)
+
+
+def test_only_queued_sending_and_processing_imports_are_moving():
+    assert {s for s in ImportState if s.is_moving} == {ImportState.QUEUED, ImportState.SENDING, ImportState.PROCESSING}
