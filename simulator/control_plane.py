@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Callable
 
 from simulator.faults import FaultError
 from simulator.http_messages import Request, Response, json_response, message
@@ -13,9 +12,8 @@ from simulator.state import SimulatorState, iso_utc
 
 
 class ControlPlane:
-    def __init__(self, state: SimulatorState, *, clock: Callable[[], float] = time.time):
+    def __init__(self, state: SimulatorState):
         self.state = state
-        self.clock = clock
 
     def health(self, request: Request) -> Response:
         return json_response(200, {"ok": True})
@@ -37,7 +35,7 @@ class ControlPlane:
                 "time_zone": found.time_zone,
                 "date_format": found.date_format,
                 "received_at": iso_utc(found.received_at, "milliseconds"),
-                "status": found.status(self.clock()),
+                "status": found.status(time.time()),
                 "processing_forever": found.ready_at is None,
                 "forced_status": found.forced_status,
                 # Unknown (null) until the rows have been read.

@@ -16,9 +16,6 @@ from simulator import faults
 from simulator.config import SimulatorConfig
 from simulator.schedule_csv import Evaluation
 
-# Counters that each unit of a fault spends: one request, one upload.
-COUNTERS = ("rate_limit_burst", "drop_connections", "drop_after_accept")
-
 
 def iso_utc(epoch: float, timespec: str = "seconds") -> str:
     return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec=timespec).replace("+00:00", "Z")

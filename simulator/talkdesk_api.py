@@ -13,7 +13,6 @@ import threading
 import time
 import urllib.parse
 import zoneinfo
-from typing import Callable
 from xml.sax.saxutils import escape
 
 from simulator import multipart, schedule_csv
@@ -66,9 +65,8 @@ def _s3_error(status: int, code: str, text: str) -> Response:
 
 
 class TalkdeskApi:
-    def __init__(self, state: SimulatorState, *, clock: Callable[[], float] = time.time):
+    def __init__(self, state: SimulatorState):
         self.state = state
-        self.clock = clock
         self.tokens = TokenSigner()
         self.links = LinkSigner()
 
@@ -98,7 +96,7 @@ class TalkdeskApi:
                 extra = " ".join(sorted(requested - client.scopes))
                 return _oauth_error(400, "invalid_scope", f"The client may not request: {extra}")
             granted = requested
-        now, ttl = self.clock(), self.state.config.token_ttl_seconds
+        now, ttl = time.time(), self.state.config.token_ttl_seconds
         access_token = self.tokens.issue(account=account.name, client_id=client.client_id, scopes=granted, now=now, ttl_seconds=ttl)
         return json_response(
             200,
@@ -112,7 +110,7 @@ class TalkdeskApi:
         if match is None:
             return invalid_authentication()
         try:
-            access = self.tokens.verify(match.group(1), now=self.clock())
+            access = self.tokens.verify(match.group(1), now=time.time())
         except InvalidToken:
             return invalid_authentication()
         request.account = access.account
@@ -120,7 +118,7 @@ class TalkdeskApi:
             return message(403, INSUFFICIENT_PERMISSIONS)
         if self.state.spend("rate_limit_burst"):
             return message(429, RATE_LIMITED, [("Retry-After", str(self.state.faults()["retry_after_seconds"]))])
-        wait = self.state.rate_limit_wait(access.account, self.clock())
+        wait = self.state.rate_limit_wait(access.account, time.time())
         if wait is not None:
             return message(429, RATE_LIMITED, [("Retry-After", str(wait))])
         return None
@@ -165,7 +163,7 @@ class TalkdeskApi:
             time_zone=time_zone,
             date_format=date_format,
             content=csv_file.content,
-            now=self.clock(),
+            now=time.time(),
         )
         if accepted is None:
             return vendor_error(409, "1580026", "Another event import is already in progress. Please try again later.")
@@ -191,7 +189,7 @@ class TalkdeskApi:
         found = self._import_of(request.params["import_id"], request.account)
         if found is None:
             return not_found()
-        now = self.clock()
+        now = time.time()
         status = found.status(now)
         body = {"id": found.id, "status": status}
         if status == "IMPORTED_WITH_ERRORS":
@@ -217,7 +215,7 @@ class TalkdeskApi:
             return _s3_error(403, "AccessDenied", "Query-string authentication requires the expires and signature parameters")
         if not self.links.is_valid(import_id, expires, signature):
             return _s3_error(403, "AccessDenied", "The request signature does not match")
-        if self.clock() >= int(expires):
+        if time.time() >= int(expires):
             return _s3_error(403, "AccessDenied", "Request has expired")
         found = self.state.find_import(import_id)
         if found is None or found.evaluation is None or not found.evaluation.failures:
