@@ -54,14 +54,16 @@ _TWO_DIGIT_YEAR_BASE = 2000
 def parse_time(text: str, date_format: str) -> datetime | str:
     """The naive local date-time the text means in the format, or a sentence
     saying why it is not one."""
-    read = _read(text, date_format)
+    read = read_time(text, date_format)
     if read is None:
         return _mismatch(text, date_format)
     return read
 
 
-def _read(text: str, date_format: str) -> datetime | str | None:
-    """None when the text does not have the format's shape at all."""
+def read_time(text: str, date_format: str) -> datetime | str | None:
+    """Like parse_time, but None when the text does not have the format's
+    shape at all, without working out why: quick enough to try every format
+    on every cell."""
     pattern, (year_at, month_at, day_at) = _PATTERNS[date_format]
     match = pattern.fullmatch(text)
     if match is None:
@@ -101,7 +103,7 @@ def _hint(text: str, date_format: str) -> str | None:
         return "hours need two digits, such as 09:00"
     if re.fullmatch(r"[0-9]{1,2}:[0-9]{2}:[0-9]{2}", time_part):
         return "leave out the seconds"
-    others = [name for name in DATE_FORMATS if name != date_format and isinstance(_read(text, name), datetime)]
+    others = [name for name in DATE_FORMATS if name != date_format and isinstance(read_time(text, name), datetime)]
     if others:
         return f"it reads as {' or '.join(others)}"
     return None

@@ -1,0 +1,867 @@
+"""Reads a planner's schedule file and finds every problem Talkdesk's
+Schedule Event Import would trip on, each with its spreadsheet row, before
+anything is sent; and writes the file that is sent.
+
+Talkdesk checks the file only after accepting it, and then reports rows of
+its own numbering in a report that expires in ten minutes, so everything it
+is known to refuse is checked here, against the rows as the planner's
+spreadsheet numbers them (the header is row 1; blank rows count, as a
+spreadsheet shows them; a quoted cell with line breaks is still one row).
+
+Plain module, standard library only: no Django.
+"""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import difflib
+import gc
+import io
+import re
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
+from itertools import repeat
+from operator import add, attrgetter, lt, sub
+from typing import NamedTuple
+
+from imports.csv_text import CONTROL_CHARACTER, DELIMITER_NAMES, UnreadableFile, decode, sniff_delimiter
+from imports.java_date_format import DATE_FORMATS, DEFAULT_DATE_FORMAT, EXAMPLES, parse_time, read_time
+from imports.local_times import ZoneClock, zone_names
+from imports.schedule_header import HEADER, map_header
+from imports.schedule_table import pick_columns, read_table
+
+__all__ = [
+    "DATE_FORMATS",
+    "DEFAULT_DATE_FORMAT",
+    "HEADER",
+    "LONG_EVENT_HOURS",
+    "MAX_FILE_BYTES",
+    "PART_LIMIT_BYTES",
+    "AccountFacts",
+    "Fix",
+    "Problem",
+    "ScheduleCheck",
+    "ScheduleRow",
+    "Summary",
+    "check_schedule",
+    "download_csv",
+    "neutralise_cell",
+]
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+"""Talkdesk's limit for one uploaded file."""
+PART_LIMIT_BYTES = 5_000_000
+"""Every file sent stays below this: under Talkdesk's limit however it
+counts a megabyte."""
+LONG_EVENT_HOURS = 16
+"""Events longer than this are reported: most likely a wrong end date."""
+
+# RFC 4180's line ending, which Excel writes too; Talkdesk's spec does not
+# name one, and a CSV reader that takes either takes this.
+LINE_END = "\r\n"
+# OWASP's list of first characters that make a spreadsheet run a cell.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+_NAME, _EMAIL, _START, _END, _TYPE = HEADER
+_COLUMN_ORDER = {column: index for index, column in enumerate(HEADER)}
+_EMAIL_SYNTAX = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9-]{0,61}[A-Za-z0-9]"
+)
+_LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
+_NEEDS_QUOTES = re.compile(r'[,"\r\n]')
+_LONG_EVENT_MINUTES = LONG_EVENT_HOURS * 60
+_DAY_MINUTES = 24 * 60
+# A wrong-account file can have hundreds of unknown e-mails; comparing each
+# with thousands of agents for a suggestion would take seconds, so
+# suggestions stop after this many distinct unknown ones.
+_SUGGESTIONS_LIMIT = 200
+_UTC_FALLBACK = "UTC"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    row: int | None
+    column: str | None
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    row: int | None
+    column: str | None
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class AccountFacts:
+    """What is known of the Talkdesk account; None means not known, and the
+    check it would allow is skipped."""
+
+    active_agents: dict[str, str] | None
+    """Lower-cased e-mail -> agent name."""
+    event_types: frozenset[str] | None
+
+
+@dataclass
+class Summary:
+    rows: int = 0
+    agents: int = 0
+    first_start: datetime | None = None
+    last_end: datetime | None = None
+    events_by_type: dict[str, int] = field(default_factory=dict)
+
+
+class ScheduleRow(NamedTuple):
+    row: int
+    """The row number a spreadsheet shows."""
+    agent_name: str
+    agent_email: str
+    start_text: str
+    end_text: str
+    event_type: str
+    start: datetime | None
+    end: datetime | None
+
+
+# Tens of thousands of rows are built at once: tuple.__new__ through partial
+# runs in C, where ScheduleRow(...) and ScheduleRow._make run Python code.
+_make_row = partial(tuple.__new__, ScheduleRow)
+
+
+@dataclass
+class ScheduleCheck:
+    readable: bool
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    fixes: list[Fix] = field(default_factory=list)
+    date_format: str | None = None
+    date_format_candidates: list[str] = field(default_factory=list)
+    skipped_checks: list[str] = field(default_factory=list)
+    summary: Summary = field(default_factory=Summary)
+    rows: list[ScheduleRow] = field(default_factory=list)
+    normalised: bytes = b""
+    """The file sent: UTF-8 without a byte-order mark, commas, CRLF, the exact
+    header, values trimmed, quoted only where they must be."""
+    parts: list[bytes] = field(default_factory=list)
+    """The normalised file cut at row boundaries into files under
+    PART_LIMIT_BYTES, each with the header; empty when there is no row."""
+
+    @property
+    def ok(self) -> bool:
+        return self.readable and not self.errors
+
+    def to_dict(self) -> dict:
+        return {
+            "rows": self.summary.rows,
+            "date_format": self.date_format,
+            "parts": len(self.parts),
+            "errors": [_finding_dict(problem) for problem in self.errors],
+            "warnings": [_finding_dict(problem) for problem in self.warnings],
+            "fixes": [_finding_dict(fix) for fix in self.fixes],
+        }
+
+
+def check_schedule(
+    data: bytes, *, time_zone: str, date_format: str | None = None, account: AccountFacts | None = None
+) -> ScheduleCheck:
+    """Everything known to be wrong with the file, in row order, and the file
+    to send."""
+    with _collector_paused():
+        try:
+            return _Check(time_zone, date_format, account).run(data)
+        except UnreadableFile as unreadable:
+            return ScheduleCheck(readable=False, errors=[Problem(None, None, "unreadable_file", str(unreadable))])
+
+
+def neutralise_cell(value: str) -> str:
+    """The value as a spreadsheet shows it without running it as a formula."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def download_csv(check: ScheduleCheck) -> bytes:
+    """The fixed file for a planner to open in a spreadsheet: as sent, but
+    with formula cells neutralised and a UTF-8 byte-order mark, without which
+    Excel shows accented names garbled. Empty when the file could not be read
+    as a schedule."""
+    if not check.normalised:
+        return b""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator=LINE_END)
+    writer.writerow(HEADER)
+    writer.writerows(
+        [neutralise_cell(value) for value in (row.agent_name, row.agent_email, row.start_text, row.end_text, row.event_type)]
+        for row in check.rows
+    )
+    return "\ufeff".encode() + out.getvalue().encode("utf-8")
+
+
+def _finding_dict(finding: Problem | Fix) -> dict:
+    return {"row": finding.row, "column": finding.column, "code": finding.code, "message": finding.message}
+
+
+_collector_lock = threading.Lock()
+_collector_pauses = 0
+_collector_was_enabled = False
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """A 60,000-row file makes hundreds of thousands of objects that all
+    live to the end; the cyclic collector's repeated scans of them would
+    double the time taken, and they hold no cycles to collect."""
+    global _collector_pauses, _collector_was_enabled
+    with _collector_lock:
+        if _collector_pauses == 0:
+            _collector_was_enabled = gc.isenabled()
+            gc.disable()
+        _collector_pauses += 1
+    try:
+        yield
+    finally:
+        with _collector_lock:
+            _collector_pauses -= 1
+            if _collector_pauses == 0 and _collector_was_enabled:
+                gc.enable()
+
+
+class _Cells(NamedTuple):
+    """One column's values, a value per data row, and the distinct values:
+    most checks look at each distinct value once, since a schedule repeats
+    its agents, times and event types on row after row."""
+
+    values: list[str]
+    distinct: set[str]
+
+
+class _TimeReading(NamedTuple):
+    aware: datetime | None
+    minutes: int | None
+    """Minutes since the epoch of the instant meant, for order and
+    durations (the formats have no seconds, and smaller numbers are quicker
+    to add and compare); None when the text means no instant."""
+    problem: tuple[str, str, str] | None
+    """(severity, code, message)."""
+
+
+class _Check:
+    """One check of one file; run() once."""
+
+    def __init__(self, time_zone: str, date_format: str | None, account: AccountFacts | None):
+        self.time_zone = time_zone
+        self.date_format = date_format
+        self.account = account
+        self.errors: list[Problem] = []
+        self.warnings: list[Problem] = []
+        self.fixes: list[Fix] = []
+        self.skipped: list[str] = []
+        self.candidates: list[str] = []
+        self.numbers: list[int] = []
+        # Rows whose cells do not line up with the header: only their shape
+        # is reported, since every other finding about them would be noise.
+        self.misshapen: dict[int, str] = {}
+        if account is None or account.active_agents is None:
+            self.skipped.append(
+                "Agent e-mails were not checked against the Talkdesk account: its active agents are not known. "
+                "Sync the agents to have them checked."
+            )
+        if account is None or account.event_types is None:
+            self.skipped.append("Event type names were not checked against the Talkdesk account: its event types are not known.")
+        self.clock = self._zone_clock()
+
+    def run(self, data: bytes) -> ScheduleCheck:
+        text = decode(data)
+        if text.encoding_fix:
+            self.fixes.append(Fix(None, None, "encoding_converted", text.encoding_fix))
+        delimiter = sniff_delimiter(text.text)
+        if delimiter != ",":
+            self.fixes.append(
+                Fix(None, None, "delimiter_converted", f"The columns were separated by {DELIMITER_NAMES[delimiter]}; the file sent uses commas.")
+            )
+        table = read_table(text.text, delimiter)
+        header = map_header(table.header, table.header_row)
+        self.fixes += [Fix(table.header_row, found.column, found.code, found.message) for found in header.fixes]
+        self.errors += [Problem(table.header_row, found.column, found.code, found.message) for found in header.errors]
+        if table.unclosed_quote_row is not None:
+            row = table.unclosed_quote_row
+            self.errors.append(
+                Problem(
+                    row,
+                    None,
+                    "unclosed_quote",
+                    f'A quote (") opened in row {row} is never closed, so everything after it reads as one cell. Close the quote or remove it.',
+                )
+            )
+        if header.positions is None:
+            return self._result()
+        if not table.numbers:
+            self.errors.append(Problem(None, None, "no_rows", "The file has a header but no schedule rows."))
+            return self._result(normalised=(",".join(HEADER) + LINE_END).encode())
+
+        picked = pick_columns(table, header.positions)
+        self.numbers = table.numbers
+        self.misshapen = picked.misshapen
+        for index, message in self.misshapen.items():
+            self.errors.append(Problem(self.numbers[index], None, "wrong_cell_count", message))
+        columns = [self._clean(column, values) for column, values in zip(HEADER, picked.values)]
+        # A plain file already in Talkdesk's shape is sent line for line.
+        unchanged = table.lines is not None and table.header == list(HEADER) and delimiter == ","
+        unchanged = unchanged and all(cells.values is values for cells, values in zip(columns, picked.values))
+        names, emails, starts, ends, types = columns
+
+        for column, cells in zip(HEADER, columns):
+            if text.has_control_characters:
+                self._check_control_characters(column, cells)
+            self._check_filled(column, cells)
+            self._check_formulas(column, cells)
+        self._check_email_syntax(emails)
+        self._check_agents(emails)
+        self._check_event_types(types)
+        readings = self._read_times(starts, ends)
+        lines = table.lines if unchanged else _lines(columns)
+        duplicates = self._check_duplicates(lines)
+        self._check_events(readings, starts, ends, emails, types, duplicates)
+
+        aware = {text: reading.aware for text, reading in readings.items()}
+        rows = list(
+            map(
+                _make_row,
+                zip(
+                    self.numbers,
+                    names.values,
+                    emails.values,
+                    starts.values,
+                    ends.values,
+                    types.values,
+                    map(aware.get, starts.values),
+                    map(aware.get, ends.values),
+                ),
+            )
+        )
+        normalised, parts = self._write(lines)
+        return self._result(_summary(readings, starts, ends, emails, types, len(rows)), rows, normalised, parts)
+
+    def _clean(self, column: str, values: list[str]) -> _Cells:
+        """Trims each value and puts a cell's line breaks on one line:
+        Talkdesk would take the spaces as part of an e-mail address or an
+        event type name, and no one means a cell over several lines in a
+        schedule."""
+        distinct = set(values)
+        trimmed = {value for value in distinct if value.strip() != value}
+        broken = {value for value in distinct if "\n" in value or "\r" in value}
+        if not trimmed and not broken:
+            return _Cells(values, distinct)
+        cleaned = {value: _LINE_BREAKS.sub(" ", value.strip()) for value in distinct}
+        if trimmed:
+            rows = self._rows_with(values, trimmed)
+            self.fixes.append(
+                Fix(rows[0], column, "value_trimmed", f"Spaces around {_count(len(rows), 'value')} in '{column}' were removed{_first_rows(rows)}.")
+            )
+        if broken:
+            rows = self._rows_with(values, broken)
+            self.fixes.append(
+                Fix(
+                    rows[0],
+                    column,
+                    "line_break_replaced",
+                    f"Line breaks inside {_count(len(rows), 'cell')} of '{column}' were replaced by spaces{_first_rows(rows)}.",
+                )
+            )
+        return _Cells(list(map(cleaned.__getitem__, values)), set(cleaned.values()))
+
+    def _rows_with(self, values: list[str], wanted: set[str]) -> list[int]:
+        return [self.numbers[index] for index, value in enumerate(values) if value in wanted]
+
+    def _flag(self, column: str | None, values: list[str], found: dict[str, tuple[str, str]], *, warning: bool = False) -> None:
+        """Reports each row whose value has a finding; found maps a value to
+        (code, message)."""
+        if not found:
+            return
+        into = self.warnings if warning else self.errors
+        for index, value in enumerate(values):
+            if value in found and index not in self.misshapen:
+                code, message = found[value]
+                into.append(Problem(self.numbers[index], column, code, message))
+
+    # Cells
+
+    def _check_control_characters(self, column: str, cells: _Cells) -> None:
+        found = {}
+        for value in cells.distinct:
+            control = CONTROL_CHARACTER.search(value)
+            if control:
+                found[value] = (
+                    "control_character",
+                    f"{column} contains an invisible control character (U+{ord(control.group()):04X}); retype the value.",
+                )
+        self._flag(column, cells.values, found)
+
+    def _check_filled(self, column: str, cells: _Cells) -> None:
+        if "" in cells.distinct:
+            self._flag(column, cells.values, {"": ("empty_cell", f"{column} is empty.")})
+
+    def _check_formulas(self, column: str, cells: _Cells) -> None:
+        found = {
+            value: (
+                "formula_cell",
+                f"{column} starts with '{value[0]}', so a spreadsheet would run it as a formula. It is sent to Talkdesk "
+                "as it is; in files you download from the portal it starts with ' so that it shows as text.",
+            )
+            for value in cells.distinct
+            if value.startswith(FORMULA_STARTS)
+        }
+        self._flag(column, cells.values, found, warning=True)
+
+    def _check_email_syntax(self, emails: _Cells) -> None:
+        found = {
+            email: ("invalid_email", f"'{email}' is not a valid e-mail address.")
+            for email in emails.distinct
+            if email and not _EMAIL_SYNTAX.fullmatch(email)
+        }
+        self._flag(_EMAIL, emails.values, found)
+
+    # The account
+
+    def _check_agents(self, emails: _Cells) -> None:
+        agents = self.account.active_agents if self.account else None
+        if agents is None:
+            return
+        unknown = sorted(
+            email for email in emails.distinct if email and email.lower() not in agents and _EMAIL_SYNTAX.fullmatch(email)
+        )
+        known = list(agents)
+        found = {}
+        for number, email in enumerate(unknown):
+            message = f"{email} is not an active agent of this Talkdesk account."
+            near = difflib.get_close_matches(email.lower(), known, n=1, cutoff=0.8) if number < _SUGGESTIONS_LIMIT else []
+            if near:
+                message += f" Did you mean {near[0]} ({agents[near[0]]})?"
+            found[email] = ("unknown_agent", message)
+        self._flag(_EMAIL, emails.values, found)
+
+    def _check_event_types(self, types: _Cells) -> None:
+        known = self.account.event_types if self.account else None
+        if known is None:
+            return
+        by_folded = {name.casefold(): name for name in sorted(known)}
+        found = {}
+        for name in types.distinct - known - {""}:
+            same_letters = by_folded.get(name.casefold())
+            if same_letters:
+                found[name] = (
+                    "event_type_case",
+                    f"'{name}' differs from the account's event type '{same_letters}' only in capitals, and Talkdesk "
+                    f"matches names exactly: change it to '{same_letters}'.",
+                )
+                continue
+            message = f"'{name}' is not an event type of this Talkdesk account."
+            near = difflib.get_close_matches(name.casefold(), list(by_folded), n=1, cutoff=0.6)
+            if near:
+                message += f" Did you mean '{by_folded[near[0]]}'?"
+            elif known:
+                message += " Its event types are " + ", ".join(f"'{known_name}'" for known_name in sorted(known)) + "."
+            found[name] = ("unknown_event_type", message)
+        self._flag(_TYPE, types.values, found)
+
+    # Times
+
+    def _zone_clock(self) -> ZoneClock | None:
+        if self.time_zone in zone_names():
+            return ZoneClock(self.time_zone)
+        message = f"'{self.time_zone}' is not an IANA time zone, such as America/New_York or UTC."
+        wanted = self.time_zone.strip().casefold()
+        near = [name for name in zone_names() if name.casefold() == wanted] or difflib.get_close_matches(
+            self.time_zone, sorted(zone_names()), n=1, cutoff=0.8
+        )
+        if near:
+            message += f" Did you mean {near[0]}?"
+        self.errors.append(Problem(None, None, "invalid_time_zone", message))
+        self.skipped.append("Daylight-saving checks were skipped: the time zone is not valid.")
+        return None
+
+    def _read_times(self, starts: _Cells, ends: _Cells) -> dict[str, _TimeReading]:
+        """How each distinct time text reads, and its problems reported."""
+        texts = self._time_texts(starts, ends)
+        self.date_format = self._choose_date_format(texts)
+        if self.date_format is None:
+            return {}
+        # Without a valid zone the times are still read, for durations and
+        # overlaps, as if in UTC; none of them is given to anyone as aware.
+        clock = self.clock or ZoneClock(_UTC_FALLBACK)
+        readings = {}
+        for text in texts:
+            naive = parse_time(text, self.date_format)
+            if isinstance(naive, str):
+                readings[text] = _TimeReading(None, None, ("error", "invalid_time", naive))
+                continue
+            local = clock.read(naive)
+            minutes = None if local.utc_seconds is None else local.utc_seconds // 60
+            if self.clock is None:
+                readings[text] = _TimeReading(None, minutes, None)
+            elif local.issue is None:
+                readings[text] = _TimeReading(local.aware, minutes, None)
+            else:
+                severity = "error" if local.aware is None else "warning"
+                readings[text] = _TimeReading(local.aware, minutes, (severity, *local.issue))
+        for column, cells in ((_START, starts), (_END, ends)):
+            for severity in ("error", "warning"):
+                found = {
+                    text: (reading.problem[1], f"{column}: {reading.problem[2]}")
+                    for text, reading in readings.items()
+                    if reading.problem and reading.problem[0] == severity and text in cells.distinct
+                }
+                self._flag(column, cells.values, found, warning=severity == "warning")
+        return readings
+
+    def _time_texts(self, starts: _Cells, ends: _Cells) -> set[str]:
+        if self.misshapen:
+            shaped = [index for index in range(len(starts.values)) if index not in self.misshapen]
+            texts = {starts.values[index] for index in shaped} | {ends.values[index] for index in shaped}
+        else:
+            texts = starts.distinct | ends.distinct
+        texts.discard("")
+        return texts
+
+    def _choose_date_format(self, texts: set[str]) -> str | None:
+        chosen = self.date_format
+        if chosen is not None and chosen not in DATE_FORMATS:
+            self.errors.append(
+                Problem(
+                    None,
+                    None,
+                    "unsupported_date_format",
+                    f"'{chosen}' is not one of Talkdesk's date formats ({', '.join(DATE_FORMATS)}); "
+                    "the format is worked out from the file instead.",
+                )
+            )
+            chosen = None
+        if chosen is not None:
+            self._note_better_format(chosen, texts)
+            return chosen
+        if not texts:
+            return DEFAULT_DATE_FORMAT
+        return self._detect_date_format(texts)
+
+    def _detect_date_format(self, texts: set[str]) -> str | None:
+        meanings = _distinct_meanings([name for name in DATE_FORMATS if _reads_all(name, texts)], texts)
+        if len(meanings) == 1:
+            if meanings[0] != DEFAULT_DATE_FORMAT:
+                self.fixes.append(
+                    Fix(
+                        None,
+                        None,
+                        "date_format_detected",
+                        f"The times read as {meanings[0]} (for example {EXAMPLES[meanings[0]]}); Talkdesk is told so.",
+                    )
+                )
+            return meanings[0]
+        if meanings:
+            self.candidates = meanings
+            example = min(text for text in texts if len({read_time(text, name) for name in meanings}) > 1)
+            self.errors.append(
+                Problem(
+                    None,
+                    None,
+                    "ambiguous_date_format",
+                    f"The times fit more than one date format ({' or '.join(meanings)}), with different dates: "
+                    f"'{example}' could be {' or '.join(_day_meant(example, name) for name in meanings)}. "
+                    "Choose the date format.",
+                )
+            )
+            self.skipped.append("Times were not checked: the date format has to be chosen first.")
+            return None
+        read = {name: sum(isinstance(read_time(text, name), datetime) for text in texts) for name in DATE_FORMATS}
+        best = max(DATE_FORMATS, key=read.__getitem__)
+        if read[best]:
+            message = (
+                f"No date format reads every time; {best} reads the most ({read[best]:,} of {len(texts):,} different "
+                "values) and is used. The times it cannot read are listed as errors."
+            )
+        else:
+            message = f"No date format reads any of the times; they are checked against the default, {best}."
+        self.fixes.append(Fix(None, None, "date_format_detected", message))
+        return best
+
+    def _note_better_format(self, chosen: str, texts: set[str]) -> None:
+        if _reads_all(chosen, texts):
+            return
+        better = _distinct_meanings([name for name in DATE_FORMATS if _reads_all(name, texts)], texts)
+        if better:
+            self.errors.append(
+                Problem(
+                    None,
+                    None,
+                    "date_format_mismatch",
+                    f"Not every time reads as the chosen date format {chosen}, but every time reads as "
+                    f"{' or as '.join(better)}: choose that format, or correct the times.",
+                )
+            )
+
+    # Events
+
+    def _check_duplicates(self, lines: list[str]) -> set[int]:
+        if len(set(lines)) == len(lines):
+            return set()
+        first: dict[str, int] = {}
+        duplicates = set()
+        for index, line in enumerate(lines):
+            earlier = first.setdefault(line, index)
+            if earlier != index:
+                duplicates.add(index)
+                self.warnings.append(
+                    Problem(
+                        self.numbers[index],
+                        None,
+                        "duplicate_row",
+                        f"Row {self.numbers[index]} repeats row {self.numbers[earlier]} exactly: Talkdesk would get the event twice.",
+                    )
+                )
+        return duplicates
+
+    def _check_events(
+        self,
+        readings: dict[str, _TimeReading],
+        starts: _Cells,
+        ends: _Cells,
+        emails: _Cells,
+        types: _Cells,
+        duplicates: set[int],
+    ) -> None:
+        """Lengths, and overlaps of one agent's events of one type.
+
+        Each event becomes two integers, its start and end offset by its
+        agent-and-type group, so that sorting the starts puts each group's
+        events together in time order: whole lists handled in C, where a
+        Python loop over tuples would take longer than reading the file."""
+        minutes = {text: reading.minutes for text, reading in readings.items() if reading.minutes is not None}
+        if not minutes:
+            return
+        earliest = min(minutes.values())
+        offsets = {text: value - earliest for text, value in minutes.items()}
+        span = max(offsets.values()) + 1
+        timed: list[int] | range = range(len(self.numbers))
+        start_texts, end_texts, email_texts, type_texts = starts.values, ends.values, emails.values, types.values
+        if self.misshapen or not (starts.distinct | ends.distinct) <= offsets.keys():
+            timed = [
+                index
+                for index, (start, end) in enumerate(zip(start_texts, end_texts))
+                if start in offsets and end in offsets and index not in self.misshapen
+            ]
+            start_texts, end_texts, email_texts, type_texts = (
+                list(map(values.__getitem__, timed)) for values in (start_texts, end_texts, email_texts, type_texts)
+            )
+        if not timed:
+            return
+        bases = _group_bases(email_texts, type_texts, emails.distinct, types.distinct, span)
+        begins = list(map(add, bases, map(offsets.__getitem__, start_texts)))
+        finishes = list(map(add, bases, map(offsets.__getitem__, end_texts)))
+        lengths = list(map(sub, finishes, begins))
+        if min(lengths) <= 0 or max(lengths) > _LONG_EVENT_MINUTES:
+            self._check_lengths(timed, lengths, starts, ends, types)
+        if duplicates or min(lengths) <= 0:
+            kept = [at for at, length in enumerate(lengths) if length > 0 and timed[at] not in duplicates]
+            timed = [timed[at] for at in kept]
+            begins = [begins[at] for at in kept]
+            finishes = [finishes[at] for at in kept]
+        for later, earlier in _overlaps(begins, finishes):
+            later, earlier = timed[later], timed[earlier]
+            self.warnings.append(
+                Problem(
+                    self.numbers[later],
+                    _START,
+                    "overlapping_events",
+                    f"This {types.values[later]} for {emails.values[later]} ({starts.values[later]} to {ends.values[later]}) "
+                    f"overlaps the one in row {self.numbers[earlier]} ({starts.values[earlier]} to {ends.values[earlier]}). "
+                    "Check that both are meant.",
+                )
+            )
+
+    def _check_lengths(self, timed: list[int] | range, lengths: list[int], starts: _Cells, ends: _Cells, types: _Cells) -> None:
+        for index, length in zip(timed, lengths):
+            if length <= 0:
+                when = "when" if length == 0 else "before"
+                hint = " If it ends the next day, write the next day's date." if length > -_DAY_MINUTES else ""
+                self.errors.append(
+                    Problem(
+                        self.numbers[index],
+                        _END,
+                        "end_not_after_start",
+                        f"The event ends ({ends.values[index]}) {when} it starts ({starts.values[index]}).{hint}",
+                    )
+                )
+            elif length > _LONG_EVENT_MINUTES:
+                self.warnings.append(
+                    Problem(
+                        self.numbers[index],
+                        _END,
+                        "long_event",
+                        f"This {types.values[index] or 'event'} lasts {_duration(length)}, more than {LONG_EVENT_HOURS} hours: "
+                        "check the end time.",
+                    )
+                )
+
+    # Writing
+
+    def _write(self, lines: list[str]) -> tuple[bytes, list[bytes]]:
+        header = ",".join(HEADER)
+        normalised = (LINE_END.join([header, *lines]) + LINE_END).encode("utf-8")
+        if len(normalised) < PART_LIMIT_BYTES:
+            return normalised, [normalised]
+        parts = _split(header, lines)
+        self.fixes.append(
+            Fix(
+                None,
+                None,
+                "file_split",
+                f"The file to send is {len(normalised):,} bytes, over Talkdesk's {MAX_FILE_BYTES // (1024 * 1024)} MB limit, "
+                f"so it is sent as {len(parts)} files of whole rows, one after the other, each starting with the header.",
+            )
+        )
+        return normalised, parts
+
+    def _result(
+        self,
+        summary: Summary | None = None,
+        rows: list[ScheduleRow] | None = None,
+        normalised: bytes = b"",
+        parts: list[bytes] | None = None,
+    ) -> ScheduleCheck:
+        return ScheduleCheck(
+            readable=True,
+            errors=sorted(self.errors, key=_in_row_order),
+            warnings=sorted(self.warnings, key=_in_row_order),
+            fixes=sorted(self.fixes, key=_in_row_order),
+            date_format=self.date_format,
+            date_format_candidates=list(self.candidates),
+            skipped_checks=self.skipped,
+            summary=summary or Summary(),
+            rows=rows or [],
+            normalised=normalised,
+            parts=parts or [],
+        )
+
+
+def _reads_all(date_format: str, texts: set[str]) -> bool:
+    return all(isinstance(read_time(text, date_format), datetime) for text in texts)
+
+
+def _distinct_meanings(formats: list[str], texts: set[str]) -> list[str]:
+    """The formats that give the times different meanings, the first of each
+    kind: MM/dd/yyyy and M/d/yyyy read 06/01/2026 alike."""
+    kept: list[str] = []
+    for name in formats:
+        if not any(all(read_time(text, name) == read_time(text, other) for text in texts) for other in kept):
+            kept.append(name)
+    return kept
+
+
+def _day_meant(text: str, date_format: str) -> str:
+    moment = read_time(text, date_format)
+    return f"{moment.day} {calendar.month_name[moment.month]} {moment.year}"
+
+
+def _group_bases(emails: list[str], types: list[str], distinct_emails: set[str], distinct_types: set[str], span: int) -> list[int]:
+    """A number per event for its agent (the e-mail in any case) and type,
+    times span, so that no two groups' keys meet."""
+    agent_numbers: dict[str, int] = {}
+    agent_span = len(distinct_types) * span
+    agent_of = {email: agent_numbers.setdefault(email.lower(), len(agent_numbers)) * agent_span for email in distinct_emails}
+    type_of = {name: number * span for number, name in enumerate(distinct_types)}
+    return list(map(add, map(agent_of.__getitem__, emails), map(type_of.__getitem__, types)))
+
+
+def _overlaps(begins: list[int], finishes: list[int]) -> list[tuple[int, int]]:
+    """Pairs (later, earlier) of positions of overlapping events, the
+    earlier being the one that ends last, given keys where no two groups'
+    ranges meet."""
+    order = sorted(range(len(begins)), key=begins.__getitem__)
+    sorted_begins = list(map(begins.__getitem__, order))
+    sorted_finishes = list(map(finishes.__getitem__, order))
+    # If any two events overlap, two neighbours in start order do: a quick
+    # test in C, before the walk in Python that names every pair.
+    if not any(map(lt, sorted_begins[1:], sorted_finishes)):
+        return []
+    pairs = []
+    latest_finish, latest = -1, 0
+    for position, begin, finish in zip(order, sorted_begins, sorted_finishes):
+        if begin < latest_finish:
+            pairs.append((position, latest))
+        if finish > latest_finish:
+            latest_finish, latest = finish, position
+    return pairs
+
+
+def _lines(columns: list[_Cells]) -> list[str]:
+    return list(map(",".join, zip(*(_quoted(cells) for cells in columns))))
+
+
+def _quoted(cells: _Cells) -> list[str]:
+    """Each value as a CSV cell, in quotes only where it must be."""
+    needing = {value for value in cells.distinct if _NEEDS_QUOTES.search(value)}
+    if not needing:
+        return cells.values
+    quoted = {value: '"' + value.replace('"', '""') + '"' for value in needing}
+    return [quoted.get(value, value) for value in cells.values]
+
+
+def _summary(readings: dict[str, _TimeReading], starts: _Cells, ends: _Cells, emails: _Cells, types: _Cells, rows: int) -> Summary:
+    def instants(texts: set[str]) -> list[_TimeReading]:
+        return [readings[text] for text in texts if text in readings and readings[text].aware is not None]
+
+    first_starts, last_ends = instants(starts.distinct), instants(ends.distinct)
+    by_instant = attrgetter("minutes")
+    counts = Counter(types.values)
+    counts.pop("", None)
+    return Summary(
+        rows=rows,
+        agents=len({email.lower() for email in emails.distinct if email}),
+        first_start=min(first_starts, key=by_instant).aware if first_starts else None,
+        last_end=max(last_ends, key=by_instant).aware if last_ends else None,
+        events_by_type=dict(sorted(counts.items(), key=lambda item: (-item[1], item[0]))),
+    )
+
+
+def _split(header: str, lines: list[str]) -> list[bytes]:
+    """The lines in files of whole rows under PART_LIMIT_BYTES, each with the
+    header."""
+    overhead = len(header.encode("utf-8")) + len(LINE_END)
+    parts: list[bytes] = []
+    chunk: list[str] = []
+    size = overhead
+    for line, line_size in zip(lines, map(len, map(str.encode, lines))):
+        line_size += len(LINE_END)
+        if chunk and size + line_size >= PART_LIMIT_BYTES:
+            parts.append((LINE_END.join([header, *chunk]) + LINE_END).encode("utf-8"))
+            chunk, size = [], overhead
+        chunk.append(line)
+        size += line_size
+    parts.append((LINE_END.join([header, *chunk]) + LINE_END).encode("utf-8"))
+    return parts
+
+
+def _in_row_order(finding: Problem | Fix) -> tuple[int, int]:
+    return (0 if finding.row is None else finding.row, _COLUMN_ORDER.get(finding.column, -1))
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}" if number == 1 else f"{number:,} {noun}s"
+
+
+def _first_rows(rows: list[int]) -> str:
+    if len(rows) == 1:
+        return f" (row {rows[0]})"
+    more = " and more" if len(rows) > 5 else ""
+    return f" (rows {', '.join(map(str, rows[:5]))}{more})"
+
+
+def _duration(minutes: int) -> str:
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if minutes else f"{hours} h"
