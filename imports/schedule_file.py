@@ -360,13 +360,13 @@ class _Check:
         if not trimmed and not broken:
             return _Cells(values, distinct)
         cleaned = {value: _LINE_BREAKS.sub(" ", value.strip()) for value in distinct}
-        if trimmed:
-            rows = self._rows_with(values, trimmed)
+        rows = self._rows_with(values, trimmed)
+        if rows:
             self.fixes.append(
                 Fix(rows[0], column, "value_trimmed", f"Spaces around {_count(len(rows), 'value')} in '{column}' were removed{_first_rows(rows)}.")
             )
-        if broken:
-            rows = self._rows_with(values, broken)
+        rows = self._rows_with(values, broken)
+        if rows:
             self.fixes.append(
                 Fix(
                     rows[0],
@@ -378,7 +378,9 @@ class _Check:
         return _Cells(list(map(cleaned.__getitem__, values)), set(cleaned.values()))
 
     def _rows_with(self, values: list[str], wanted: set[str]) -> list[int]:
-        return [self.numbers[index] for index, value in enumerate(values) if value in wanted]
+        if not wanted:
+            return []
+        return [self.numbers[index] for index, value in enumerate(values) if value in wanted and index not in self.misshapen]
 
     def _flag(self, column: str | None, values: list[str], found: dict[str, tuple[str, str]], *, warning: bool = False) -> None:
         """Reports each row whose value has a finding; found maps a value to
