@@ -77,6 +77,11 @@ class HistoryFilterForm(forms.Form):
 
 
 class ConnectionForm(forms.ModelForm):
+    base_url = forms.URLField(
+        required=False,
+        assume_scheme="https",
+        help_text="Only for a custom region, such as the built-in simulator.",
+    )
     client_secret = forms.CharField(
         required=False,
         strip=True,

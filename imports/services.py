@@ -20,7 +20,9 @@ class ActionRefused(Exception):
 
 def account_facts(connection: TalkdeskConnection) -> schedule_file.AccountFacts:
     agents = None
-    if connection.agents_synced_at is not None:
+    # Read from the database: the agents may have been synced since this
+    # connection object was loaded.
+    if TalkdeskConnection.objects.filter(pk=connection.pk, agents_synced_at__isnull=False).exists():
         agents = {email.lower(): name for email, name in connection.agents.filter(active=True).values_list("email", "name")}
     event_types = frozenset(connection.event_types) if connection.event_types else None
     return schedule_file.AccountFacts(active_agents=agents, event_types=event_types)

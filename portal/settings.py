@@ -154,6 +154,10 @@ TEMPLATES = [
         },
     }
 ]
+if not DJANGO_6:
+    # Django 6's partials are built in; on 5.2 the same tags come from the
+    # add-on they grew out of, made built in so templates read the same.
+    TEMPLATES[0]["OPTIONS"]["builtins"] = ["template_partials.templatetags.partials"]
 
 _default_database = f"sqlite:///{DATA_DIR / 'portal.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL", _default_database), conn_max_age=60)}
@@ -179,7 +183,10 @@ LOGOUT_REDIRECT_URL = "login"
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = DATA_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(DATA_DIR / "staticfiles")))
+# WhiteNoise looks at this folder when the app starts, even when it serves
+# from the source folders; an empty one is enough.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Serving straight from the source folders spares the embedded default a
 # collectstatic step; production images collect once at build time.
 WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", True)

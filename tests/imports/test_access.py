@@ -1,0 +1,113 @@
+"""Who may see what: every URL of the portal, as each person.
+
+The table below must name every route; a new page without its row fails
+`test_every_route_is_in_the_table`.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from imports import services
+from tests.conftest import data_file
+
+ANON, SAM, BEA, ADA = "anonymous", "sam", "bea", "ada"
+LOGIN = "login"
+
+# route name → (method, which object, {person: expected status})
+# Alpha is Sam's team; Bea supervises Bravo; Ada is an admin.
+ROUTES = {
+    "imports:home": ("get", None, {ANON: LOGIN, SAM: 302, BEA: 302, ADA: 302}),
+    "imports:history": ("get", None, {ANON: LOGIN, SAM: 200, BEA: 200, ADA: 200}),
+    "imports:upload": ("get", None, {ANON: LOGIN, SAM: 200, BEA: 200, ADA: 200}),
+    "imports:detail": ("get", "import", {ANON: LOGIN, SAM: 200, BEA: 404, ADA: 200}),
+    "imports:rows": ("get", "import", {ANON: LOGIN, SAM: 200, BEA: 404, ADA: 200}),
+    "imports:recheck": ("post", "import", {ANON: LOGIN, SAM: 302, BEA: 404, ADA: 302}),
+    "imports:confirm": ("post", "import", {ANON: LOGIN, SAM: 302, BEA: 404, ADA: 302}),
+    "imports:cancel": ("post", "import", {ANON: LOGIN, SAM: 302, BEA: 404, ADA: 302}),
+    "imports:original": ("get", "import", {ANON: LOGIN, SAM: 200, BEA: 404, ADA: 200}),
+    "imports:fixed": ("get", "import", {ANON: LOGIN, SAM: 200, BEA: 404, ADA: 200}),
+    "imports:error_report": ("get", "part", {ANON: LOGIN, SAM: 404, BEA: 404, ADA: 404}),
+    "imports:part_resend": ("post", "part", {ANON: LOGIN, SAM: 404, BEA: 404, ADA: 302}),
+    "imports:part_mark_imported": ("post", "part", {ANON: LOGIN, SAM: 404, BEA: 404, ADA: 302}),
+    "imports:connections": ("get", None, {ANON: LOGIN, SAM: 404, BEA: 404, ADA: 200}),
+    "imports:connection_new": ("get", None, {ANON: LOGIN, SAM: 404, BEA: 404, ADA: 200}),
+    "imports:connection_edit": ("get", "connection", {ANON: LOGIN, SAM: 404, BEA: 404, ADA: 200}),
+    "imports:connection_test": ("post", "connection", {ANON: LOGIN, SAM: 404, BEA: 404, ADA: 302}),
+    "imports:connection_sync_agents": ("post", "connection", {ANON: LOGIN, SAM: 404, BEA: 404, ADA: 302}),
+    "login": ("get", None, {ANON: 200, SAM: 302, BEA: 302, ADA: 302}),
+    "logout": ("post", None, {ANON: 302, SAM: 302, BEA: 302, ADA: 302}),
+    "healthz": ("get", None, {ANON: 200, SAM: 200, BEA: 200, ADA: 200}),
+}
+
+
+def _route_names(resolver=None, namespace=""):
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.app_name == "admin":
+                continue
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _route_names(entry, inner)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield f"{namespace}{entry.name}"
+
+
+def test_every_route_is_in_the_table():
+    assert set(_route_names()) == set(ROUTES)
+
+
+@pytest.fixture
+def alpha_import(personas):
+    return services.import_create(
+        team=personas.alpha,
+        uploaded_by=personas.sam,
+        file_name="alpha.csv",
+        data=data_file("portal/schedule-example.csv"),
+        time_zone="America/New_York",
+        date_format=None,
+    )
+
+
+def _kwargs(which, job, personas):
+    if which == "import":
+        return {"pk": job.pk}
+    if which == "part":
+        return {"pk": job.pk, "number": 1}
+    if which == "connection":
+        return {"pk": personas.acme.pk}
+    return {}
+
+
+@pytest.mark.parametrize("person", [ANON, SAM, BEA, ADA])
+@pytest.mark.parametrize("name", sorted(ROUTES))
+def test_each_person_gets_the_right_answer(client, personas, alpha_import, name, person):
+    method, which, answers = ROUTES[name]
+    expected = answers[person]
+    if person != ANON:
+        client.force_login(getattr(personas, person))
+    url = reverse(name, kwargs=_kwargs(which, alpha_import, personas))
+    data = {"time_zone": "UTC"} if name == "imports:recheck" else {}
+    response = getattr(client, method)(url, data)
+    if expected == LOGIN:
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+    else:
+        assert response.status_code == expected, f"{person} {method.upper()} {url}"
+
+
+def test_a_supervisor_sees_only_their_teams_imports_in_the_history(client, personas, alpha_import):
+    client.force_login(personas.bea)
+    assert "alpha.csv" not in client.get(reverse("imports:history")).content.decode()
+    client.force_login(personas.sam)
+    assert "alpha.csv" in client.get(reverse("imports:history")).content.decode()
+
+
+def test_a_supervisor_can_upload_only_for_their_own_team(client, personas):
+    client.force_login(personas.bea)
+    with open("tests/data/portal/schedule-example.csv", "rb") as upload:
+        response = client.post(
+            reverse("imports:upload"), {"team": personas.alpha.pk, "file": upload, "time_zone": "UTC", "date_format": ""}
+        )
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    assert not personas.alpha.imports.exists()

@@ -1,0 +1,149 @@
+from django.urls import reverse
+
+from imports import services
+from imports.models import Import
+from imports.states import ImportState
+from tests.conftest import DATA
+
+
+def upload(client, personas, name="portal/schedule-example.csv", **fields):
+    client.force_login(personas.sam)
+    with open(DATA / name, "rb") as file:
+        data = {"team": personas.alpha.pk, "file": file, "time_zone": "America/New_York", "date_format": "", **fields}
+        return client.post(reverse("imports:upload"), data)
+
+
+def test_the_upload_page_takes_the_time_zone_from_the_teams_connection(client, personas):
+    client.force_login(personas.sam)
+    page = client.get(reverse("imports:upload")).content.decode()
+    assert 'value="America/New_York"' in page
+
+
+def test_changing_the_team_refreshes_only_its_defaults(client, personas):
+    personas.bravo.supervisors.add(personas.sam)
+    personas.globex.default_time_zone = "Europe/Lisbon"
+    personas.globex.save()
+    client.force_login(personas.sam)
+    response = client.get(reverse("imports:upload"), {"team": personas.bravo.pk}, headers={"HX-Request": "true"})
+    fragment = response.content.decode()
+    assert 'value="Europe/Lisbon"' in fragment
+    assert "<html" not in fragment
+
+
+def test_an_upload_leads_to_its_preview_with_a_summary(client, personas):
+    response = upload(client, personas)
+    job = Import.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("imports:detail", args=[job.pk])
+    page = client.get(response["Location"]).content.decode()
+    assert job.state == ImportState.PREVIEW
+    assert 'data-summary="rows">3<' in page
+    assert "Available for all channels" in page
+    assert "Confirm and send 3 rows" in page
+
+
+def test_a_file_with_errors_shows_each_with_its_row_and_cannot_be_confirmed(client, personas):
+    upload(client, personas, "portal/schedule-bad-times.csv")
+    job = Import.objects.get()
+    page = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+    assert job.error_count >= 2
+    assert "Row 3" in page and "Row 4" in page
+    assert "Confirm and send" not in page
+    response = client.post(reverse("imports:confirm", args=[job.pk]), follow=True)
+    assert "cannot be sent" in response.content.decode()
+    job.refresh_from_db()
+    assert job.state == ImportState.PREVIEW
+
+
+def test_a_file_that_is_not_a_schedule_gets_one_clear_message(client, personas):
+    response = upload(client, personas, "portal/not-a-schedule.png")
+    page = client.get(response["Location"]).content.decode()
+    assert Import.objects.get().error_count == 1
+    assert "The whole file" in page
+
+
+def test_warnings_need_an_explicit_acknowledgement(client, personas, django_capture_on_commit_callbacks):
+    upload(client, personas, "portal/schedule-duplicate-rows.csv")
+    job = Import.objects.get()
+    assert job.warning_count and not job.error_count
+    client.post(reverse("imports:confirm", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.state == ImportState.PREVIEW
+    with django_capture_on_commit_callbacks() as callbacks:
+        client.post(reverse("imports:confirm", args=[job.pk]), {"acknowledge_warnings": "on"})
+    job.refresh_from_db()
+    assert job.state == ImportState.QUEUED
+    assert job.warnings_acknowledged
+    assert len(callbacks) == 1
+
+
+def test_an_ambiguous_date_format_asks_and_a_recheck_settles_it(client, personas):
+    upload(client, personas, "portal/schedule-ambiguous-dates.csv")
+    job = Import.objects.get()
+    page = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+    assert "Choose the one the file uses" in page
+    client.post(reverse("imports:recheck", args=[job.pk]), {"time_zone": "Europe/Lisbon", "date_format": "HH:mm dd/MM/yyyy"})
+    job.refresh_from_db()
+    assert job.error_count == 0
+    assert job.date_format == "HH:mm dd/MM/yyyy" and job.time_zone == "Europe/Lisbon"
+    assert job.parts.count() == 1
+
+
+def test_the_page_says_how_many_imports_are_ahead(client, personas):
+    jobs = []
+    for _ in range(3):
+        upload(client, personas)
+        job = Import.objects.order_by("-created_at").first()
+        services.import_confirm(job=job, actor=personas.sam, warnings_acknowledged=False)
+        jobs.append(job)
+    page = client.get(reverse("imports:detail", args=[jobs[2].pk])).content.decode()
+    assert "2 imports ahead of yours" in page
+
+
+def test_the_status_fragment_asks_for_one_reload_once_the_import_stops_moving(client, personas):
+    upload(client, personas)
+    job = Import.objects.get()
+    services.import_confirm(job=job, actor=personas.sam, warnings_acknowledged=False)
+    url = reverse("imports:detail", args=[job.pk]) + "?fragment=status"
+    moving = client.get(url, headers={"HX-Request": "true"})
+    assert 'id="status"' in moving.content.decode() and "<html" not in moving.content.decode()
+    assert 'hx-trigger="every 2s"' in moving.content.decode()
+    services.import_cancel(job=job, actor=personas.sam)
+    stopped = client.get(url, headers={"HX-Request": "true"})
+    assert stopped["HX-Refresh"] == "true"
+
+
+def test_the_history_filters_by_state_team_and_uploader(client, personas):
+    upload(client, personas)
+    first = Import.objects.get()
+    services.import_confirm(job=first, actor=personas.sam, warnings_acknowledged=False)
+    upload(client, personas)
+    client.force_login(personas.ada)
+    history = reverse("imports:history")
+    assert list(client.get(history, {"state": "queued"}).context["page"]) == [first]
+    assert len(client.get(history, {"team": personas.alpha.pk}).context["page"]) == 2
+    assert len(client.get(history, {"team": personas.bravo.pk}).context["page"]) == 0
+    assert len(client.get(history, {"uploader": personas.sam.pk}).context["page"]) == 2
+
+
+def test_the_history_refreshes_itself_only_while_an_import_is_moving(client, personas):
+    upload(client, personas)
+    client.force_login(personas.sam)
+    assert "every 3s" not in client.get(reverse("imports:history")).content.decode()
+    services.import_confirm(job=Import.objects.get(), actor=personas.sam, warnings_acknowledged=False)
+    assert "every 3s" in client.get(reverse("imports:history")).content.decode()
+
+
+def test_the_original_file_is_kept_byte_for_byte(client, personas):
+    upload(client, personas)
+    job = Import.objects.get()
+    response = client.get(reverse("imports:original", args=[job.pk]))
+    assert b"".join(response.streaming_content) == (DATA / "portal/schedule-example.csv").read_bytes()
+    assert response["Content-Disposition"].startswith("attachment")
+
+
+def test_the_fixed_file_defuses_formula_cells(client, personas):
+    upload(client, personas, "portal/schedule-formula.csv")
+    job = Import.objects.get()
+    body = client.get(reverse("imports:fixed", args=[job.pk])).content.decode()
+    assert "\n=HYPERLINK" not in body and ",=HYPERLINK" not in body
+    assert "'=HYPERLINK" in body
