@@ -136,7 +136,7 @@ def run() -> None:
     children.append(simulator)
     wait_for_http(f"{simulator_url}/_simulator/health", 30, simulator)
     subprocess.run(
-        [str(PYTHON), "manage.py", "seed_demo", "--simulator-url", simulator_url, "--password", values["DEMO_PASSWORD"], "--sync-agents"],
+        [str(PYTHON), "manage.py", "seed_demo", "--simulator-url", simulator_url, "--password", values["DEMO_PASSWORD"]],
         check=True,
         cwd=ROOT,
         env=env,

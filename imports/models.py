@@ -223,3 +223,8 @@ class Transition(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+    @property
+    def label(self) -> str:
+        states = PartState if self.part_id else ImportState
+        return states(self.to_state).label

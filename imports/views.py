@@ -5,6 +5,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRefresh
 
 from imports import selectors, services
 from imports.csv_download import csv_attachment
@@ -121,6 +122,10 @@ def _detail_context(request, job: Import) -> dict:
 def detail(request, pk):
     job = _get_import_for_user(request, pk)
     if request.htmx and request.GET.get("fragment") == "status":
+        if not job.is_moving:
+            # The import just stopped moving: one full reload brings what only
+            # a finished import shows (failed rows, report links) and ends polling.
+            return HttpResponseClientRefresh()
         return render(request, "imports/detail.html#status", _detail_context(request, job))
     return render(request, "imports/detail.html", _detail_context(request, job))
 
