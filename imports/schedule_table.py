@@ -86,16 +86,19 @@ def _read_plain(text: str, delimiter: str) -> Table | None:
     if '"' in text or any(separator in text for separator in _OTHER_LINE_SEPARATORS):
         return None
     lines = text.splitlines()
-    if not lines or "" in lines or not lines[0].strip():
+    if not lines or "" in lines:
         return None
-    width = lines[0].count(delimiter) + 1
+    header = lines[0].split(delimiter)
+    if not has_content(header):
+        return None
+    width = len(header)
     if set(map(methodcaller("count", delimiter), lines)) != {width - 1} or delimiter * (width - 1) in lines:
         return None
     body = lines[1:]
     cells = delimiter.join(body).split(delimiter) if body else []
     if any(not cell.strip() for cell in set(cells[::width])):
         return None
-    return Table(1, lines[0].split(delimiter), list(range(2, len(body) + 2)), delimiter, cells=cells, lines=body)
+    return Table(1, header, list(range(2, len(body) + 2)), delimiter, cells=cells, lines=body)
 
 
 def _read_csv(text: str, delimiter: str) -> Table:
