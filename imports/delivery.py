@@ -160,9 +160,22 @@ def part_poll(*, part_id: int) -> None:
     message = ""
     if status.status == "ERROR":
         message = "Talkdesk could not import this file. Check the file and try again, or contact Talkdesk support with the import id."
-    if not lifecycle.part_finish(part=part, remote_status=status.status, message=message, **fields) and report_name:
+    if lifecycle.part_finish(part=part, remote_status=status.status, message=message, **fields):
+        _learn_from_clean_import(part.import_job_id)
+    elif report_name:
         default_storage.delete(report_name)
     _later("advance_account", part.account_key)
+
+
+def _learn_from_clean_import(import_id) -> None:
+    """Talkdesk has no API that lists WFM event types; every name in a file
+    it took without a single rejected row is one the account has."""
+    from imports.models import Import
+    from imports.services import connection_learn_event_types
+
+    job = Import.objects.select_related("connection").get(pk=import_id)
+    if job.state == ImportState.IMPORTED:
+        connection_learn_event_types(connection=job.connection, names=list(job.events_by_type))
 
 
 def _keep_report(part: ImportPart, client, status: ImportStatus) -> str | None:

@@ -208,3 +208,15 @@ def part_mark_imported(*, part: ImportPart, actor) -> ImportPart:
     if not lifecycle.part_mark_imported(part=part, actor=actor):
         raise ActionRefused("Only a part that needs attention can be marked as imported.")
     return part
+
+
+def connection_learn_event_types(*, connection: TalkdeskConnection, names: list[str]) -> list[str]:
+    """Adds event type names Talkdesk is known to accept to the connection's list."""
+    with transaction.atomic():
+        locked = TalkdeskConnection.objects.select_for_update().get(pk=connection.pk)
+        known = list(locked.event_types or [])
+        learned = [name for name in names if name and name not in known]
+        if learned:
+            locked.event_types = known + learned
+            locked.save(update_fields=["event_types", "updated_at"])
+    return learned

@@ -153,3 +153,23 @@ def _secret_of(account, client_id):
 
     config = json.loads((Path(__file__).parents[1] / "data" / "simulator.json").read_text())
     return next(c["client_secret"] for c in config["accounts"][account]["clients"] if c["client_id"] == client_id)
+
+
+def test_a_clean_import_teaches_the_connection_its_event_types(connected, simulator):
+    connected.acme.event_types = []
+    connected.acme.save()
+    job = confirm(connected)
+    delivery.account_advance(account_key=job.account_key)
+    follow(job)
+    connected.acme.refresh_from_db()
+    assert sorted(connected.acme.event_types) == ["Available for all channels", "Break"]
+
+
+def test_an_import_with_rejected_rows_teaches_nothing(connected, simulator):
+    connected.acme.event_types = []
+    connected.acme.save()
+    job = confirm(connected, "portal/schedule-unknown-agents.csv")
+    delivery.account_advance(account_key=job.account_key)
+    follow(job)
+    connected.acme.refresh_from_db()
+    assert connected.acme.event_types == []
