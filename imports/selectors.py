@@ -169,3 +169,28 @@ def problem_groups(problems: list[dict], *, first: int = 5) -> list[ProblemGroup
         for code, items in grouped.items()
     ]
     return sorted(groups, key=lambda group: -group.count)
+
+
+def timeline(job: Import, *, first_agent: int, max_agents: int):
+    from zoneinfo import ZoneInfo
+
+    from imports.timeline import Event, draw_timeline
+
+    problems: dict[int, str] = {}
+    for problem in job.errors + job.warnings:
+        if problem.get("row"):
+            problems.setdefault(problem["row"], problem["message"])
+    events = (
+        Event(
+            agent=row.agent_email.lower(),
+            label=row.agent_name or row.agent_email,
+            start=row.start,
+            end=row.end,
+            kind=row.event_type,
+            row=row.row,
+            problem=problems.get(row.row),
+        )
+        for row in _recheck(job).rows
+        if row.start is not None and row.end is not None
+    )
+    return draw_timeline(events, zone=ZoneInfo(job.time_zone), first_agent=first_agent, max_agents=max_agents)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("imports/new/", views.upload, name="upload"),
     path("imports/<uuid:pk>/", views.detail, name="detail"),
     path("imports/<uuid:pk>/rows/", views.rows, name="rows"),
+    path("imports/<uuid:pk>/timeline/", views.timeline, name="timeline"),
     path("imports/<uuid:pk>/recheck/", views.recheck, name="recheck"),
     path("imports/<uuid:pk>/confirm/", views.confirm, name="confirm"),
     path("imports/<uuid:pk>/cancel/", views.cancel, name="cancel"),

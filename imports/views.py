@@ -147,6 +147,28 @@ def rows(request, pk):
     return render(request, template, context)
 
 
+TIMELINE_AGENTS = 40
+
+
+@login_required
+@require_GET
+def timeline(request, pk):
+    job = _get_import_for_user(request, pk)
+    page = request.GET.get("agents", "1")
+    first = (int(page) - 1) * TIMELINE_AGENTS if page.isdigit() and int(page) > 0 else 0
+    drawn = selectors.timeline(job, first_agent=first, max_agents=TIMELINE_AGENTS)
+    context = {
+        "job": job,
+        "drawn": drawn,
+        "first": first + 1,
+        "last": first + drawn.agents_shown,
+        "previous_page": first // TIMELINE_AGENTS if first else None,
+        "next_page": first // TIMELINE_AGENTS + 2 if first + drawn.agents_shown < drawn.agents_total else None,
+    }
+    template = "imports/timeline.html#picture" if request.htmx else "imports/timeline.html"
+    return render(request, template, context)
+
+
 @login_required
 @require_POST
 def recheck(request, pk):

@@ -21,6 +21,7 @@ ROUTES = {
     "imports:upload": ("get", None, {ANON: LOGIN, SAM: 200, BEA: 200, ADA: 200}),
     "imports:detail": ("get", "import", {ANON: LOGIN, SAM: 200, BEA: 404, ADA: 200}),
     "imports:rows": ("get", "import", {ANON: LOGIN, SAM: 200, BEA: 404, ADA: 200}),
+    "imports:timeline": ("get", "import", {ANON: LOGIN, SAM: 200, BEA: 404, ADA: 200}),
     "imports:recheck": ("post", "import", {ANON: LOGIN, SAM: 302, BEA: 404, ADA: 302}),
     "imports:confirm": ("post", "import", {ANON: LOGIN, SAM: 302, BEA: 404, ADA: 302}),
     "imports:cancel": ("post", "import", {ANON: LOGIN, SAM: 302, BEA: 404, ADA: 302}),

@@ -147,3 +147,13 @@ def test_the_fixed_file_defuses_formula_cells(client, personas):
     body = client.get(reverse("imports:fixed", args=[job.pk])).content.decode()
     assert "\n=HYPERLINK" not in body and ",=HYPERLINK" not in body
     assert "'=HYPERLINK" in body
+
+
+def test_the_preview_draws_each_agents_days_on_demand(client, personas):
+    upload(client, personas, "portal/schedule-duplicate-rows.csv")
+    job = Import.objects.get()
+    assert reverse("imports:timeline", args=[job.pk]) in client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+    fragment = client.get(reverse("imports:timeline", args=[job.pk]), headers={"HX-Request": "true"}).content.decode()
+    assert "<svg" in fragment and "<html" not in fragment
+    assert 'data-row="3"' in fragment and 'stroke="#b42318"' in fragment
+    assert "Agents 1–1 of 1" in fragment
