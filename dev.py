@@ -189,7 +189,9 @@ def test(pytest_args: list[str]) -> None:
         "SECRET_KEY": values["SECRET_KEY"],
         "PORTAL_ENCRYPTION_KEYS": values["PORTAL_ENCRYPTION_KEYS"],
     }
-    env.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal")
+    # A name of its own per run, so that two runs on one machine (a developer's
+    # and CI's) never share a test database.
+    env.setdefault("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/portal_{os.getpid()}")
     env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
     result = subprocess.run([str(PYTHON), "-m", "pytest", *pytest_args], cwd=ROOT, env=env)
     raise SystemExit(result.returncode)
