@@ -14,6 +14,7 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import datetime
+from functools import lru_cache
 
 DEFAULT_DATE_FORMAT = "HH:mm yyyy-MM-dd"
 DATE_FORMATS: tuple[str, ...] = (
@@ -36,16 +37,16 @@ EXAMPLES: dict[str, str] = {
 
 # [0-9] rather than \d: java.time's standard DecimalStyle reads ASCII digits
 # only, while \d would also take Arabic-Indic and other digits.
-_HOUR_MINUTE = r"([0-9]{2}):([0-9]{2}) "
-# Each pattern: the regex, and where year, month and day sit among its groups
-# after hour and minute.
-_PATTERNS: dict[str, tuple[re.Pattern[str], tuple[int, int, int]]] = {
-    "HH:mm yyyy-MM-dd": (re.compile(_HOUR_MINUTE + r"([0-9]{4})-([0-9]{2})-([0-9]{2})"), (2, 3, 4)),
-    "HH:mm yyyyMMdd": (re.compile(_HOUR_MINUTE + r"([0-9]{4})([0-9]{2})([0-9]{2})"), (2, 3, 4)),
-    "HH:mm MM/dd/yyyy": (re.compile(_HOUR_MINUTE + r"([0-9]{2})/([0-9]{2})/([0-9]{4})"), (4, 2, 3)),
-    "HH:mm M/d/yyyy": (re.compile(_HOUR_MINUTE + r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})"), (4, 2, 3)),
-    "HH:mm MM/dd/yy": (re.compile(_HOUR_MINUTE + r"([0-9]{2})/([0-9]{2})/([0-9]{2})"), (4, 2, 3)),
-    "HH:mm dd/MM/yyyy": (re.compile(_HOUR_MINUTE + r"([0-9]{2})/([0-9]{2})/([0-9]{4})"), (4, 3, 2)),
+_CLOCK = re.compile(r"([0-9]{2}):([0-9]{2})")
+# Every format is "HH:mm", one space, then the date: the date's pattern, and
+# where year, month and day sit among its groups.
+_DATES: dict[str, tuple[re.Pattern[str], tuple[int, int, int]]] = {
+    "HH:mm yyyy-MM-dd": (re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})"), (0, 1, 2)),
+    "HH:mm yyyyMMdd": (re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})"), (0, 1, 2)),
+    "HH:mm MM/dd/yyyy": (re.compile(r"([0-9]{2})/([0-9]{2})/([0-9]{4})"), (2, 0, 1)),
+    "HH:mm M/d/yyyy": (re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})"), (2, 0, 1)),
+    "HH:mm MM/dd/yy": (re.compile(r"([0-9]{2})/([0-9]{2})/([0-9]{2})"), (2, 0, 1)),
+    "HH:mm dd/MM/yyyy": (re.compile(r"([0-9]{2})/([0-9]{2})/([0-9]{4})"), (2, 1, 0)),
 }
 # java.time reads a two-digit "yy" as 2000-2099.
 _TWO_DIGIT_YEAR_BASE = 2000
@@ -63,16 +64,40 @@ def parse_time(text: str, date_format: str) -> datetime | str:
 def read_time(text: str, date_format: str) -> datetime | str | None:
     """Like parse_time, but None when the text does not have the format's
     shape at all, without working out why: quick enough to try every format
-    on every cell."""
-    pattern, (year_at, month_at, day_at) = _PATTERNS[date_format]
+    on every cell. A file has a few dozen days and times of day in endless
+    combinations, so each part is read once."""
+    if text[5:6] != " ":
+        return None
+    clock = _clock(text[:5])
+    day = _calendar_day(text[6:], date_format)
+    if clock is None or day is None:
+        return None
+    try:
+        return datetime(*day, *clock)
+    except ValueError:
+        return _out_of_range(text, date_format, *day, *clock)
+
+
+@lru_cache(maxsize=2048)
+def _clock(text: str) -> tuple[int, int] | None:
+    match = _CLOCK.fullmatch(text)
+    return (int(match[1]), int(match[2])) if match else None
+
+
+@lru_cache(maxsize=8192)
+def _calendar_day(text: str, date_format: str) -> tuple[int, int, int] | None:
+    pattern, (year_at, month_at, day_at) = _DATES[date_format]
     match = pattern.fullmatch(text)
     if match is None:
         return None
     groups = match.groups()
-    hour, minute = int(groups[0]), int(groups[1])
-    year, month, day = int(groups[year_at]), int(groups[month_at]), int(groups[day_at])
+    year = int(groups[year_at])
     if len(groups[year_at]) == 2:
         year += _TWO_DIGIT_YEAR_BASE
+    return year, int(groups[month_at]), int(groups[day_at])
+
+
+def _out_of_range(text: str, date_format: str, year: int, month: int, day: int, hour: int, minute: int) -> str:
     if hour == 24 and minute == 0:
         return f"24:00 is not a time of day in Talkdesk's formats: write 00:00 of the next day instead of '{text}'."
     if hour > 23 or minute > 59:
@@ -82,9 +107,7 @@ def read_time(text: str, date_format: str) -> datetime | str | None:
     if year == 0:
         return f"'{text}' has no year 0."
     days_in_month = calendar.monthrange(year, month)[1]
-    if not 1 <= day <= days_in_month:
-        return f"'{text}' is not a real date: {calendar.month_name[month]} {year} has {days_in_month} days."
-    return datetime(year, month, day, hour, minute)
+    return f"'{text}' is not a real date: {calendar.month_name[month]} {year} has {days_in_month} days."
 
 
 def _mismatch(text: str, date_format: str) -> str:

@@ -12,9 +12,9 @@ Plain module: no Django.
 from __future__ import annotations
 
 import zoneinfo
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
+from typing import NamedTuple
 
 _EPOCH = datetime(1970, 1, 1)
 _SECOND = timedelta(seconds=1)
@@ -29,8 +29,7 @@ def zone_names() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones()) - _NOT_ZONES
 
 
-@dataclass(frozen=True, slots=True)
-class LocalTime:
+class LocalTime(NamedTuple):
     """How one wall-clock time reads in the zone.
 
     aware is None when the time does not exist; utc_seconds are the seconds

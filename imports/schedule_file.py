@@ -26,8 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
-from itertools import repeat
-from operator import add, attrgetter, lt, sub
+from operator import add, lt, sub
 from typing import NamedTuple
 
 from imports.csv_text import CONTROL_CHARACTER, DELIMITER_NAMES, UnreadableFile, decode, sniff_delimiter
@@ -83,6 +82,7 @@ _DAY_MINUTES = 24 * 60
 # suggestions stop after this many distinct unknown ones.
 _SUGGESTIONS_LIMIT = 200
 _UTC_FALLBACK = "UTC"
+_FEW_TYPES = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,14 +242,15 @@ class _Cells(NamedTuple):
     distinct: set[str]
 
 
-class _TimeReading(NamedTuple):
-    aware: datetime | None
-    minutes: int | None
-    """Minutes since the epoch of the instant meant, for order and
-    durations (the formats have no seconds, and smaller numbers are quicker
-    to add and compare); None when the text means no instant."""
-    problem: tuple[str, str, str] | None
-    """(severity, code, message)."""
+class _Times(NamedTuple):
+    """What each distinct time text means."""
+
+    aware: dict[str, datetime]
+    """In the zone, for the texts that name a real instant in a valid zone."""
+    minutes: dict[str, int]
+    """Minutes since the epoch of the instant meant, for order and durations
+    (the formats have no seconds, and smaller numbers are quicker to add and
+    compare), for the texts that name one."""
 
 
 class _Check:
@@ -325,12 +326,11 @@ class _Check:
         self._check_email_syntax(emails)
         self._check_agents(emails)
         self._check_event_types(types)
-        readings = self._read_times(starts, ends)
+        times = self._read_times(starts, ends)
         lines = table.lines if unchanged else _lines(columns)
         duplicates = self._check_duplicates(lines)
-        self._check_events(readings, starts, ends, emails, types, duplicates)
+        self._check_events(times.minutes, starts, ends, emails, types, duplicates)
 
-        aware = {text: reading.aware for text, reading in readings.items()}
         rows = list(
             map(
                 _make_row,
@@ -341,13 +341,13 @@ class _Check:
                     starts.values,
                     ends.values,
                     types.values,
-                    map(aware.get, starts.values),
-                    map(aware.get, ends.values),
+                    map(times.aware.get, starts.values),
+                    map(times.aware.get, ends.values),
                 ),
             )
         )
         normalised, parts = self._write(lines)
-        return self._result(_summary(readings, starts, ends, emails, types, len(rows)), rows, normalised, parts)
+        return self._result(_summary(times, starts, ends, emails, types, len(rows)), rows, normalised, parts)
 
     def _clean(self, column: str, values: list[str]) -> _Cells:
         """Trims each value and puts a cell's line breaks on one line:
@@ -489,39 +489,38 @@ class _Check:
         self.skipped.append("Daylight-saving checks were skipped: the time zone is not valid.")
         return None
 
-    def _read_times(self, starts: _Cells, ends: _Cells) -> dict[str, _TimeReading]:
-        """How each distinct time text reads, and its problems reported."""
+    def _read_times(self, starts: _Cells, ends: _Cells) -> _Times:
+        """How each distinct time text reads, its problems reported."""
         texts = self._time_texts(starts, ends)
-        self.date_format = self._choose_date_format(texts)
+        self.date_format, moments = self._choose_date_format(texts)
+        times = _Times({}, {})
         if self.date_format is None:
-            return {}
+            return times
         # Without a valid zone the times are still read, for durations and
         # overlaps, as if in UTC; none of them is given to anyone as aware.
         clock = self.clock or ZoneClock(_UTC_FALLBACK)
-        readings = {}
+        troubled = {}
         for text in texts:
-            naive = parse_time(text, self.date_format)
+            naive = moments.get(text) or parse_time(text, self.date_format)
             if isinstance(naive, str):
-                readings[text] = _TimeReading(None, None, ("error", "invalid_time", naive))
+                troubled[text] = ("error", "invalid_time", naive)
                 continue
-            local = clock.read(naive)
-            minutes = None if local.utc_seconds is None else local.utc_seconds // 60
-            if self.clock is None:
-                readings[text] = _TimeReading(None, minutes, None)
-            elif local.issue is None:
-                readings[text] = _TimeReading(local.aware, minutes, None)
-            else:
-                severity = "error" if local.aware is None else "warning"
-                readings[text] = _TimeReading(local.aware, minutes, (severity, *local.issue))
+            aware, utc_seconds, issue = clock.read(naive)
+            if aware is not None:
+                times.minutes[text] = utc_seconds // 60
+                if self.clock:
+                    times.aware[text] = aware
+            if issue and self.clock:
+                troubled[text] = ("error" if aware is None else "warning", *issue)
         for column, cells in ((_START, starts), (_END, ends)):
             for severity in ("error", "warning"):
                 found = {
-                    text: (reading.problem[1], f"{column}: {reading.problem[2]}")
-                    for text, reading in readings.items()
-                    if reading.problem and reading.problem[0] == severity and text in cells.distinct
+                    text: (code, f"{column}: {message}")
+                    for text, (kind, code, message) in troubled.items()
+                    if kind == severity and text in cells.distinct
                 }
                 self._flag(column, cells.values, found, warning=severity == "warning")
-        return readings
+        return times
 
     def _time_texts(self, starts: _Cells, ends: _Cells) -> set[str]:
         if self.misshapen:
@@ -532,7 +531,9 @@ class _Check:
         texts.discard("")
         return texts
 
-    def _choose_date_format(self, texts: set[str]) -> str | None:
+    def _choose_date_format(self, texts: set[str]) -> tuple[str | None, dict[str, datetime]]:
+        """The format to read the times with, and what it reads them as when
+        it reads every one of them."""
         chosen = self.date_format
         if chosen is not None and chosen not in DATE_FORMATS:
             self.errors.append(
@@ -545,41 +546,44 @@ class _Check:
                 )
             )
             chosen = None
-        if chosen is not None:
-            self._note_better_format(chosen, texts)
-            return chosen
         if not texts:
-            return DEFAULT_DATE_FORMAT
+            return chosen or DEFAULT_DATE_FORMAT, {}
+        if chosen is not None:
+            moments = _read_every(chosen, texts)
+            if moments is None:
+                self._note_better_format(chosen, texts)
+            return chosen, moments or {}
         return self._detect_date_format(texts)
 
-    def _detect_date_format(self, texts: set[str]) -> str | None:
-        meanings = _distinct_meanings([name for name in DATE_FORMATS if _reads_all(name, texts)], texts)
+    def _detect_date_format(self, texts: set[str]) -> tuple[str | None, dict[str, datetime]]:
+        meanings = _distinct_meanings(texts)
         if len(meanings) == 1:
-            if meanings[0] != DEFAULT_DATE_FORMAT:
+            [(date_format, moments)] = meanings.items()
+            if date_format != DEFAULT_DATE_FORMAT:
                 self.fixes.append(
                     Fix(
                         None,
                         None,
                         "date_format_detected",
-                        f"The times read as {meanings[0]} (for example {EXAMPLES[meanings[0]]}); Talkdesk is told so.",
+                        f"The times read as {date_format} (for example {EXAMPLES[date_format]}); Talkdesk is told so.",
                     )
                 )
-            return meanings[0]
+            return date_format, moments
         if meanings:
-            self.candidates = meanings
-            example = min(text for text in texts if len({read_time(text, name) for name in meanings}) > 1)
+            self.candidates = list(meanings)
+            example = min(text for text in texts if len({moments[text] for moments in meanings.values()}) > 1)
+            days = " or ".join(_day(moments[example]) for moments in meanings.values())
             self.errors.append(
                 Problem(
                     None,
                     None,
                     "ambiguous_date_format",
                     f"The times fit more than one date format ({' or '.join(meanings)}), with different dates: "
-                    f"'{example}' could be {' or '.join(_day_meant(example, name) for name in meanings)}. "
-                    "Choose the date format.",
+                    f"'{example}' could be {days}. Choose the date format.",
                 )
             )
             self.skipped.append("Times were not checked: the date format has to be chosen first.")
-            return None
+            return None, {}
         read = {name: sum(isinstance(read_time(text, name), datetime) for text in texts) for name in DATE_FORMATS}
         best = max(DATE_FORMATS, key=read.__getitem__)
         if read[best]:
@@ -590,12 +594,10 @@ class _Check:
         else:
             message = f"No date format reads any of the times; they are checked against the default, {best}."
         self.fixes.append(Fix(None, None, "date_format_detected", message))
-        return best
+        return best, {}
 
     def _note_better_format(self, chosen: str, texts: set[str]) -> None:
-        if _reads_all(chosen, texts):
-            return
-        better = _distinct_meanings([name for name in DATE_FORMATS if _reads_all(name, texts)], texts)
+        better = list(_distinct_meanings(texts))
         if better:
             self.errors.append(
                 Problem(
@@ -630,7 +632,7 @@ class _Check:
 
     def _check_events(
         self,
-        readings: dict[str, _TimeReading],
+        minutes: dict[str, int],
         starts: _Cells,
         ends: _Cells,
         emails: _Cells,
@@ -643,7 +645,6 @@ class _Check:
         agent-and-type group, so that sorting the starts puts each group's
         events together in time order: whole lists handled in C, where a
         Python loop over tuples would take longer than reading the file."""
-        minutes = {text: reading.minutes for text, reading in readings.items() if reading.minutes is not None}
         if not minutes:
             return
         earliest = min(minutes.values())
@@ -666,9 +667,10 @@ class _Check:
         begins = list(map(add, bases, map(offsets.__getitem__, start_texts)))
         finishes = list(map(add, bases, map(offsets.__getitem__, end_texts)))
         lengths = list(map(sub, finishes, begins))
-        if min(lengths) <= 0 or max(lengths) > _LONG_EVENT_MINUTES:
+        shortest = min(lengths)
+        if shortest <= 0 or max(lengths) > _LONG_EVENT_MINUTES:
             self._check_lengths(timed, lengths, starts, ends, types)
-        if duplicates or min(lengths) <= 0:
+        if duplicates or shortest <= 0:
             kept = [at for at, length in enumerate(lengths) if length > 0 and timed[at] not in duplicates]
             timed = [timed[at] for at in kept]
             begins = [begins[at] for at in kept]
@@ -751,22 +753,29 @@ class _Check:
         )
 
 
-def _reads_all(date_format: str, texts: set[str]) -> bool:
-    return all(isinstance(read_time(text, date_format), datetime) for text in texts)
+def _read_every(date_format: str, texts: set[str]) -> dict[str, datetime] | None:
+    """What each text reads as in the format; None as soon as one does not."""
+    moments = {}
+    for text in texts:
+        moment = read_time(text, date_format)
+        if not isinstance(moment, datetime):
+            return None
+        moments[text] = moment
+    return moments
 
 
-def _distinct_meanings(formats: list[str], texts: set[str]) -> list[str]:
-    """The formats that give the times different meanings, the first of each
-    kind: MM/dd/yyyy and M/d/yyyy read 06/01/2026 alike."""
-    kept: list[str] = []
-    for name in formats:
-        if not any(all(read_time(text, name) == read_time(text, other) for text in texts) for other in kept):
-            kept.append(name)
-    return kept
+def _distinct_meanings(texts: set[str]) -> dict[str, dict[str, datetime]]:
+    """The formats that read every text, with what they read, the first of
+    each meaning only: MM/dd/yyyy and M/d/yyyy read 06/01/2026 alike."""
+    meanings: dict[str, dict[str, datetime]] = {}
+    for date_format in DATE_FORMATS:
+        moments = _read_every(date_format, texts)
+        if moments is not None and moments not in meanings.values():
+            meanings[date_format] = moments
+    return meanings
 
 
-def _day_meant(text: str, date_format: str) -> str:
-    moment = read_time(text, date_format)
+def _day(moment: datetime) -> str:
     return f"{moment.day} {calendar.month_name[moment.month]} {moment.year}"
 
 
@@ -814,19 +823,21 @@ def _quoted(cells: _Cells) -> list[str]:
     return [quoted.get(value, value) for value in cells.values]
 
 
-def _summary(readings: dict[str, _TimeReading], starts: _Cells, ends: _Cells, emails: _Cells, types: _Cells, rows: int) -> Summary:
-    def instants(texts: set[str]) -> list[_TimeReading]:
-        return [readings[text] for text in texts if text in readings and readings[text].aware is not None]
-
-    first_starts, last_ends = instants(starts.distinct), instants(ends.distinct)
-    by_instant = attrgetter("minutes")
-    counts = Counter(types.values)
+def _summary(times: _Times, starts: _Cells, ends: _Cells, emails: _Cells, types: _Cells, rows: int) -> Summary:
+    first_starts = [text for text in starts.distinct if text in times.aware]
+    last_ends = [text for text in ends.distinct if text in times.aware]
+    # A schedule has a handful of event types, and counting each in C is
+    # several times quicker than a Counter's dictionary update per row.
+    if len(types.distinct) <= _FEW_TYPES:
+        counts = {name: types.values.count(name) for name in types.distinct}
+    else:
+        counts = Counter(types.values)
     counts.pop("", None)
     return Summary(
         rows=rows,
         agents=len({email.lower() for email in emails.distinct if email}),
-        first_start=min(first_starts, key=by_instant).aware if first_starts else None,
-        last_end=max(last_ends, key=by_instant).aware if last_ends else None,
+        first_start=times.aware[min(first_starts, key=times.minutes.__getitem__)] if first_starts else None,
+        last_end=times.aware[max(last_ends, key=times.minutes.__getitem__)] if last_ends else None,
         events_by_type=dict(sorted(counts.items(), key=lambda item: (-item[1], item[0]))),
     )
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from itertools import compress, count
-from operator import itemgetter, methodcaller
+from itertools import compress, count, repeat
+from operator import itemgetter
 
 from imports.csv_text import UnreadableFile
 
@@ -92,7 +92,7 @@ def _read_plain(text: str, delimiter: str) -> Table | None:
     if not has_content(header):
         return None
     width = len(header)
-    if set(map(methodcaller("count", delimiter), lines)) != {width - 1} or delimiter * (width - 1) in lines:
+    if set(map(str.count, lines, repeat(delimiter))) != {width - 1} or delimiter * (width - 1) in lines:
         return None
     body = lines[1:]
     cells = delimiter.join(body).split(delimiter) if body else []
