@@ -265,9 +265,10 @@ class _Check:
         self.skipped: list[str] = []
         self.candidates: list[str] = []
         self.numbers: list[int] = []
-        # Rows whose cells do not line up with the header: only their shape
-        # is reported, since every other finding about them would be noise.
-        self.misshapen: dict[int, str] = {}
+        # Rows (by index) whose cells do not line up with the header, or that
+        # swallow the rest of the file: only that is reported for them, since
+        # every other finding about them would be noise.
+        self.misshapen: set[int] = set()
         if account is None or account.active_agents is None:
             self.skipped.append(
                 "Agent e-mails were not checked against the Talkdesk account: its active agents are not known. "
@@ -290,14 +291,15 @@ class _Check:
         header = map_header(table.header, table.header_row)
         self.fixes += [Fix(table.header_row, found.column, found.code, found.message) for found in header.fixes]
         self.errors += [Problem(table.header_row, found.column, found.code, found.message) for found in header.errors]
-        if table.unclosed_quote_row is not None:
-            row = table.unclosed_quote_row
+        unclosed = table.unclosed_quote_row
+        if unclosed is not None:
             self.errors.append(
                 Problem(
-                    row,
+                    unclosed,
                     None,
                     "unclosed_quote",
-                    f'A quote (") opened in row {row} is never closed, so everything after it reads as one cell. Close the quote or remove it.',
+                    f'A quote (") opened in row {unclosed} is never closed, so everything after it reads as one cell. '
+                    "Close the quote or remove it.",
                 )
             )
         if header.positions is None:
@@ -308,9 +310,11 @@ class _Check:
 
         picked = pick_columns(table, header.positions)
         self.numbers = table.numbers
-        self.misshapen = picked.misshapen
-        for index, message in self.misshapen.items():
+        for index, message in picked.misshapen.items():
             self.errors.append(Problem(self.numbers[index], None, "wrong_cell_count", message))
+        self.misshapen = set(picked.misshapen)
+        if unclosed is not None and self.numbers[-1] == unclosed:
+            self.misshapen.add(len(self.numbers) - 1)
         columns = [self._clean(column, values) for column, values in zip(HEADER, picked.values)]
         # A plain file already in Talkdesk's shape is sent line for line.
         unchanged = table.lines is not None and table.header == list(HEADER) and delimiter == ","

@@ -270,7 +270,8 @@ def test_a_quote_never_closed_is_an_error_on_its_row():
 
     check = check_schedule(data.encode(), time_zone=NEW_YORK)
 
-    assert (2, None, "unclosed_quote") in found(check.errors)
+    assert found(check.errors) == [(2, None, "unclosed_quote")]
+    assert check.fixes == []
 
 
 def test_a_control_character_in_a_cell_is_an_error_on_its_cell():
