@@ -1,0 +1,69 @@
+"""Checks a schedule file the way the portal's preview does, for pipelines
+that check before they upload.
+
+Exit status: 0 without errors, 1 with errors, 2 when the file cannot be read.
+"""
+
+import json
+import zoneinfo
+
+from django.core.management.base import BaseCommand, CommandError
+
+from imports.models import TalkdeskConnection
+from imports.schedule_file import DATE_FORMATS, check_schedule
+from imports.services import account_facts
+
+UNREADABLE = 2
+
+
+class Command(BaseCommand):
+    help = "Checks a schedule file before it is sent to Talkdesk, and prints every problem with its row."
+
+    def add_arguments(self, parser):
+        parser.add_argument("path")
+        parser.add_argument("--date-format", choices=DATE_FORMATS, help="Default: detected from the file.")
+        parser.add_argument("--time-zone", help="IANA time zone of the times. Default: the connection's, else UTC.")
+        parser.add_argument("--connection", help="Name of a Talkdesk connection: check agents and event types against it.")
+        parser.add_argument("--format", choices=("text", "json"), default="text")
+
+    def handle(self, *args, path, date_format, time_zone, connection, format, **options):
+        facts = None
+        if connection:
+            found = TalkdeskConnection.objects.filter(name=connection).first()
+            if found is None:
+                names = ", ".join(TalkdeskConnection.objects.values_list("name", flat=True)) or "none yet"
+                raise CommandError(f"No connection named {connection!r}. Connections: {names}.")
+            facts = account_facts(found)
+            time_zone = time_zone or found.default_time_zone
+        time_zone = time_zone or "UTC"
+        if time_zone not in zoneinfo.available_timezones():
+            raise CommandError(f"{time_zone!r} is not an IANA time zone, such as America/New_York or UTC.")
+        try:
+            with open(path, "rb") as file:
+                data = file.read()
+        except OSError as error:
+            self.stderr.write(f"{path}: cannot be read: {error.strerror}.")
+            raise SystemExit(UNREADABLE) from None
+        check = check_schedule(data, time_zone=time_zone, date_format=date_format, account=facts)
+        if format == "json":
+            self.stdout.write(json.dumps(check.to_dict(), indent=2, ensure_ascii=False))
+        else:
+            self._write_text(path, check)
+        if not check.readable:
+            raise SystemExit(UNREADABLE)
+        if check.errors:
+            raise SystemExit(1)
+
+    def _write_text(self, path, check):
+        result = check.to_dict()
+        for key, kind in (("errors", "error"), ("warnings", "warning"), ("fixes", "fix")):
+            for finding in result[key]:
+                where = f"row {finding['row']}" if finding["row"] else "file"
+                self.stdout.write(f"{path}: {where}: {kind}: {finding['message']}")
+        for skipped in check.skipped_checks:
+            self.stdout.write(f"{path}: not checked: {skipped}")
+        self.stdout.write(
+            f"{path}: {result['rows']} rows, date format {result['date_format'] or 'unknown'}, "
+            f"{result['parts']} part{'s' if result['parts'] != 1 else ''}: "
+            f"{len(result['errors'])} errors, {len(result['warnings'])} warnings, {len(result['fixes'])} fixes"
+        )

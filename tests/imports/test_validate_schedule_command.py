@@ -1,0 +1,74 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "tests" / "data" / "portal"
+
+
+def run(*args):
+    """As a pipeline runs it: its own process, its exit status and output."""
+    return subprocess.run([sys.executable, "manage.py", "validate_schedule", *map(str, args)], cwd=ROOT, capture_output=True, text=True)
+
+
+def test_a_clean_file_exits_0_and_prints_one_json_object():
+    result = run(DATA / "schedule-example.csv", "--format", "json")
+    assert result.returncode == 0
+    report = json.loads(result.stdout)
+    assert report["rows"] == 3 and report["date_format"] == "HH:mm yyyy-MM-dd" and report["parts"] == 1
+    assert report["errors"] == [] and report["warnings"] == []
+
+
+def test_a_file_with_errors_exits_1_and_names_each_row_and_column():
+    result = run(DATA / "schedule-bad-times.csv", "--format", "json")
+    assert result.returncode == 1
+    errors = json.loads(result.stdout)["errors"]
+    assert {(e["row"], e["column"]) for e in errors} >= {(3, "Start Time"), (4, "Start Time"), (4, "End Time")}
+    assert all(set(e) == {"row", "column", "code", "message"} for e in errors)
+
+
+def test_an_unreadable_file_exits_2_with_a_problem_of_the_whole_file():
+    result = run(DATA / "not-a-schedule.png", "--format", "json")
+    assert result.returncode == 2
+    (error,) = json.loads(result.stdout)["errors"]
+    assert error["row"] is None
+
+
+def test_a_missing_file_exits_2_and_says_so():
+    result = run(DATA / "no-such-file.csv")
+    assert result.returncode == 2
+    assert "cannot be read" in result.stderr
+
+
+def test_the_text_format_gives_one_line_per_problem_and_a_summary():
+    result = run(DATA / "schedule-bad-times.csv", "--date-format", "HH:mm yyyy-MM-dd", "--time-zone", "Europe/Lisbon")
+    lines = result.stdout.splitlines()
+    assert any(": row 3: error:" in line for line in lines)
+    assert lines[-1].endswith("3 rows, date format HH:mm yyyy-MM-dd, 1 part: 3 errors, 0 warnings, 0 fixes")
+
+
+def test_a_chosen_date_format_that_does_not_fit_is_an_error():
+    result = run(DATA / "schedule-example.csv", "--date-format", "HH:mm dd/MM/yyyy", "--format", "json")
+    assert result.returncode == 1
+
+
+def test_with_a_connection_unknown_agents_are_errors(personas):
+    from imports.models import ConnectionAgent
+
+    from django.utils import timezone
+
+    ConnectionAgent.objects.create(connection=personas.acme, email="john.smith@example.com", name="John Smith")
+    personas.acme.agents_synced_at = timezone.now()
+    personas.acme.save()
+    with pytest.raises(SystemExit) as exit_status:
+        call_command("validate_schedule", str(DATA / "schedule-example.csv"), "--connection", "Acme", "--format", "json")
+    assert exit_status.value.code == 1
+
+
+def test_an_unknown_connection_is_named(personas):
+    with pytest.raises(CommandError, match="No connection named 'Nope'. Connections: Acme, Globex"):
+        call_command("validate_schedule", str(DATA / "schedule-example.csv"), "--connection", "Nope")
