@@ -157,3 +157,24 @@ def test_the_preview_draws_each_agents_days_on_demand(client, personas):
     assert "<svg" in fragment and "<html" not in fragment
     assert 'data-row="3"' in fragment and 'stroke="#b42318"' in fragment
     assert "Agents 1–1 of 1" in fragment
+
+
+def test_a_file_over_talkdesks_5_mb_is_one_import_sent_in_parts(client, personas):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    row = "John Smith,john.smith@example.com,09:00 2026-06-{day:02d},17:00 2026-06-{day:02d},Available for all channels\r\n"
+    body = "Agent Name,Agent Email,Start Time,End Time,Event Type Name\r\n" + "".join(
+        row.format(day=1 + n % 28) for n in range(70_000)
+    )
+    assert len(body) > 5 * 1024 * 1024
+    client.force_login(personas.sam)
+    client.post(
+        reverse("imports:upload"),
+        {"team": personas.alpha.pk, "file": SimpleUploadedFile("big.csv", body.encode()), "time_zone": "UTC", "date_format": ""},
+    )
+    job = Import.objects.get()
+    parts = list(job.parts.order_by("number"))
+    assert len(parts) == 2
+    assert all(part.size < 5_000_000 for part in parts)
+    assert sum(part.rows for part in parts) == job.rows == 70_000
+    assert "2 (over Talkdesk's 5 MB limit, sent one after another)" in client.get(reverse("imports:detail", args=[job.pk])).content.decode()
