@@ -120,6 +120,7 @@ def import_confirm(*, job: Import, actor, warnings_acknowledged: bool) -> Import
         raise ActionRefused("The file has no schedule rows to send.")
     if job.warning_count and not warnings_acknowledged:
         raise ActionRefused("Read the warnings and tick the box to confirm you want to send the file as it is.")
+    # Imported here: tasks call delivery, which uses this module's client_for.
     from imports import tasks
 
     with transaction.atomic():

@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
@@ -38,8 +39,6 @@ def home(request):
 @require_GET
 def history(request):
     teams = selectors.teams_for(request.user)
-    from django.contrib.auth import get_user_model
-
     uploaders = get_user_model().objects.filter(imports__in=selectors.imports_for(request.user)).distinct().order_by("username")
     form = HistoryFilterForm(request.GET or None, teams=teams, uploaders=uploaders)
     filters = selectors.HistoryFilters()
