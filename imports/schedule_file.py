@@ -65,7 +65,7 @@ LONG_EVENT_HOURS = 16
 # name one, and a CSV reader that takes either takes this.
 LINE_END = "\r\n"
 # OWASP's list of first characters that make a spreadsheet run a cell.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 _NAME, _EMAIL, _START, _END, _TYPE = HEADER
 _COLUMN_ORDER = {column: index for index, column in enumerate(HEADER)}

@@ -498,7 +498,7 @@ def test_formula_cells_are_warnings_sent_as_they_are_but_neutralised_for_downloa
     assert downloaded[2][4] == "'@SUM(1+1)"
 
 
-@pytest.mark.parametrize("value", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
+@pytest.mark.parametrize("value", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "\nx"])
 def test_neutralise_cell_prefixes_every_owasp_formula_start(value):
     assert neutralise_cell(value) == "'" + value
 
