@@ -3,6 +3,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from imports import secret_box
 from imports.states import ImportState, PartState
@@ -228,3 +229,44 @@ class Transition(models.Model):
     def label(self) -> str:
         states = PartState if self.part_id else ImportState
         return states(self.to_state).label
+
+class AuditEvent(models.Model):
+    """Who did what, when and from where: sign-ins, what people do to imports,
+    and every change to a Talkdesk connection. Never a secret."""
+
+    class Action(models.TextChoices):
+        SIGNED_IN = "signed_in", "Signed in"
+        SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
+        LOCKED_OUT = "locked_out", "Locked out after failed sign-ins"
+        UPLOADED = "uploaded", "Uploaded a file"
+        CONFIRMED = "confirmed", "Confirmed an import"
+        CANCELLED = "cancelled", "Cancelled an import"
+        RESENT = "resent", "Sent a part again"
+        MARKED_IMPORTED = "marked_imported", "Recorded a part as imported"
+        CONNECTION_ADDED = "connection_added", "Added a connection"
+        CONNECTION_CHANGED = "connection_changed", "Changed a connection"
+        CONNECTION_TESTED = "connection_tested", "Tested a connection"
+        SECRETS_RESEALED = "secrets_resealed", "Re-encrypted a client secret under the new key"
+
+    at = models.DateTimeField(default=timezone.now)
+    action = models.CharField(max_length=32, choices=Action.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events")
+    # As typed for a failed sign-in, and kept when the user is deleted.
+    username = models.CharField(max_length=150, blank=True)
+    client_address = models.GenericIPAddressField(null=True, blank=True)
+    import_job = models.ForeignKey(Import, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events")
+    connection = models.ForeignKey(
+        TalkdeskConnection, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events"
+    )
+    detail = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["-at"], name="audit_newest_first"),
+            models.Index(fields=["action", "-at"], name="audit_action_newest"),
+            models.Index(fields=["username", "-at"], name="audit_username_newest"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username or 'the portal'}: {self.get_action_display()}"
