@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class ImportsConfig(AppConfig):
     name = "imports"
     verbose_name = "Schedule imports"
+
+    def ready(self):
+        # Connects the sign-in signals to the audit log.
+        from imports import audit  # noqa: F401

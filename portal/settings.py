@@ -7,6 +7,7 @@ exported variables; in production the environment alone is used.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -76,6 +77,13 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 DATA_DIR = Path(env_str("PORTAL_DATA_DIR"))
 DEBUG = env_bool("DEBUG", False)
+# "production" is the portal behind its HTTPS proxy (docker-compose.yml): secure
+# cookies, HSTS and redirects to HTTPS become the defaults. "development" is a
+# laptop's or CI's portal on plain HTTP.
+PORTAL_ENV = env_str("PORTAL_ENV", "development")
+if PORTAL_ENV not in ("development", "production"):
+    raise ImproperlyConfigured(f"PORTAL_ENV must be development or production, not {PORTAL_ENV!r}.")
+PRODUCTION = PORTAL_ENV == "production"
 SECRET_KEY = env_str("SECRET_KEY")
 # Client secrets are encrypted with the first key; the others still decrypt,
 # so a key can be rotated without a moment where old secrets are unreadable.
@@ -102,6 +110,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "axes",
     "imports",
 ]
 if not DJANGO_6:
@@ -118,6 +127,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware" if DJANGO_6 else "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a lockout raised during sign-in into its page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # No inline script or style anywhere: htmx's own indicator styles are switched
@@ -177,6 +188,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    # First, so that a locked-out client is refused before its password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+# A user name from one address: a guesser is stopped, while the same user
+# signing in from elsewhere, and colleagues behind the same office address,
+# are not locked out by someone else's guessing.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "portal.client_address.client_address"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "imports:history"
 LOGOUT_REDIRECT_URL = "login"
@@ -192,9 +217,23 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", True)
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media")))
 
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
-CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)
+# Addresses of the reverse proxy, the one rule for what to believe of its
+# headers: gunicorn (--forwarded-allow-ips) takes the scheme from
+# X-Forwarded-Proto only from these, so Django needs no SECURE_PROXY_SSL_HEADER
+# (which would believe the header from anyone who reaches gunicorn directly),
+# and portal/client_address.py takes X-Forwarded-For only from these.
+FORWARDED_ALLOW_IPS = env_list("FORWARDED_ALLOW_IPS", "127.0.0.1")
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", PRODUCTION)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", PRODUCTION)
 SESSION_COOKIE_HTTPONLY = True
+# Pages hand htmx the token in a header; no script reads the cookie.
+CSRF_COOKIE_HTTPONLY = True
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
+# Health checks come over plain HTTP from the host itself.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", PRODUCTION)
 X_FRAME_OPTIONS = "DENY"
 
 # Talkdesk rejects anything over 5 MB; the portal takes a little more so it can
