@@ -2,9 +2,8 @@ import zoneinfo
 from functools import lru_cache
 
 from django import forms
-from django.conf import settings
 
-from imports.models import DATE_FORMAT_CHOICES, TalkdeskConnection, Team
+from imports.models import DATE_FORMAT_CHOICES, AuditEvent, TalkdeskConnection, Team
 from imports.states import ImportState
 
 DETECT = ""
@@ -40,12 +39,9 @@ class UploadForm(forms.Form):
         return _clean_time_zone(self.cleaned_data["time_zone"])
 
     def clean_file(self):
+        # A file over UPLOAD_MAX_BYTES never gets here: imports.uploads stops it
+        # while it streams in.
         upload = self.cleaned_data["file"]
-        if upload.size > settings.UPLOAD_MAX_BYTES:
-            limit = settings.UPLOAD_MAX_BYTES // (1024 * 1024)
-            raise forms.ValidationError(
-                f"The file is {upload.size / (1024 * 1024):.1f} MB; the portal takes files up to {limit} MB."
-            )
         if upload.size == 0:
             raise forms.ValidationError("The file is empty.")
         return upload
@@ -74,6 +70,16 @@ class HistoryFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["team"].queryset = teams
         self.fields["uploader"].choices = [("", "Anyone")] + [(u.pk, u.get_username()) for u in uploaders]
+
+
+class AuditFilterForm(forms.Form):
+    action = forms.ChoiceField(choices=[("", "Any action")] + list(AuditEvent.Action.choices), required=False)
+    username = forms.CharField(required=False, max_length=150, label="User")
+    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean_username(self):
+        return self.cleaned_data["username"].strip()
 
 
 class ConnectionForm(forms.ModelForm):

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from imports.error_report import read_error_report
 from imports.schedule_file import HEADER, check_schedule, download_csv
-from imports.models import Import, ImportPart, Team, TalkdeskConnection
+from imports.models import AuditEvent, Import, ImportPart, Team, TalkdeskConnection
 from imports.states import ImportState
 
 
@@ -66,6 +66,28 @@ def imports_ahead(job: Import) -> int:
         .exclude(state=ImportState.NEEDS_ATTENTION)
         .count()
     )
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    action: str = ""
+    username: str = ""
+    since: date | None = None
+    until: date | None = None
+
+
+def audit_events(filters: AuditFilters) -> QuerySet[AuditEvent]:
+    events = AuditEvent.objects.select_related("import_job", "connection")
+    if filters.action:
+        events = events.filter(action=filters.action)
+    if filters.username:
+        events = events.filter(username__iexact=filters.username)
+    tz = timezone.get_current_timezone()
+    if filters.since:
+        events = events.filter(at__gte=datetime.combine(filters.since, time.min, tz))
+    if filters.until:
+        events = events.filter(at__lte=datetime.combine(filters.until, time.max, tz))
+    return events.order_by("-at", "-id")
 
 
 def connections_for_admin() -> QuerySet[TalkdeskConnection]:

@@ -8,10 +8,13 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from imports import lifecycle, schedule_file
-from imports.models import ConnectionAgent, Import, ImportPart, Team, TalkdeskConnection
+from imports import audit, lifecycle, schedule_file, secret_box
+from imports.models import AuditEvent, ConnectionAgent, Import, ImportPart, Team, TalkdeskConnection
 from imports.states import ImportState
 from imports.talkdesk_client import TalkdeskClient, TalkdeskError
+from imports.uploads import safe_file_name
+
+Action = AuditEvent.Action
 
 
 class ActionRefused(Exception):
@@ -73,14 +76,23 @@ def _store_parts(job: Import, check: schedule_file.ScheduleCheck) -> None:
         part.save()
 
 
-def import_create(*, team: Team, uploaded_by, file_name: str, data: bytes, time_zone: str, date_format: str | None) -> Import:
+def import_create(
+    *,
+    team: Team,
+    uploaded_by,
+    file_name: str,
+    data: bytes,
+    time_zone: str,
+    date_format: str | None,
+    client_address: str | None = None,
+) -> Import:
     connection = team.connection
     job = Import(
         team=team,
         connection=connection,
         account_key=connection.account_key,
         uploaded_by=uploaded_by,
-        file_name=file_name,
+        file_name=safe_file_name(file_name),
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
         time_zone=time_zone,
@@ -92,6 +104,13 @@ def import_create(*, team: Team, uploaded_by, file_name: str, data: bytes, time_
         job.original.save("original", ContentFile(data), save=False)
         job.save()
         _store_parts(job, check)
+        audit.record(
+            Action.UPLOADED,
+            user=uploaded_by,
+            client_address=client_address,
+            import_job=job,
+            detail=f"{job.file_name} for team {team.name}: {job.size} bytes, {job.rows} rows",
+        )
     return job
 
 
@@ -111,7 +130,7 @@ def import_recheck(*, job: Import, time_zone: str, date_format: str | None) -> I
     return job
 
 
-def import_confirm(*, job: Import, actor, warnings_acknowledged: bool) -> Import:
+def import_confirm(*, job: Import, actor, warnings_acknowledged: bool, client_address: str | None = None) -> Import:
     if job.state != ImportState.PREVIEW:
         raise ActionRefused("This import was already confirmed or cancelled.")
     if job.error_count:
@@ -127,14 +146,23 @@ def import_confirm(*, job: Import, actor, warnings_acknowledged: bool) -> Import
         Import.objects.filter(pk=job.pk).update(warnings_acknowledged=bool(job.warning_count))
         if not lifecycle.import_queue(job=job, actor=actor):
             raise ActionRefused("This import was already confirmed or cancelled.")
+        audit.record(
+            Action.CONFIRMED,
+            user=actor,
+            client_address=client_address,
+            import_job=job,
+            detail=f"{job.file_name}: {job.rows} rows" + (", warnings acknowledged" if job.warning_count else ""),
+        )
         account_key = job.account_key
         transaction.on_commit(lambda: tasks.advance_account.delay(account_key))
     return job
 
 
-def import_cancel(*, job: Import, actor) -> Import:
-    if not lifecycle.import_cancel(job=job, actor=actor):
-        raise ActionRefused("Only an import that has not been sent yet can be cancelled.")
+def import_cancel(*, job: Import, actor, client_address: str | None = None) -> Import:
+    with transaction.atomic():
+        if not lifecycle.import_cancel(job=job, actor=actor):
+            raise ActionRefused("Only an import that has not been sent yet can be cancelled.")
+        audit.record(Action.CANCELLED, user=actor, client_address=client_address, import_job=job, detail=job.file_name)
     return job
 
 
@@ -158,22 +186,87 @@ def client_for(connection: TalkdeskConnection) -> TalkdeskClient:
     )
 
 
-def connection_save(*, connection: TalkdeskConnection, client_secret: str | None) -> TalkdeskConnection:
+# What an admin edits on a connection, named in the audit log when it changes.
+CONNECTION_FIELDS = ("name", "account", "region", "base_url", "client_id", "default_time_zone", "default_date_format", "event_types")
+
+
+def connection_save(
+    *, connection: TalkdeskConnection, client_secret: str | None, actor=None, client_address: str | None = None
+) -> TalkdeskConnection:
+    before = TalkdeskConnection.objects.filter(pk=connection.pk).values(*CONNECTION_FIELDS).first() if connection.pk else None
     if client_secret:
         connection.set_client_secret(client_secret)
     if not connection.client_secret_encrypted:
         raise ActionRefused("Enter the OAuth client secret.")
-    connection.save()
+    changed = [name for name in CONNECTION_FIELDS if before is not None and before[name] != getattr(connection, name)]
+    if client_secret:
+        changed.append("client secret")
+    with transaction.atomic():
+        connection.save()
+        if before is None:
+            audit.record(
+                Action.CONNECTION_ADDED,
+                user=actor,
+                client_address=client_address,
+                connection=connection,
+                detail=f"{connection.name}: account {connection.account}, client {connection.client_id}",
+            )
+        elif changed:
+            audit.record(
+                Action.CONNECTION_CHANGED,
+                user=actor,
+                client_address=client_address,
+                connection=connection,
+                detail=f"{connection.name}: {', '.join(changed)} changed",
+            )
     return connection
 
 
-def connection_test(*, connection: TalkdeskConnection):
+def connection_test(*, connection: TalkdeskConnection, actor=None, client_address: str | None = None):
     """Fetches a token and reports which scopes the client has and lacks."""
-    diagnosis = client_for(connection).diagnose()
-    TalkdeskConnection.objects.filter(pk=connection.pk).update(
-        granted_scopes=sorted(diagnosis.granted), last_tested_at=timezone.now()
-    )
+    try:
+        diagnosis = client_for(connection).diagnose()
+    except (TalkdeskError, secret_box.SecretUnreadable) as error:
+        audit.record(
+            Action.CONNECTION_TESTED,
+            user=actor,
+            client_address=client_address,
+            connection=connection,
+            detail=f"failed: {getattr(error, 'message', None) or error}",
+        )
+        raise
+    with transaction.atomic():
+        TalkdeskConnection.objects.filter(pk=connection.pk).update(
+            granted_scopes=sorted(diagnosis.granted), last_tested_at=timezone.now()
+        )
+        audit.record(
+            Action.CONNECTION_TESTED,
+            user=actor,
+            client_address=client_address,
+            connection=connection,
+            detail=f"scopes granted: {', '.join(sorted(diagnosis.granted)) or 'none'}"
+            + (f"; missing: {', '.join(problem.scope for problem in diagnosis.missing)}" if diagnosis.missing else ""),
+        )
     return diagnosis
+
+
+def connection_secrets_reseal() -> tuple[list[str], list[str]]:
+    """Seals every stored client secret again under the first configured key.
+    Returns the names of the connections resealed and of those no key opens."""
+    from django.conf import settings
+
+    resealed, unreadable = [], []
+    for connection in TalkdeskConnection.objects.order_by("name"):
+        try:
+            sealed = secret_box.reseal(connection.client_secret_encrypted, settings.PORTAL_ENCRYPTION_KEYS)
+        except secret_box.SecretUnreadable:
+            unreadable.append(connection.name)
+            continue
+        with transaction.atomic():
+            TalkdeskConnection.objects.filter(pk=connection.pk).update(client_secret_encrypted=sealed)
+            audit.record(Action.SECRETS_RESEALED, connection=connection, detail=connection.name)
+        resealed.append(connection.name)
+    return resealed, unreadable
 
 
 def connection_sync_agents(*, connection: TalkdeskConnection) -> str:
@@ -194,20 +287,31 @@ def connection_sync_agents(*, connection: TalkdeskConnection) -> str:
     return message
 
 
-def part_resend(*, part: ImportPart, actor) -> ImportPart:
+def part_resend(*, part: ImportPart, actor, client_address: str | None = None) -> ImportPart:
     from imports import tasks
 
     with transaction.atomic():
         if not lifecycle.part_resend(part=part, actor=actor):
             raise ActionRefused("Only a part that needs attention can be sent again.")
+        audit.record(
+            Action.RESENT, user=actor, client_address=client_address, import_job=part.import_job, detail=f"part {part.number}"
+        )
         account_key = part.account_key
         transaction.on_commit(lambda: tasks.advance_account.delay(account_key))
     return part
 
 
-def part_mark_imported(*, part: ImportPart, actor) -> ImportPart:
-    if not lifecycle.part_mark_imported(part=part, actor=actor):
-        raise ActionRefused("Only a part that needs attention can be marked as imported.")
+def part_mark_imported(*, part: ImportPart, actor, client_address: str | None = None) -> ImportPart:
+    with transaction.atomic():
+        if not lifecycle.part_mark_imported(part=part, actor=actor):
+            raise ActionRefused("Only a part that needs attention can be marked as imported.")
+        audit.record(
+            Action.MARKED_IMPORTED,
+            user=actor,
+            client_address=client_address,
+            import_job=part.import_job,
+            detail=f"part {part.number}",
+        )
     return part
 
 

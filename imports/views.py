@@ -5,18 +5,30 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
 from imports import selectors, services
 from imports.csv_download import csv_attachment
-from imports.forms import ConfirmForm, ConnectionForm, HistoryFilterForm, RecheckForm, UploadForm, time_zone_names
+from imports.forms import (
+    AuditFilterForm,
+    ConfirmForm,
+    ConnectionForm,
+    HistoryFilterForm,
+    RecheckForm,
+    UploadForm,
+    time_zone_names,
+)
 from imports.models import Import, TalkdeskConnection
 from imports.secret_box import SecretUnreadable
 from imports.talkdesk_client import TalkdeskError
+from imports.uploads import upload_refusal
+from portal.client_address import client_address
 
 ROWS_PER_PAGE = 50
 IMPORTS_PER_PAGE = 25
+AUDIT_EVENTS_PER_PAGE = 50
 
 
 def _get_import_for_user(request, pk) -> Import:
@@ -70,6 +82,12 @@ def upload(request):
     if not teams.exists():
         return render(request, "imports/no_team.html", status=200)
     if request.method == "POST":
+        refusal = upload_refusal(request)
+        if refusal:
+            # The fields after the file were never read: start again from the team's defaults.
+            form = _blank_upload_form(teams, request.POST.get("team", ""))
+            context = {"form": form, "refusal": refusal, "time_zones": time_zone_names()}
+            return render(request, "imports/upload.html", context, status=413)
         form = UploadForm(request.POST, request.FILES, teams=teams)
         if form.is_valid():
             data = form.cleaned_data
@@ -80,21 +98,18 @@ def upload(request):
                 data=data["file"].read(),
                 time_zone=data["time_zone"],
                 date_format=data["date_format"] or None,
+                client_address=client_address(request),
             )
             return redirect("imports:detail", pk=job.pk)
     else:
-        team = teams.filter(pk=request.GET.get("team")).first() if request.GET.get("team", "").isdigit() else None
-        team = team or teams.first()
-        form = UploadForm(
-            teams=teams,
-            initial={
-                "team": team,
-                "time_zone": team.connection.default_time_zone,
-                "date_format": "",
-            },
-        )
+        form = _blank_upload_form(teams, request.GET.get("team", ""))
     template = "imports/upload.html#defaults" if request.htmx else "imports/upload.html"
     return render(request, template, {"form": form, "time_zones": time_zone_names()})
+
+
+def _blank_upload_form(teams, team_pk: str) -> UploadForm:
+    team = (teams.filter(pk=team_pk).first() if team_pk.isdigit() else None) or teams.first()
+    return UploadForm(teams=teams, initial={"team": team, "time_zone": team.connection.default_time_zone, "date_format": ""})
 
 
 def _detail_context(request, job: Import) -> dict:
@@ -190,7 +205,12 @@ def confirm(request, pk):
     form = ConfirmForm(request.POST)
     form.is_valid()
     try:
-        services.import_confirm(job=job, actor=request.user, warnings_acknowledged=form.cleaned_data.get("acknowledge_warnings", False))
+        services.import_confirm(
+            job=job,
+            actor=request.user,
+            warnings_acknowledged=form.cleaned_data.get("acknowledge_warnings", False),
+            client_address=client_address(request),
+        )
     except services.ActionRefused as refusal:
         messages.error(request, str(refusal))
     return redirect("imports:detail", pk=job.pk)
@@ -201,7 +221,7 @@ def confirm(request, pk):
 def cancel(request, pk):
     job = _get_import_for_user(request, pk)
     try:
-        services.import_cancel(job=job, actor=request.user)
+        services.import_cancel(job=job, actor=request.user, client_address=client_address(request))
         messages.success(request, "The import was cancelled; nothing was sent to Talkdesk.")
     except services.ActionRefused as refusal:
         messages.error(request, str(refusal))
@@ -212,7 +232,18 @@ def cancel(request, pk):
 @require_GET
 def original_file(request, pk):
     job = _get_import_for_user(request, pk)
-    return FileResponse(job.original.open("rb"), as_attachment=True, filename=job.file_name, content_type="text/csv")
+    # The bytes as uploaded, which neutralising formula cells would change: so
+    # not served as a CSV, but as opaque bytes under a .txt name that no
+    # spreadsheet opens by default (docs/security.md). The fixed file is the
+    # one to open in a spreadsheet.
+    response = FileResponse(
+        job.original.open("rb"),
+        as_attachment=True,
+        filename=f"{_stem(job.file_name)}-original.txt",
+        content_type="application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @login_required
@@ -244,6 +275,7 @@ def connections(request):
     return render(request, "imports/connections.html", {"connections": selectors.connections_for_admin()})
 
 
+@sensitive_post_parameters("client_secret")
 @login_required
 def connection_edit(request, pk=None):
     _require_admin(request)
@@ -251,7 +283,12 @@ def connection_edit(request, pk=None):
     form = ConnectionForm(request.POST or None, instance=connection)
     if request.method == "POST" and form.is_valid():
         try:
-            services.connection_save(connection=form.save(commit=False), client_secret=form.cleaned_data["client_secret"])
+            services.connection_save(
+                connection=form.save(commit=False),
+                client_secret=form.cleaned_data["client_secret"],
+                actor=request.user,
+                client_address=client_address(request),
+            )
             messages.success(request, f"Connection {connection.name} saved.")
             return redirect("imports:connections")
         except services.ActionRefused as refusal:
@@ -266,7 +303,7 @@ def connection_test(request, pk):
     connection = get_object_or_404(TalkdeskConnection, pk=pk)
     diagnosis, failure = None, None
     try:
-        diagnosis = services.connection_test(connection=connection)
+        diagnosis = services.connection_test(connection=connection, actor=request.user, client_address=client_address(request))
     except (TalkdeskError, SecretUnreadable) as error:
         failure = getattr(error, "message", str(error))
     context = {"connection": connection, "diagnosis": diagnosis, "failure": failure}
@@ -305,7 +342,7 @@ def _get_part_for_admin(request, pk, number):
 def part_resend(request, pk, number):
     part = _get_part_for_admin(request, pk, number)
     try:
-        services.part_resend(part=part, actor=request.user)
+        services.part_resend(part=part, actor=request.user, client_address=client_address(request))
         messages.success(request, f"Part {number} will be sent again when its turn comes.")
     except services.ActionRefused as refusal:
         messages.error(request, str(refusal))
@@ -317,8 +354,24 @@ def part_resend(request, pk, number):
 def part_mark_imported(request, pk, number):
     part = _get_part_for_admin(request, pk, number)
     try:
-        services.part_mark_imported(part=part, actor=request.user)
+        services.part_mark_imported(part=part, actor=request.user, client_address=client_address(request))
         messages.success(request, f"Part {number} is recorded as imported.")
     except services.ActionRefused as refusal:
         messages.error(request, str(refusal))
     return redirect("imports:detail", pk=pk)
+
+
+@login_required
+@require_GET
+def audit_log(request):
+    _require_admin(request)
+    form = AuditFilterForm(request.GET or None)
+    filters = selectors.AuditFilters()
+    if form.is_valid():
+        filters = selectors.AuditFilters(**form.cleaned_data)
+    page = Paginator(selectors.audit_events(filters), AUDIT_EVENTS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "query": query.urlencode()}
+    template = "imports/audit.html#events" if request.htmx else "imports/audit.html"
+    return render(request, template, context)

@@ -241,7 +241,15 @@ X_FRAME_OPTIONS = "DENY"
 # let the request fail without a word.
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 50 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Django's own upload settings cap no file: FILE_UPLOAD_MAX_MEMORY_SIZE only
+# decides when an upload is spooled to disk. The cap is the first handler's,
+# which stops an upload over UPLOAD_MAX_BYTES while it streams in.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "imports.uploads.SizeCappedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 TALKDESK_SCOPE_WRITE = env_str("TALKDESK_SCOPE_WRITE", "wfm-public:write")
 TALKDESK_SCOPE_READ = env_str("TALKDESK_SCOPE_READ", "wfm-public:read")
