@@ -1,0 +1,24 @@
+"""Seals every stored Talkdesk client secret again under the first key of
+PORTAL_ENCRYPTION_KEYS.
+
+To rotate: put a new key first and keep the old one after it, restart, run
+this, then drop the old key. Until it runs, the old key still opens the
+secrets it sealed, so nothing stops working in between.
+"""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from imports import services
+
+
+class Command(BaseCommand):
+    help = "Re-encrypts every stored client secret under the first key of PORTAL_ENCRYPTION_KEYS."
+
+    def handle(self, *args, **options):
+        resealed, unreadable = services.connection_secrets_reseal()
+        self.stdout.write(f"{len(resealed)} client secret(s) sealed under the first key.")
+        if unreadable:
+            raise CommandError(
+                f"No configured key opens the client secret of: {', '.join(unreadable)}. "
+                "Keep the old key in PORTAL_ENCRYPTION_KEYS, or have an admin enter these secrets again."
+            )
