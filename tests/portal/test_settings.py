@@ -1,4 +1,5 @@
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -37,3 +38,56 @@ def test_the_data_folders_env_file_fills_in_what_the_environment_leaves_unset(tm
 def test_a_bad_setting_is_named(tmp_path):
     result = _load_settings(tmp_path, SECRET_KEY="x", PORTAL_ENCRYPTION_KEYS="k", DEBUG="maybe")
     assert "DEBUG must be true or false" in result.stderr
+
+
+def _production_env(tmp_path, **overrides):
+    from cryptography.fernet import Fernet
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PORTAL_", "DATABASE_URL", "REDIS_URL", "SECURE_", "DEBUG"))}
+    env.update(
+        PORTAL_DATA_DIR=str(tmp_path),
+        PORTAL_ENV="production",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        PORTAL_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+        ALLOWED_HOSTS="portal.example.com",
+        CSRF_TRUSTED_ORIGINS="https://portal.example.com",
+        DJANGO_SETTINGS_MODULE="portal.settings",
+    )
+    env.update(overrides)
+    return env
+
+
+def test_the_deployment_checks_find_nothing_to_warn_about_in_production(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=_production_env(tmp_path),
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+    assert "WARNING" not in result.stdout + result.stderr
+
+
+def test_the_deployment_checks_do_warn_on_a_developers_settings(tmp_path):
+    env = _production_env(tmp_path, PORTAL_ENV="development")
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy"], cwd=ROOT, env=env, capture_output=True, text=True)
+    for warning in ("security.W004", "security.W008", "security.W012", "security.W016"):
+        assert warning in result.stderr
+
+
+def test_production_turns_on_secure_cookies_hsts_and_https_redirects(tmp_path):
+    show = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY, s.CSRF_COOKIE_HTTPONLY, "
+        "s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.DEBUG, "
+        "getattr(s, 'SECURE_PROXY_SSL_HEADER', None))"
+    )
+    result = subprocess.run([sys.executable, "-c", show], cwd=ROOT, env=_production_env(tmp_path), capture_output=True, text=True)
+    assert result.stdout.split() == ["True", "True", "True", "True", "True", "31536000", "True", "False", "None"]
+
+
+def test_an_unknown_portal_env_is_named(tmp_path):
+    result = _load_settings(tmp_path, SECRET_KEY="x", PORTAL_ENCRYPTION_KEYS="k", PORTAL_ENV="prod")
+    assert "PORTAL_ENV must be development or production, not 'prod'" in result.stderr
