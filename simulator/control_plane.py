@@ -43,6 +43,7 @@ class ControlPlane:
                 "failed_rows": len(evaluation.failures) if evaluation else None,
                 "errors": [{"row": f.row, "error": f.error} for f in evaluation.failures] if evaluation else None,
                 "unreadable": evaluation.unreadable if evaluation else None,
+                "report_downloads": found.report_downloads,
             },
         )
 

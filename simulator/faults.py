@@ -14,6 +14,8 @@ DEFAULTS: dict[str, object] = {
     "retry_after_seconds": 1,
     "drop_connections": 0,
     "drop_after_accept": 0,
+    "latency_after_accept_ms": 0,
+    "report_latency_ms": 0,
     "processing_forever": False,
     "processing_seconds": None,
     "report_link_ttl_seconds": None,
@@ -42,7 +44,15 @@ def _seconds(name, value, *, nullable=False, positive=False):
 
 
 def _check(name: str, value):
-    if name in ("latency_ms", "rate_limit_burst", "retry_after_seconds", "drop_connections", "drop_after_accept"):
+    if name in (
+        "latency_ms",
+        "rate_limit_burst",
+        "retry_after_seconds",
+        "drop_connections",
+        "drop_after_accept",
+        "latency_after_accept_ms",
+        "report_latency_ms",
+    ):
         return _count(name, value)
     if name == "error_rate":
         if isinstance(value, bool) or not isinstance(value, Real) or not 0 <= value <= 1:

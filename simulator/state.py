@@ -33,6 +33,7 @@ class Import:
     ready_at: float | None
     forced_status: str | None
     evaluation: Evaluation | None = None
+    report_downloads: int = 0
 
     def status(self, now: float) -> str:
         if self.evaluation is None or self.ready_at is None or now < self.ready_at:
@@ -121,6 +122,13 @@ class SimulatorState:
     def record_evaluation(self, accepted: Import, evaluation: Evaluation) -> None:
         with self._lock:
             accepted.evaluation = evaluation
+
+    def report_download_started(self, found: Import) -> int:
+        """Counts a download of the import's error report; returns the
+        milliseconds it is to take (the report_latency_ms fault)."""
+        with self._lock:
+            found.report_downloads += 1
+            return self._faults["report_latency_ms"]
 
     def find_import(self, import_id: str) -> Import | None:
         with self._lock:

@@ -171,6 +171,10 @@ class TalkdeskApi:
         threading.Thread(target=self._evaluate, args=(accepted, text), daemon=True).start()
         if self.state.spend("drop_after_accept"):
             return DROP
+        # The file is in the ledger; a client killed or timed out now never learns its id.
+        delay = self.state.faults()["latency_after_accept_ms"]
+        if delay:
+            time.sleep(delay / 1000)
         return Response(202, headers=[("Location", LOCATION.format(id=accepted.id))])
 
     def _evaluate(self, accepted: Import, text: str) -> None:
@@ -220,6 +224,9 @@ class TalkdeskApi:
         found = self.state.find_import(import_id)
         if found is None or found.evaluation is None or not found.evaluation.failures:
             return _s3_error(404, "NoSuchKey", "The specified key does not exist.")
+        delay = self.state.report_download_started(found)
+        if delay:
+            time.sleep(delay / 1000)
         return Response(
             200,
             schedule_csv.error_report(found.evaluation.failures),

@@ -97,6 +97,24 @@ def test_a_drop_after_accept_is_not_spent_on_a_refused_upload(talkdesk, simulato
     assert simulator.control.faults()["drop_after_accept"] == 1
 
 
+def test_latency_after_accept_records_the_upload_before_the_answer_leaves(talkdesk, simulator):
+    simulator.control.set_faults(latency_after_accept_ms=3000)
+    with pytest.raises(requests.Timeout):
+        talkdesk.upload(timeout=1)
+    (upload,) = simulator.control.ledger()["uploads"]
+    assert upload["file_name"] == "week.csv"
+
+
+def test_report_latency_slows_the_download_and_counts_it(talkdesk, simulator):
+    content = csv_of("Nobody,nobody@example.com,09:00 2026-06-01,17:00 2026-06-01,Break")
+    import_id = talkdesk.accepted(content)
+    url = talkdesk.final(import_id)["error_report_url"]
+    simulator.control.set_faults(report_latency_ms=400)
+    response, seconds = timed(lambda: requests.get(url, timeout=10))
+    assert response.status_code == 200 and seconds >= 0.4
+    assert simulator.control.remote_import(import_id)["report_downloads"] == 1
+
+
 def test_processing_forever_keeps_new_imports_processing_and_blocks_the_account(talkdesk, simulator):
     simulator.control.set_faults(processing_forever=True)
     import_id = talkdesk.accepted()
