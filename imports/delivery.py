@@ -3,47 +3,73 @@ them until Talkdesk's final answer, keep the error report, and pick up what a
 restart or a lost message left behind.
 
 The database says what is due; broker messages are only wake-ups. Every
-function here may run twice for the same thing and still act once.
+function here may run twice for the same thing, or at the same time in two
+workers, and still act once.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import random
+import socket
+import threading
+import time
+import uuid
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import PurePath
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
-from django.db.models import Q
+from django.db import DatabaseError, connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from imports import lifecycle
 from imports.models import ImportPart
 from imports.secret_box import SecretUnreadable
 from imports.services import client_for
-from imports.states import ImportState, PartState
-from imports.talkdesk_client import ImportStatus, TalkdeskError, UploadOutcomeUnknown
+from imports.states import PART_IN_FLIGHT, ImportState, PartState
+from imports.talkdesk_client import (
+    ImportAlreadyInProgress,
+    ImportStatus,
+    TalkdeskError,
+    UploadOutcomeUnknown,
+)
 
 log = logging.getLogger(__name__)
 
-IN_FLIGHT = (PartState.SENDING, PartState.PROCESSING)
+HELD = (PartState.PREPARING, PartState.SENDING)
 MAX_SEND_ATTEMPTS = 8
+# A holder that misses this many heartbeats in a row is taken for dead. More
+# than one, so that a database restart or a slow beat is not mistaken for it.
+HEARTBEATS_MISSED = 4
+# A poll's own message may run a moment before the time it was set for.
+POLL_EARLY_TOLERANCE = timedelta(seconds=1)
+# What the portal writes down after Talkdesk accepted a file is the only
+# record of its import id; a database that is restarting gets this long.
+RECORD_ID_FOR_SECONDS = 30
+
+
+def _countdown(seconds: float) -> float:
+    # Never past the broker's visibility timeout: Redis would deliver the
+    # message a second time while it is still waiting to run.
+    return min(max(seconds, 0.0), settings.CELERY_BROKER_VISIBILITY_TIMEOUT / 2)
 
 
 def _later(task_name: str, *args, countdown: float = 0) -> None:
     from imports import tasks
 
-    # Never past the broker's visibility timeout: Redis would deliver the
-    # message a second time while it is still waiting to run.
-    countdown = min(max(countdown, 0), settings.CELERY_BROKER_VISIBILITY_TIMEOUT / 2)
     task = getattr(tasks, task_name)
-    transaction.on_commit(lambda: task.apply_async(args, countdown=countdown))
+    countdown = _countdown(countdown)
+    # Robust: a broker that cannot take the message loses only a wake-up,
+    # which the reconciler gives again; the work itself is in the database.
+    transaction.on_commit(lambda: task.apply_async(args, countdown=countdown), robust=True)
 
 
-def _backoff(attempt: int, retry_after: float | None, *, base: float = 2.0, ceiling: float = 300.0) -> float:
+def _backoff(attempt: int, retry_after: float | None, *, base: float, ceiling: float) -> float:
     if retry_after is not None:
         return retry_after + random.uniform(0, 1)
     return min(ceiling, base * 2 ** max(attempt - 1, 0)) * random.uniform(0.8, 1.2)
@@ -71,9 +97,15 @@ def next_waiting_part(account_key: str) -> ImportPart | None:
     )
 
 
+def _holder_name() -> str:
+    # Unique per claim, so that a worker presumed dead cannot act on a part
+    # another worker has taken since; readable, so a log can be found.
+    return f"{socket.gethostname()} pid {os.getpid()} claim {uuid.uuid4().hex[:12]}"
+
+
 def account_advance(*, account_key: str) -> None:
     """Sends the account's next part, unless one is already in flight."""
-    if ImportPart.objects.filter(account_key=account_key, state__in=IN_FLIGHT).exists():
+    if ImportPart.objects.filter(account_key=account_key, state__in=PART_IN_FLIGHT).exists():
         return
     part = next_waiting_part(account_key)
     if part is None:
@@ -82,9 +114,40 @@ def account_advance(*, account_key: str) -> None:
     if part.not_before and part.not_before > now:
         _later("advance_account", account_key, countdown=(part.not_before - now).total_seconds())
         return
-    if not lifecycle.part_claim(part=part):
+    if not lifecycle.part_claim(part=part, held_by=_holder_name()):
         return
-    _send(part)
+    with _heartbeat(part):
+        _send(part)
+
+
+@contextmanager
+def _heartbeat(part: ImportPart):
+    """Says, while the part is prepared and sent, that the worker holding it
+    is alive; when it stops, the reconciler knows the worker died."""
+    part_id, holder = part.pk, part.held_by
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(settings.IMPORT_HEARTBEAT_SECONDS):
+                try:
+                    ImportPart.objects.filter(pk=part_id, held_by=holder, state__in=HELD).update(
+                        heartbeat_at=timezone.now()
+                    )
+                except DatabaseError as error:
+                    log.warning("Heartbeat of part %s missed: %s", part_id, error)
+                    # This thread's broken connection; the next beat opens a new one.
+                    connection.close()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-part-{part_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _send(part: ImportPart) -> None:
@@ -93,37 +156,110 @@ def _send(part: ImportPart) -> None:
         client = client_for(job.connection)
         with part.content.open("rb") as stored:
             content = stored.read()
+        # Signed in before the upload starts, so that a slow or failing token
+        # service keeps the part in the state where nothing was sent.
+        client.sign_in()
+    # ValueError: a connection the client refuses (no account name, a base URL
+    # that is not one), which no retry mends.
+    except (SecretUnreadable, ValueError) as error:
+        _give_up(part, str(error))
+        return
+    except TalkdeskError as error:
+        _try_again_or_give_up(part, error)
+        return
+    if not lifecycle.part_upload_started(part=part):
+        return
+    try:
         talkdesk_id = client.upload(
             content=content,
             file_name=_talkdesk_file_name(part),
             time_zone=job.time_zone,
             date_format=job.date_format,
         )
-    except UploadOutcomeUnknown as error:
-        lifecycle.part_needs_attention(part=part, message=error.message)
-        _later("advance_account", part.account_key)
-        return
-    except SecretUnreadable as error:
-        lifecycle.part_fail(part=part, message=str(error))
-        _later("advance_account", part.account_key)
-        return
     except TalkdeskError as error:
-        if error.retryable and part.attempts < MAX_SEND_ATTEMPTS:
-            delay = _backoff(part.attempts, error.retry_after)
-            lifecycle.part_release(
-                part=part, not_before=timezone.now() + timedelta(seconds=delay), message=error.message
-            )
-            _later("advance_account", part.account_key, countdown=delay)
-        else:
-            lifecycle.part_fail(part=part, message=error.message)
+        if _may_have_reached_talkdesk(error):
+            lifecycle.part_needs_attention(part=part, message=error.message)
             _later("advance_account", part.account_key)
+        else:
+            _try_again_or_give_up(part, error)
         return
-    lifecycle.part_accepted(part=part, talkdesk_import_id=talkdesk_id)
-    _later("poll_part", part.pk, countdown=settings.IMPORT_POLL_FIRST_SECONDS)
+    _record_accepted(part, talkdesk_id)
+
+
+def _may_have_reached_talkdesk(error: TalkdeskError) -> bool:
+    """Only an answer of 400 or more, or no connection at all, proves that
+    Talkdesk took nothing; a lost answer or an odd success may hide an import."""
+    return isinstance(error, UploadOutcomeUnknown) or (error.http_status is not None and error.http_status < 400)
+
+
+def _record_accepted(part: ImportPart, talkdesk_id: str) -> None:
+    first_poll = _countdown(settings.IMPORT_POLL_FIRST_SECONDS)
+    deadline = time.monotonic() + RECORD_ID_FOR_SECONDS
+    while True:
+        try:
+            accepted = lifecycle.part_accepted(
+                part=part,
+                talkdesk_import_id=talkdesk_id,
+                first_poll_at=timezone.now() + timedelta(seconds=first_poll),
+            )
+            break
+        except DatabaseError:
+            if time.monotonic() > deadline:
+                log.error(
+                    "Talkdesk accepted part %s of import %s as Talkdesk import %s, and the database could not record it.",
+                    part.number, part.import_job_id, talkdesk_id,
+                )
+                raise
+            connection.close()
+            time.sleep(1)
+    if accepted:
+        _later("poll_part", part.pk, countdown=first_poll)
+    else:
+        log.error(
+            "Talkdesk accepted part %s of import %s as Talkdesk import %s after the part was taken from this worker.",
+            part.number, part.import_job_id, talkdesk_id,
+        )
+
+
+def _try_again_or_give_up(part: ImportPart, error: TalkdeskError) -> None:
+    """Talkdesk provably took nothing: the part waits and is tried again,
+    unless trying again cannot help."""
+    # Another tool's import holds the account; it ends, so the part waits for
+    # it however long it takes.
+    outside_import = isinstance(error, ImportAlreadyInProgress)
+    if not error.retryable:
+        _give_up(part, error.message)
+        return
+    if part.attempts >= MAX_SEND_ATTEMPTS and not outside_import:
+        answer = f"HTTP {error.http_status}" if error.http_status else "no connection"
+        _give_up(
+            part,
+            f"Talkdesk did not take the file in {part.attempts} tries (the last: {answer}), so the portal stopped "
+            "trying. Nothing was imported; upload the file again later.",
+        )
+        return
+    delay = _backoff(
+        part.attempts,
+        error.retry_after,
+        base=settings.IMPORT_RETRY_FIRST_SECONDS,
+        ceiling=settings.IMPORT_RETRY_MAX_SECONDS,
+    )
+    if lifecycle.part_release(part=part, not_before=timezone.now() + timedelta(seconds=delay), message=error.message):
+        _later("advance_account", part.account_key, countdown=delay)
+
+
+def _give_up(part: ImportPart, message: str) -> None:
+    if lifecycle.part_fail(part=part, message=message):
+        _later("advance_account", part.account_key)
 
 
 def _poll_delay(polls: int) -> float:
     return min(settings.IMPORT_POLL_MAX_SECONDS, settings.IMPORT_POLL_FIRST_SECONDS * 1.5**polls)
+
+
+def _poll_lease() -> timedelta:
+    # Long enough for a status read and a report download to time out.
+    return timedelta(seconds=settings.TALKDESK_CONNECT_TIMEOUT_SECONDS + 2 * settings.TALKDESK_READ_TIMEOUT_SECONDS)
 
 
 def part_poll(*, part_id: int) -> None:
@@ -131,40 +267,65 @@ def part_poll(*, part_id: int) -> None:
     part = ImportPart.objects.select_related("import_job", "import_job__connection").filter(pk=part_id).first()
     if part is None or part.state != PartState.PROCESSING:
         return
-    ImportPart.objects.filter(pk=part.pk).update(polls=part.polls + 1, last_polled_at=timezone.now())
+    now = timezone.now()
+    if part.next_poll_at and part.next_poll_at > now + POLL_EARLY_TOLERANCE:
+        return
+    # Of two wake-ups at the same time, one takes the poll; the other stops,
+    # so duplicate messages never grow into two chains of polls.
+    if not ImportPart.objects.filter(pk=part.pk, state=PartState.PROCESSING, polls=part.polls).update(
+        polls=F("polls") + 1, last_polled_at=now, next_poll_at=now + _poll_lease()
+    ):
+        return
+    part.polls += 1
     try:
         client = client_for(part.import_job.connection)
         status = client.status(part.talkdesk_import_id)
-        if status.status == "PROCESSING":
-            if _stalled(part):
-                lifecycle.part_fail(part=part, message=_stalled_message())
-                _later("advance_account", part.account_key)
-            else:
-                _later("poll_part", part.pk, countdown=_poll_delay(part.polls))
-            return
-        report_name = _keep_report(part, client, status)
-    except SecretUnreadable as error:
-        lifecycle.part_fail(part=part, message=str(error))
-        _later("advance_account", part.account_key)
+    except (SecretUnreadable, ValueError) as error:
+        _give_up(part, str(error))
         return
     except TalkdeskError as error:
         if error.retryable:
-            _later("poll_part", part.pk, countdown=_backoff(part.polls, error.retry_after, base=1.0, ceiling=60.0))
+            _poll_again(part, _backoff(part.polls, error.retry_after, base=1.0, ceiling=settings.IMPORT_RETRY_MAX_SECONDS))
         else:
-            lifecycle.part_fail(part=part, message=error.message)
-            _later("advance_account", part.account_key)
+            _give_up(part, error.message)
         return
-    fields = {}
-    if report_name:
-        fields = {"error_report": report_name, "error_report_fetched_at": timezone.now()}
-    message = ""
+    if status.status == "PROCESSING":
+        if _stalled(part):
+            if lifecycle.part_stalled(part=part, message=_stalled_message()):
+                _later("advance_account", part.account_key)
+        else:
+            _poll_again(part, _poll_delay(part.polls))
+        return
+    fields, message = {}, ""
     if status.status == "ERROR":
         message = "Talkdesk could not import this file. Check the file and try again, or contact Talkdesk support with the import id."
+    if status.status == "IMPORTED_WITH_ERRORS":
+        try:
+            fields = _keep_report(part, client, status)
+        except TalkdeskError as error:
+            # Every status read comes with a fresh link, so a dead link or a
+            # dropped download is tried again, for as long as an import may take.
+            if error.retryable and not _stalled(part):
+                _poll_again(part, _backoff(part.polls, error.retry_after, base=1.0, ceiling=settings.IMPORT_RETRY_MAX_SECONDS))
+                return
+            log.warning("Error report of part %s not kept: %s", part.pk, error.message)
+            message = (
+                "Talkdesk imported the file but rejected some rows, and the portal could not download its "
+                "error report. Open the import in Talkdesk WFM to see which rows."
+            )
     if lifecycle.part_finish(part=part, remote_status=status.status, message=message, **fields):
         _learn_from_clean_import(part.import_job_id)
-    elif report_name:
-        default_storage.delete(report_name)
+    elif fields:
+        default_storage.delete(fields["error_report"])
     _later("advance_account", part.account_key)
+
+
+def _poll_again(part: ImportPart, delay: float) -> None:
+    delay = _countdown(delay)
+    if ImportPart.objects.filter(pk=part.pk, state=PartState.PROCESSING, polls=part.polls).update(
+        next_poll_at=timezone.now() + timedelta(seconds=delay)
+    ):
+        _later("poll_part", part.pk, countdown=delay)
 
 
 def _learn_from_clean_import(import_id) -> None:
@@ -178,13 +339,14 @@ def _learn_from_clean_import(import_id) -> None:
         connection_learn_event_types(connection=job.connection, names=list(job.events_by_type))
 
 
-def _keep_report(part: ImportPart, client, status: ImportStatus) -> str | None:
-    if status.status != "IMPORTED_WITH_ERRORS" or not status.error_report_url:
-        return None
+def _keep_report(part: ImportPart, client, status: ImportStatus) -> dict:
+    if not status.error_report_url:
+        return {}
     # Talkdesk's link dies ten minutes after it was made; a copy is kept for
     # as long as the import is.
     report = client.download_report(status.error_report_url)
-    return default_storage.save(f"imports/{part.import_job_id}/part-{part.number}-errors.csv", ContentFile(report))
+    name = default_storage.save(f"imports/{part.import_job_id}/part-{part.number}-errors.csv", ContentFile(report))
+    return {"error_report": name, "error_report_fetched_at": timezone.now()}
 
 
 def _stalled(part: ImportPart) -> bool:
@@ -195,16 +357,22 @@ def _stalled(part: ImportPart) -> bool:
 def _stalled_message() -> str:
     hours = settings.IMPORT_STALLED_AFTER_SECONDS / 3600
     return (
-        f"Talkdesk was still processing this file after {hours:g} hours, so the portal stopped waiting. "
+        f"Talkdesk was still processing this file after {hours:.3g} hours, so the portal stopped waiting. "
         "Check the schedule in Talkdesk WFM before sending it again."
     )
 
 
 def reconcile() -> dict[str, int]:
-    """Finds work whose wake-up was lost (a restart, a flushed broker) and
-    wakes it again."""
+    """Finds work whose worker died or whose wake-up was lost (a restart, a
+    flushed broker) and sets it going again."""
     now = timezone.now()
-    woken = {"accounts": 0, "polls": 0, "stuck_sending": 0}
+    woken = {"holders_lost": 0, "accounts": 0, "polls": 0}
+    silent_since = now - timedelta(seconds=settings.IMPORT_HEARTBEAT_SECONDS * HEARTBEATS_MISSED)
+    for part in ImportPart.objects.filter(state__in=HELD).filter(
+        Q(heartbeat_at__lt=silent_since) | Q(heartbeat_at__isnull=True)
+    ):
+        if lifecycle.part_holder_lost(part=part, silent_since=silent_since):
+            woken["holders_lost"] += 1
     waiting_accounts = set(
         ImportPart.objects.filter(
             state=PartState.WAITING, import_job__state__in=[ImportState.QUEUED, ImportState.PROCESSING]
@@ -213,27 +381,16 @@ def reconcile() -> dict[str, int]:
         .values_list("account_key", flat=True)
         .distinct()
     )
-    busy_accounts = set(ImportPart.objects.filter(state__in=IN_FLIGHT).values_list("account_key", flat=True))
+    busy_accounts = set(ImportPart.objects.filter(state__in=PART_IN_FLIGHT).values_list("account_key", flat=True))
     for account_key in sorted(waiting_accounts - busy_accounts):
         _later("advance_account", account_key)
         woken["accounts"] += 1
-    quiet_since = now - timedelta(seconds=max(3 * settings.IMPORT_POLL_MAX_SECONDS, 60))
+    overdue = now - timedelta(seconds=settings.IMPORT_POLL_MAX_SECONDS)
     for part_id in ImportPart.objects.filter(state=PartState.PROCESSING).filter(
-        Q(last_polled_at__lt=quiet_since) | Q(last_polled_at__isnull=True, state_changed_at__lt=quiet_since)
+        Q(next_poll_at__lt=overdue) | Q(next_poll_at__isnull=True)
     ).values_list("pk", flat=True):
         _later("poll_part", part_id)
         woken["polls"] += 1
-    stuck_since = now - timedelta(seconds=settings.IMPORT_SENDING_STUCK_SECONDS)
-    for part in ImportPart.objects.filter(state=PartState.SENDING, state_changed_at__lt=stuck_since):
-        if lifecycle.part_needs_attention(
-            part=part,
-            message=(
-                "The portal stopped while sending this file and cannot tell whether Talkdesk received it. "
-                "Check the schedule in Talkdesk WFM, then send it again or mark it as imported."
-            ),
-        ):
-            woken["stuck_sending"] += 1
-            _later("advance_account", part.account_key)
     return woken
 
 

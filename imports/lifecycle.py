@@ -9,9 +9,10 @@ Transition with its time, and the import's own state follows its parts'.
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from imports.models import Import, ImportPart, Transition
+from imports.models import Import, ImportPart, TalkdeskConnection, Transition
 from imports.states import IMPORT_MOVES_BY_PERSON, PART_MOVES, ImportState, PartState, import_state_from_parts
 
 
@@ -27,6 +28,7 @@ def _move_part(
     to: PartState,
     *,
     sources: set[PartState] | None = None,
+    only_if: Q | None = None,
     note: str = "",
     actor=None,
     **fields,
@@ -36,9 +38,10 @@ def _move_part(
         fields.setdefault("finished_at", now)
     allowed = _sources_for(to, sources)
     with transaction.atomic():
-        previous = (
-            ImportPart.objects.select_for_update().filter(pk=part.pk, state__in=allowed).values_list("state", flat=True).first()
-        )
+        current = ImportPart.objects.select_for_update().filter(pk=part.pk, state__in=allowed)
+        if only_if is not None:
+            current = current.filter(only_if)
+        previous = current.values_list("state", flat=True).first()
         if previous is None or not ImportPart.objects.filter(pk=part.pk, state=previous).update(
             state=to, state_changed_at=now, **fields
         ):
@@ -46,7 +49,7 @@ def _move_part(
         Transition.objects.create(
             import_job_id=part.import_job_id, part=part, from_state=previous, to_state=to, note=note, actor=actor
         )
-        if to in (PartState.FAILED, PartState.ERROR):
+        if to in (PartState.FAILED, PartState.ERROR, PartState.STALLED):
             _skip_later_parts(part, note=f"Not sent because part {part.number} did not import.")
         _follow_parts(part.import_job_id, actor=actor)
     part.refresh_from_db()
@@ -54,13 +57,22 @@ def _move_part(
 
 
 def _skip_later_parts(part: ImportPart, *, note: str) -> None:
+    _skip_waiting_parts(ImportPart.objects.filter(import_job_id=part.import_job_id, number__gt=part.number), note=note)
+
+
+def _skip_waiting_parts(parts, *, note: str, actor=None) -> None:
     now = timezone.now()
-    for later in ImportPart.objects.filter(import_job_id=part.import_job_id, number__gt=part.number, state=PartState.WAITING):
-        if ImportPart.objects.filter(pk=later.pk, state=PartState.WAITING).update(
+    for waiting in parts.filter(state=PartState.WAITING):
+        if ImportPart.objects.filter(pk=waiting.pk, state=PartState.WAITING).update(
             state=PartState.SKIPPED, state_changed_at=now, finished_at=now, message=note
         ):
             Transition.objects.create(
-                import_job_id=part.import_job_id, part=later, from_state=PartState.WAITING, to_state=PartState.SKIPPED, note=note
+                import_job_id=waiting.import_job_id,
+                part=waiting,
+                from_state=PartState.WAITING,
+                to_state=PartState.SKIPPED,
+                note=note,
+                actor=actor,
             )
 
 
@@ -83,7 +95,14 @@ def _follow_parts(import_id, *, actor=None) -> None:
     Transition.objects.create(import_job=job, from_state=job.state, to_state=target, actor=actor)
 
 
-_TELLING_ORDER = [PartState.NEEDS_ATTENTION, PartState.FAILED, PartState.ERROR, PartState.WAITING, PartState.IMPORTED]
+_TELLING_ORDER = [
+    PartState.NEEDS_ATTENTION,
+    PartState.STALLED,
+    PartState.FAILED,
+    PartState.ERROR,
+    PartState.WAITING,
+    PartState.IMPORTED,
+]
 
 
 def _telling_message(job: Import) -> str:
@@ -97,16 +116,27 @@ def _telling_message(job: Import) -> str:
 
 def import_queue(*, job: Import, actor) -> bool:
     """The planner confirmed: the import joins its account's queue."""
-    return _move_import(job, ImportState.QUEUED, actor=actor, confirmed_at=timezone.now())
+    with transaction.atomic():
+        # Confirmations of one account take their turn here, so that their
+        # order by time is also the order in which they commit: a worker never
+        # sends a later import while an earlier one is still being confirmed.
+        list(
+            TalkdeskConnection.objects.select_for_update()
+            .filter(account__iexact=job.connection.account)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        return _move_import(job, ImportState.QUEUED, actor=actor, confirmed_at=timezone.now())
 
 
 def import_cancel(*, job: Import, actor) -> bool:
     with transaction.atomic():
+        # Parts before the import, in the order a worker's move takes them,
+        # so a cancel racing a claim waits for it instead of deadlocking.
+        list(ImportPart.objects.select_for_update().filter(import_job=job).values_list("pk", flat=True))
         if not _move_import(job, ImportState.CANCELLED, actor=actor, finished_at=timezone.now(), message="Cancelled by a person before it was sent."):
             return False
-        ImportPart.objects.filter(import_job=job, state=PartState.WAITING).update(
-            state=PartState.SKIPPED, state_changed_at=timezone.now()
-        )
+        _skip_waiting_parts(job.parts.all(), note="Cancelled before it was sent.", actor=actor)
     return True
 
 
@@ -123,38 +153,89 @@ def _move_import(job: Import, to: ImportState, *, actor, note: str = "", **field
     return True
 
 
-def part_claim(*, part: ImportPart) -> bool:
-    """Takes the account's single sending slot for this part, or returns False
-    when the part is no longer waiting or another part holds the slot."""
+def part_claim(*, part: ImportPart, held_by: str) -> bool:
+    """Takes the account's single slot for this part, or returns False when
+    the part is no longer waiting or another part holds the slot."""
     try:
-        return _move_part(part, PartState.SENDING, attempts=part.attempts + 1, not_before=None)
+        return _move_part(
+            part,
+            PartState.PREPARING,
+            attempts=part.attempts + 1,
+            not_before=None,
+            held_by=held_by,
+            heartbeat_at=timezone.now(),
+        )
     except IntegrityError:
         return False
 
 
-def part_accepted(*, part: ImportPart, talkdesk_import_id: str) -> bool:
+def _held_by(part: ImportPart) -> Q:
+    # A worker presumed dead may still be running; it must not move a part
+    # that has since been given to another worker.
+    return Q(held_by=part.held_by)
+
+
+def part_upload_started(*, part: ImportPart) -> bool:
+    """Recorded before the first byte of the upload leaves: from here on, a
+    worker that dies leaves a part Talkdesk may have."""
+    return _move_part(part, PartState.SENDING, only_if=_held_by(part), heartbeat_at=timezone.now())
+
+
+def part_accepted(*, part: ImportPart, talkdesk_import_id: str, first_poll_at) -> bool:
     return _move_part(
         part,
         PartState.PROCESSING,
+        only_if=_held_by(part),
         note=f"Talkdesk import id {talkdesk_import_id}",
         talkdesk_import_id=talkdesk_import_id,
         remote_status="PROCESSING",
         sent_at=timezone.now(),
+        next_poll_at=first_poll_at,
         message="",
     )
 
 
 def part_release(*, part: ImportPart, not_before, message: str) -> bool:
     """Nothing reached Talkdesk: the part waits and is tried again later."""
-    return _move_part(part, PartState.WAITING, note=message, not_before=not_before, message=message)
+    return _move_part(
+        part, PartState.WAITING, only_if=_held_by(part), note=message, not_before=not_before, message=message
+    )
 
 
 def part_fail(*, part: ImportPart, message: str) -> bool:
-    return _move_part(part, PartState.FAILED, note=message, message=message)
+    return _move_part(part, PartState.FAILED, only_if=_held_by(part), note=message, message=message)
 
 
 def part_needs_attention(*, part: ImportPart, message: str) -> bool:
-    return _move_part(part, PartState.NEEDS_ATTENTION, note=message, message=message)
+    return _move_part(part, PartState.NEEDS_ATTENTION, only_if=_held_by(part), note=message, message=message)
+
+
+def part_stalled(*, part: ImportPart, message: str) -> bool:
+    return _move_part(part, PartState.STALLED, note=message, message=message)
+
+
+def part_holder_lost(*, part: ImportPart, silent_since) -> bool:
+    """The worker holding the part stopped saying it is alive. Before the
+    upload started nothing can have reached Talkdesk, so the part waits its
+    turn again; after, only a person can tell whether Talkdesk has it."""
+    still_silent = _held_by(part) & (Q(heartbeat_at__lt=silent_since) | Q(heartbeat_at__isnull=True))
+    if part.state == PartState.PREPARING:
+        message = f"The worker {part.held_by} stopped before sending anything; the file will be sent again."
+        return _move_part(
+            part, PartState.WAITING, sources={PartState.PREPARING}, only_if=still_silent, note=message, message=""
+        )
+    message = (
+        "The portal stopped while sending this file and cannot tell whether Talkdesk received it. "
+        "Check the schedule in Talkdesk WFM, then send it again or mark it as imported."
+    )
+    return _move_part(
+        part,
+        PartState.NEEDS_ATTENTION,
+        sources={PartState.SENDING},
+        only_if=still_silent,
+        note=f"The worker {part.held_by} stopped answering while it was sending.",
+        message=message,
+    )
 
 
 def part_resend(*, part: ImportPart, actor) -> bool:

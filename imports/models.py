@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from imports import secret_box
-from imports.states import ImportState, PartState
+from imports.states import PART_IN_FLIGHT, ImportState, PartState
 from imports.schedule_file import DATE_FORMATS, DEFAULT_DATE_FORMAT
 
 DATE_FORMAT_CHOICES = [(f, f) for f in DATE_FORMATS]
@@ -189,8 +189,16 @@ class ImportPart(models.Model):
     message = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     not_before = models.DateTimeField(null=True, blank=True)
+    # The worker holding the part while it is prepared and sent, and when it
+    # last said it was alive: a holder silent for too long died, and what
+    # happens to its part depends on whether the upload had started.
+    held_by = models.CharField(max_length=200, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     polls = models.PositiveIntegerField(default=0)
     last_polled_at = models.DateTimeField(null=True, blank=True)
+    # When the next status check is due: a wake-up that comes well before it
+    # is a duplicate (a redelivered or reconciler message) and does nothing.
+    next_poll_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     error_report = models.FileField(upload_to=_report_path, blank=True)
@@ -204,7 +212,7 @@ class ImportPart(models.Model):
             # not a lock, guarantees that no two workers ever both send.
             models.UniqueConstraint(
                 fields=["account_key"],
-                condition=Q(state__in=[PartState.SENDING, PartState.PROCESSING]),
+                condition=Q(state__in=list(PART_IN_FLIGHT)),
                 name="one_part_in_flight_per_account",
             ),
         ]
@@ -229,6 +237,7 @@ class Transition(models.Model):
     def label(self) -> str:
         states = PartState if self.part_id else ImportState
         return states(self.to_state).label
+
 
 class AuditEvent(models.Model):
     """Who did what, when and from where: sign-ins, what people do to imports,

@@ -154,7 +154,9 @@ def import_confirm(*, job: Import, actor, warnings_acknowledged: bool, client_ad
             detail=f"{job.file_name}: {job.rows} rows" + (", warnings acknowledged" if job.warning_count else ""),
         )
         account_key = job.account_key
-        transaction.on_commit(lambda: tasks.advance_account.delay(account_key))
+        # Robust: once committed the import is queued, broker or not; if the
+        # message cannot be sent, the reconciler wakes the account instead.
+        transaction.on_commit(lambda: tasks.advance_account.delay(account_key), robust=True)
     return job
 
 
@@ -183,6 +185,7 @@ def client_for(connection: TalkdeskConnection) -> TalkdeskClient:
             read=settings.TALKDESK_SCOPE_READ,
             users=settings.TALKDESK_SCOPE_USERS,
         ),
+        timeout=(settings.TALKDESK_CONNECT_TIMEOUT_SECONDS, settings.TALKDESK_READ_TIMEOUT_SECONDS),
     )
 
 
@@ -297,7 +300,9 @@ def part_resend(*, part: ImportPart, actor, client_address: str | None = None) -
             Action.RESENT, user=actor, client_address=client_address, import_job=part.import_job, detail=f"part {part.number}"
         )
         account_key = part.account_key
-        transaction.on_commit(lambda: tasks.advance_account.delay(account_key))
+        # Robust: once committed the import is queued, broker or not; if the
+        # message cannot be sent, the reconciler wakes the account instead.
+        transaction.on_commit(lambda: tasks.advance_account.delay(account_key), robust=True)
     return part
 
 

@@ -6,12 +6,17 @@ from django.db import models
 
 class PartState(models.TextChoices):
     WAITING = "waiting", "Waiting its turn"
+    # A worker holds the account's slot for the part but has sent nothing yet:
+    # if it dies here, the part can safely wait its turn again.
+    PREPARING = "preparing", "Getting ready to send"
+    # The upload has started: from here on Talkdesk may have the file.
     SENDING = "sending", "Sending to Talkdesk"
     PROCESSING = "processing", "Talkdesk is processing"
     IMPORTED = "imported", "Imported"
     IMPORTED_WITH_ERRORS = "imported_with_errors", "Imported with errors"
     ERROR = "error", "Failed in Talkdesk"
     FAILED = "failed", "Not sent"
+    STALLED = "stalled", "Stalled in Talkdesk"
     NEEDS_ATTENTION = "needs_attention", "Needs attention"
     SKIPPED = "skipped", "Not sent"
 
@@ -25,11 +30,16 @@ _FINAL_PART_STATES = {
     PartState.IMPORTED_WITH_ERRORS,
     PartState.ERROR,
     PartState.FAILED,
+    PartState.STALLED,
     PartState.SKIPPED,
 }
 
+# The states in which a part holds its account's single slot.
+PART_IN_FLIGHT = (PartState.PREPARING, PartState.SENDING, PartState.PROCESSING)
+
 PART_MOVES: dict[PartState, set[PartState]] = {
-    PartState.WAITING: {PartState.SENDING, PartState.SKIPPED},
+    PartState.WAITING: {PartState.PREPARING, PartState.SKIPPED},
+    PartState.PREPARING: {PartState.SENDING, PartState.WAITING, PartState.FAILED},
     # Back to WAITING only when Talkdesk provably received nothing.
     PartState.SENDING: {PartState.PROCESSING, PartState.WAITING, PartState.FAILED, PartState.NEEDS_ATTENTION},
     PartState.PROCESSING: {
@@ -37,6 +47,7 @@ PART_MOVES: dict[PartState, set[PartState]] = {
         PartState.IMPORTED_WITH_ERRORS,
         PartState.ERROR,
         PartState.FAILED,
+        PartState.STALLED,
     },
     # An admin decides: send again, or record that Talkdesk did get it.
     PartState.NEEDS_ATTENTION: {PartState.WAITING, PartState.IMPORTED, PartState.SKIPPED},
@@ -44,6 +55,7 @@ PART_MOVES: dict[PartState, set[PartState]] = {
     PartState.IMPORTED_WITH_ERRORS: set(),
     PartState.ERROR: set(),
     PartState.FAILED: set(),
+    PartState.STALLED: set(),
     PartState.SKIPPED: set(),
 }
 
@@ -57,6 +69,7 @@ class ImportState(models.TextChoices):
     IMPORTED_WITH_ERRORS = "imported_with_errors", "Imported with errors"
     ERROR = "error", "Failed in Talkdesk"
     FAILED = "failed", "Not sent"
+    STALLED = "stalled", "Stalled in Talkdesk"
     NEEDS_ATTENTION = "needs_attention", "Needs attention"
     CANCELLED = "cancelled", "Cancelled"
 
@@ -74,6 +87,7 @@ _FINAL_IMPORT_STATES = {
     ImportState.IMPORTED_WITH_ERRORS,
     ImportState.ERROR,
     ImportState.FAILED,
+    ImportState.STALLED,
     ImportState.CANCELLED,
 }
 
@@ -88,7 +102,7 @@ def import_state_from_parts(part_states: list[PartState]) -> ImportState:
     states = set(part_states)
     if PartState.NEEDS_ATTENTION in states:
         return ImportState.NEEDS_ATTENTION
-    if PartState.SENDING in states:
+    if states & {PartState.PREPARING, PartState.SENDING}:
         return ImportState.SENDING
     if PartState.PROCESSING in states:
         return ImportState.PROCESSING
@@ -97,6 +111,8 @@ def import_state_from_parts(part_states: list[PartState]) -> ImportState:
     if PartState.WAITING in states:
         # Between two parts of a split file: still on its way.
         return ImportState.PROCESSING
+    if PartState.STALLED in states:
+        return ImportState.STALLED
     if PartState.FAILED in states:
         return ImportState.FAILED
     if PartState.ERROR in states:

@@ -370,6 +370,11 @@ class TalkdeskClient:
     def granted_scopes(self) -> frozenset[str]:
         return self._current_token().scopes
 
+    def sign_in(self) -> None:
+        """Gets a token now, unless a fresh one is at hand, so that the next
+        request leaves without first waiting on the token service."""
+        self._current_token()
+
     def diagnose(self) -> Diagnosis:
         """Signs in afresh and lists what the OAuth client may and may not do."""
         granted = self._current_token(renew=True).scopes

@@ -171,7 +171,11 @@ if not DJANGO_6:
     TEMPLATES[0]["OPTIONS"]["builtins"] = ["template_partials.templatetags.partials"]
 
 _default_database = f"sqlite:///{DATA_DIR / 'portal.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL", _default_database), conn_max_age=60)}
+# Health checks: a connection kept from before a database restart is found
+# dead and replaced when a task or request starts, instead of failing it.
+DATABASES = {
+    "default": dj_database_url.parse(env_str("DATABASE_URL", _default_database), conn_max_age=60, conn_health_checks=True)
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web process and the Celery worker write at the same time: WAL lets
     # readers go on during a write, and IMMEDIATE transactions queue writers
@@ -254,21 +258,36 @@ FILE_UPLOAD_HANDLERS = [
 TALKDESK_SCOPE_WRITE = env_str("TALKDESK_SCOPE_WRITE", "wfm-public:write")
 TALKDESK_SCOPE_READ = env_str("TALKDESK_SCOPE_READ", "wfm-public:read")
 TALKDESK_SCOPE_USERS = env_str("TALKDESK_SCOPE_USERS", "users:read")
+# How long a request to Talkdesk may take to connect, and then to answer.
+TALKDESK_CONNECT_TIMEOUT_SECONDS = float(env_str("TALKDESK_CONNECT_TIMEOUT_SECONDS", "10"))
+TALKDESK_READ_TIMEOUT_SECONDS = float(env_str("TALKDESK_READ_TIMEOUT_SECONDS", "60"))
 # First status check this soon after the upload; later ones back off up to the
-# ceiling, which must stay below the broker's visibility timeout.
+# ceiling. Every wait is also cut to half the broker's visibility timeout.
 IMPORT_POLL_FIRST_SECONDS = float(env_str("IMPORT_POLL_FIRST_SECONDS", "1"))
 IMPORT_POLL_MAX_SECONDS = float(env_str("IMPORT_POLL_MAX_SECONDS", "30"))
+# A send that failed without reaching Talkdesk (429, 5xx, no connection) is
+# tried again after a wait that doubles from the first to the ceiling.
+IMPORT_RETRY_FIRST_SECONDS = float(env_str("IMPORT_RETRY_FIRST_SECONDS", "2"))
+IMPORT_RETRY_MAX_SECONDS = float(env_str("IMPORT_RETRY_MAX_SECONDS", "300"))
 RECONCILE_EVERY_SECONDS = float(env_str("RECONCILE_EVERY_SECONDS", "30"))
 IMPORT_STALLED_AFTER_SECONDS = env_int("IMPORT_STALLED_AFTER_SECONDS", 6 * 3600)
-# Longer than any upload can take (the client's read timeout), so that a part
-# still marked as sending after this was left behind by a worker that died.
-IMPORT_SENDING_STUCK_SECONDS = env_int("IMPORT_SENDING_STUCK_SECONDS", 15 * 60)
+# A worker preparing or sending a part says it is alive this often; after
+# four missed beats the reconciler takes it for dead and frees the part.
+IMPORT_HEARTBEAT_SECONDS = float(env_str("IMPORT_HEARTBEAT_SECONDS", "10"))
 
 REDIS_URL = ENV.get("REDIS_URL", "")
 CELERY_BROKER_VISIBILITY_TIMEOUT = env_int("CELERY_BROKER_VISIBILITY_TIMEOUT", 3600)
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT,
+        # Kombu looks for messages past their visibility timeout only every
+        # tenth sweep by default; every sweep, and a sweep at least every
+        # quarter of the timeout, brings back a dead worker's messages soon
+        # after the timeout rather than many times later.
+        "unacked_restore_interval": max(1, min(10, CELERY_BROKER_VISIBILITY_TIMEOUT // 4)),
+        "unacked_restore_throttle": 1,
+    }
 else:
     # The embedded default: Kombu's filesystem transport is a real broker that
     # needs no server, so a fresh machine runs the real worker and beat.

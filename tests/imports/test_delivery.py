@@ -128,23 +128,123 @@ def test_a_rate_limited_upload_waits_at_least_as_long_as_talkdesk_asks(connected
     assert simulator.control.ledger(account="acme")["uploads"] == []
 
 
-def test_the_reconciler_flags_a_part_left_sending_by_a_dead_worker(connected, settings):
+def silence(part, settings):
+    """As if the worker holding the part had died: its heartbeats stopped."""
+    silent_for = settings.IMPORT_HEARTBEAT_SECONDS * delivery.HEARTBEATS_MISSED + 1
+    ImportPart.objects.filter(pk=part.pk).update(heartbeat_at=timezone.now() - timedelta(seconds=silent_for))
+
+
+def test_the_reconciler_gives_back_a_part_whose_worker_died_before_sending_anything(connected, settings):
     job = confirm(connected)
     part = job.parts.get()
-    lifecycle.part_claim(part=part)
-    ImportPart.objects.filter(pk=part.pk).update(
-        state_changed_at=timezone.now() - timedelta(seconds=settings.IMPORT_SENDING_STUCK_SECONDS + 1)
-    )
-    assert delivery.reconcile()["stuck_sending"] == 1
+    lifecycle.part_claim(part=part, held_by="a worker that died")
+    silence(part, settings)
+    assert delivery.reconcile() == {"holders_lost": 1, "accounts": 1, "polls": 0}
+    part.refresh_from_db()
+    assert part.state == PartState.WAITING
+
+
+def test_the_reconciler_flags_a_part_whose_worker_died_while_sending(connected, settings):
+    job = confirm(connected)
+    part = job.parts.get()
+    lifecycle.part_claim(part=part, held_by="a worker that died")
+    lifecycle.part_upload_started(part=part)
+    silence(part, settings)
+    assert delivery.reconcile()["holders_lost"] == 1
     job.refresh_from_db()
     assert job.state == ImportState.NEEDS_ATTENTION
+
+
+def test_the_reconciler_leaves_a_part_whose_worker_is_alive(connected):
+    part = confirm(connected).parts.get()
+    lifecycle.part_claim(part=part, held_by="a live worker")
+    assert delivery.reconcile() == {"holders_lost": 0, "accounts": 0, "polls": 0}
 
 
 def test_the_reconciler_wakes_an_account_whose_message_was_lost(connected):
     job = confirm(connected)
     assert delivery.reconcile()["accounts"] == 1
-    lifecycle.part_claim(part=job.parts.get())
+    lifecycle.part_claim(part=job.parts.get(), held_by="a live worker")
     assert delivery.reconcile()["accounts"] == 0
+
+
+def test_the_reconciler_wakes_only_a_poll_that_is_overdue(connected, simulator, settings):
+    job = confirm(connected)
+    delivery.account_advance(account_key=job.account_key)
+    part = job.parts.get()
+    assert delivery.reconcile()["polls"] == 0
+    ImportPart.objects.filter(pk=part.pk).update(
+        next_poll_at=timezone.now() - timedelta(seconds=settings.IMPORT_POLL_MAX_SECONDS + 1)
+    )
+    assert delivery.reconcile()["polls"] == 1
+
+
+def test_a_poll_woken_before_its_time_does_nothing(connected, simulator):
+    job = confirm(connected)
+    delivery.account_advance(account_key=job.account_key)
+    part = job.parts.get()
+    ImportPart.objects.filter(pk=part.pk).update(next_poll_at=timezone.now() + timedelta(minutes=1))
+    delivery.part_poll(part_id=part.pk)
+    part.refresh_from_db()
+    assert (part.polls, part.last_polled_at) == (0, None)
+
+
+def test_an_import_talkdesk_never_finishes_ends_stalled_with_a_message(connected, simulator, settings):
+    simulator.control.set_faults(processing_forever=True)
+    job = confirm(connected)
+    delivery.account_advance(account_key=job.account_key)
+    settings.IMPORT_STALLED_AFTER_SECONDS = 0
+    delivery.part_poll(part_id=job.parts.get().pk)
+    job.refresh_from_db()
+    assert job.state == ImportState.STALLED
+    assert "still processing this file" in job.message
+
+
+def test_a_server_error_at_sign_in_sends_nothing_and_tries_again_later(connected, simulator):
+    simulator.control.set_faults(error_rate=1)
+    job = confirm(connected)
+    delivery.account_advance(account_key=job.account_key)
+    part = job.parts.get()
+    assert part.state == PartState.WAITING
+    assert part.not_before > timezone.now()
+    assert "problem on its side" in part.message
+    assert simulator.control.ledger(account="acme")["uploads"] == []
+
+
+def test_a_send_that_keeps_failing_gives_up_with_a_plain_message(connected, simulator):
+    simulator.control.set_faults(error_rate=1)
+    job = confirm(connected)
+    ImportPart.objects.filter(import_job=job).update(attempts=delivery.MAX_SEND_ATTEMPTS - 1)
+    delivery.account_advance(account_key=job.account_key)
+    job.refresh_from_db()
+    assert job.state == ImportState.FAILED
+    assert f"in {delivery.MAX_SEND_ATTEMPTS} tries" in job.message and "Nothing was imported" in job.message
+
+
+def test_an_upload_whose_answer_timed_out_needs_attention_and_is_not_sent_again(connected, simulator, settings):
+    settings.TALKDESK_READ_TIMEOUT_SECONDS = 0.5
+    simulator.control.set_faults(latency_after_accept_ms=1500)
+    job = confirm(connected)
+    delivery.account_advance(account_key=job.account_key)
+    delivery.account_advance(account_key=job.account_key)
+    job.refresh_from_db()
+    assert job.state == ImportState.NEEDS_ATTENTION
+    assert "cannot tell whether Talkdesk received it" in job.message
+    assert len(simulator.control.ledger(account="acme")["uploads"]) == 1
+
+
+def test_an_import_started_elsewhere_is_waited_for_past_the_attempt_limit(connected, simulator):
+    simulator.control.set_faults(processing_forever=True)
+    outside = TalkdeskClient(
+        account="acme", client_id="demo-portal", client_secret=_secret_of("acme", "demo-portal"), base_url=simulator.base_url
+    )
+    outside.upload(content=data_file("portal/schedule-example.csv"), file_name="other-tool.csv", time_zone="UTC")
+    job = confirm(connected)
+    ImportPart.objects.filter(import_job=job).update(attempts=delivery.MAX_SEND_ATTEMPTS)
+    delivery.account_advance(account_key=job.account_key)
+    part = job.parts.get()
+    assert part.state == PartState.WAITING
+    assert "already processing another import" in part.message
 
 
 def _secret_of(account, client_id):

@@ -1,22 +1,25 @@
 import pytest
 
-from imports.states import PART_MOVES, ImportState, PartState, import_state_from_parts
+from imports.states import PART_IN_FLIGHT, PART_MOVES, ImportState, PartState, import_state_from_parts
 
-W, S, P = PartState.WAITING, PartState.SENDING, PartState.PROCESSING
+W, PREP, S, P = PartState.WAITING, PartState.PREPARING, PartState.SENDING, PartState.PROCESSING
 OK, IWE, ERR = PartState.IMPORTED, PartState.IMPORTED_WITH_ERRORS, PartState.ERROR
-FAILED, ATTN, SKIP = PartState.FAILED, PartState.NEEDS_ATTENTION, PartState.SKIPPED
+FAILED, STALLED, ATTN, SKIP = PartState.FAILED, PartState.STALLED, PartState.NEEDS_ATTENTION, PartState.SKIPPED
 
 
 @pytest.mark.parametrize(
     ("parts", "expected"),
     [
         ([W], ImportState.QUEUED),
+        ([PREP], ImportState.SENDING),
         ([S], ImportState.SENDING),
         ([P], ImportState.PROCESSING),
         ([OK], ImportState.IMPORTED),
         ([IWE], ImportState.IMPORTED_WITH_ERRORS),
         ([ERR], ImportState.ERROR),
         ([FAILED], ImportState.FAILED),
+        ([STALLED], ImportState.STALLED),
+        ([OK, STALLED, SKIP], ImportState.STALLED),
         ([ATTN], ImportState.NEEDS_ATTENTION),
         ([OK, W], ImportState.PROCESSING),
         ([OK, P], ImportState.PROCESSING),
@@ -36,9 +39,18 @@ def test_final_part_states_lead_nowhere():
         assert state.is_final == (not targets)
 
 
-def test_a_part_goes_back_to_waiting_only_from_sending_or_by_an_admin():
+def test_a_part_goes_back_to_waiting_only_from_a_worker_or_by_an_admin():
     sources = {state for state, targets in PART_MOVES.items() if PartState.WAITING in targets}
-    assert sources == {PartState.SENDING, PartState.NEEDS_ATTENTION}
+    assert sources == {PartState.PREPARING, PartState.SENDING, PartState.NEEDS_ATTENTION}
+
+
+def test_only_a_part_whose_upload_started_can_need_attention():
+    sources = {state for state, targets in PART_MOVES.items() if PartState.NEEDS_ATTENTION in targets}
+    assert sources == {PartState.SENDING}
+
+
+def test_a_part_holds_its_accounts_slot_from_its_claim_to_talkdesks_answer():
+    assert set(PART_IN_FLIGHT) == {PartState.PREPARING, PartState.SENDING, PartState.PROCESSING}
 
 
 def test_every_state_has_its_moves_written_down():
