@@ -84,7 +84,9 @@ def decode(data: bytes) -> CsvText:
             )
     if controls > len(text) * _BINARY_SHARE:
         raise UnreadableFile(f"The file is full of control characters, so it is not a CSV text file. {_SAVE_AS_CSV}")
-    if not text.strip():
+    # isspace stops at the first visible character, where strip would copy
+    # the whole text.
+    if not text or text.isspace():
         raise UnreadableFile("The file is empty.")
     return CsvText(text, fix, controls > 0)
 

@@ -217,3 +217,37 @@ def test_the_quick_reader_of_plain_files_reads_exactly_what_the_csv_reader_reads
         return table.header_row, table.header, table.numbers, rows
 
     assert read(read_table) == read(_read_csv)
+
+
+@slow
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["ann@example.com", "ANN@example.com", "bob@example.com"]),
+            st.sampled_from(["Break", "Lunch"]),
+            st.integers(0, 12),
+            st.integers(-2, 3),
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_overlaps_are_reported_exactly_when_two_events_of_one_agent_and_type_share_time(events):
+    """The quick test for overlaps sorts begins and finishes apart; a pair by
+    pair comparison says whether it may pass."""
+    rows, seen = [], set()
+    for email, kind, start, length in events:
+        rows.append(["Agent", email, f"{8 + start:02d}:00 2026-06-01", f"{8 + start + length:02d}:00 2026-06-01", kind])
+    check = check_schedule(
+        (HEADER_LINE + "\r\n" + "\r\n".join(",".join(row) for row in rows) + "\r\n").encode(), time_zone="UTC"
+    )
+    kept = []
+    for email, kind, start, length in events:
+        line = (email, kind, start, length)
+        if length > 0 and line not in seen:
+            kept.append((email.lower(), kind, start, start + length))
+        seen.add(line)
+    expected = any(
+        a[:2] == b[:2] and a[2] < b[3] and b[2] < a[3] for number, a in enumerate(kept) for b in kept[number + 1 :]
+    )
+    assert any(problem.code == "overlapping_events" for problem in check.warnings) == expected
