@@ -30,6 +30,10 @@ class SimulatorControl:
         query = f"?{urllib.parse.urlencode({'account': account})}" if account else ""
         return self._call("GET", f"/_simulator/ledger{query}")
 
+    def requests_in_progress(self) -> list[dict]:
+        """The API and token requests the simulator is handling right now."""
+        return self._call("GET", "/_simulator/requests")["in_progress"]
+
     def faults(self) -> dict:
         return self._call("GET", "/_simulator/faults")
 

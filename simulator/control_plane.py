@@ -21,6 +21,9 @@ class ControlPlane:
     def ledger(self, request: Request) -> Response:
         return json_response(200, {"uploads": self.state.ledger(request.query.get("account"))})
 
+    def requests(self, request: Request) -> Response:
+        return json_response(200, {"in_progress": self.state.in_progress()})
+
     def remote_import(self, request: Request) -> Response:
         found = self.state.find_import(request.params["import_id"])
         if found is None:

@@ -45,6 +45,7 @@ class SimulatorServer(ThreadingHTTPServer):
             (re.compile(r"^/reports/(?P<import_id>[^/]+)/schedule_event_import_errors\.csv$"), {"GET": api.report}, QUIET),
             (re.compile(r"^/_simulator/health$"), {"GET": control.health}, QUIET),
             (re.compile(r"^/_simulator/ledger$"), {"GET": control.ledger}, QUIET),
+            (re.compile(r"^/_simulator/requests$"), {"GET": control.requests}, QUIET),
             (re.compile(r"^/_simulator/imports/(?P<import_id>[^/]+)$"), {"GET": control.remote_import}, QUIET),
             (re.compile(r"^/_simulator/faults$"), {"GET": control.faults, "POST": control.set_faults}, QUIET),
             (re.compile(r"^/_simulator/reset$"), {"POST": control.reset}, QUIET),
@@ -107,13 +108,15 @@ class RequestHandler(BaseHTTPRequestHandler):
             if handler is None:
                 return message(405, "Method not allowed.", [("Allow", ", ".join(methods))])
             request.params = match.groupdict()
-            fault = self._fault_before_handling(kind)
-            return fault or handler(request)
+            if kind == QUIET:
+                return handler(request)
+            # Seen from the control plane from the moment it arrives, through
+            # its latency, until it is answered or dropped.
+            with self.server.state.handling(request.method, request.path):
+                return self._fault_before_handling() or handler(request)
         return message(404, "Not found.")
 
-    def _fault_before_handling(self, kind: str) -> Response | None:
-        if kind == QUIET:
-            return None
+    def _fault_before_handling(self) -> Response | None:
         state = self.server.state
         if state.spend("drop_connections"):
             return DROP

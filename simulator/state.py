@@ -7,8 +7,10 @@ from __future__ import annotations
 import hashlib
 import math
 import threading
+import time
 import uuid
 from collections import defaultdict, deque
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -45,6 +47,8 @@ class SimulatorState:
     def __init__(self, config: SimulatorConfig):
         self.config = config
         self._lock = threading.Lock()
+        # Live requests, which a reset does not end.
+        self._in_progress: list[dict] = []
         self.reset()
 
     def reset(self) -> None:
@@ -85,6 +89,23 @@ class SimulatorState:
                 return max(1, math.ceil(window[0] + limit.per_seconds - now))
             window.append(now)
             return None
+
+    # Requests being handled
+
+    @contextmanager
+    def handling(self, method: str, path: str):
+        entry = {"method": method, "path": path, "started_at": iso_utc(time.time(), "milliseconds")}
+        with self._lock:
+            self._in_progress.append(entry)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._in_progress.remove(entry)
+
+    def in_progress(self) -> list[dict]:
+        with self._lock:
+            return [dict(entry) for entry in self._in_progress]
 
     # Imports and the ledger
 

@@ -1,5 +1,8 @@
-"""/_simulator/: health, ledger, the simulator's view of an import, the
-fault knobs and reset."""
+"""/_simulator/: health, ledger, the requests being handled, the
+simulator's view of an import, the fault knobs and reset."""
+
+import threading
+import time
 
 import pytest
 import requests
@@ -120,3 +123,18 @@ def test_a_wrong_method_is_405_with_the_allowed_ones(talkdesk, simulator):
         assert response.status_code == 405, (method, path)
         assert response.headers["Allow"] == allowed
         assert response.json() == {"message": "Method not allowed."}
+
+
+def test_it_lists_the_requests_it_is_handling_through_their_latency(talkdesk, simulator):
+    talkdesk.token()
+    simulator.control.set_faults(latency_ms=1000)
+    slow = threading.Thread(target=talkdesk.users)
+    slow.start()
+    try:
+        deadline = time.monotonic() + 5
+        while not simulator.control.requests_in_progress() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [(r["method"], r["path"]) for r in simulator.control.requests_in_progress()] == [("GET", "/users")]
+    finally:
+        slow.join()
+    assert simulator.control.requests_in_progress() == []
