@@ -17,6 +17,8 @@ from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 # The upload form's other fields and the multipart framing: a request this much
 # over the file cap may still carry a file under it.
 FORM_ALLOWANCE_BYTES = 64 * 1024
+# What is read at a time of a refused body while it is dropped.
+DROP_CHUNK_BYTES = 64 * 1024
 FILE_NAME_MAX_CHARS = 255
 FALLBACK_FILE_NAME = "schedule.csv"
 
@@ -38,10 +40,12 @@ class SizeCappedUploadHandler(FileUploadHandler):
 
     def __init__(self, request=None):
         super().__init__(request)
+        self.body = None
         self.received = 0
         self.refusal: str | None = None
 
     def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
+        self.body = input_data
         if content_length > settings.UPLOAD_MAX_BYTES + FORM_ALLOWANCE_BYTES:
             self.refusal = (
                 f"The file is about {_size(content_length)}; the portal takes files up to "
@@ -51,7 +55,7 @@ class SizeCappedUploadHandler(FileUploadHandler):
     def new_file(self, *args, **kwargs):
         super().new_file(*args, **kwargs)
         if self.refusal:
-            raise StopUpload(connection_reset=False)
+            self._drop_the_rest()
 
     def receive_data_chunk(self, raw_data, start):
         self.received += len(raw_data)
@@ -60,8 +64,17 @@ class SizeCappedUploadHandler(FileUploadHandler):
                 f"The file is over {_size(settings.UPLOAD_MAX_BYTES)}, the most the portal takes. "
                 "Split it and upload each part."
             )
-            raise StopUpload(connection_reset=False)
+            self._drop_the_rest()
         return raw_data
+
+    def _drop_the_rest(self):
+        # Not StopUpload(connection_reset=False): Django would then read the
+        # rest line by line, and a body without a line break would sit whole
+        # in memory. Read here in fixed chunks, the rest is gone, and Django
+        # is told not to read any more.
+        while self.body.read(DROP_CHUNK_BYTES):
+            pass
+        raise StopUpload(connection_reset=True)
 
     def file_complete(self, file_size):
         # The handlers after this one keep the file.

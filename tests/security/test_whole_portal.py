@@ -101,6 +101,39 @@ def test_an_oversized_upload_over_a_real_connection_gets_the_upload_page_with_th
     assert "Internal Server Error" not in watched_stack.log("web")
 
 
+def _peak_memory_mb(pid: int) -> dict[int, int]:
+    """The most memory gunicorn's master and each of its workers has held (VmHWM)."""
+    pids = [pid] + [
+        int(stat.parent.name)
+        for stat in Path("/proc").glob("[0-9]*/stat")
+        if _parent_of(stat) == pid
+    ]
+    peaks = {}
+    for each in pids:
+        status = Path(f"/proc/{each}/status").read_text()
+        peaks[each] = int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) // 1024
+    return peaks
+
+
+def _parent_of(stat: Path) -> int | None:
+    try:
+        return int(stat.read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def test_a_body_far_over_the_cap_without_a_line_break_is_dropped_without_being_held_in_memory(watched_stack):
+    planner = PortalSession(watched_stack.url)
+    planner.sign_in("planner", watched_stack.password)
+    web = watched_stack.processes["web"].pid
+    before = _peak_memory_mb(web)
+    response = _upload(planner, content=b"x" * (100 * 1024 * 1024))
+    after = _peak_memory_mb(web)
+    assert response.status_code == 413
+    growth = max(after[pid] - before.get(pid, 0) for pid in after)
+    assert growth < 20, f"a gunicorn process grew by {growth} MB while dropping a 100 MB body"
+
+
 @pytest.mark.browser
 def test_a_browser_runs_every_page_of_the_flow_without_breaking_the_content_security_policy(watched_stack, page):
     complaints = []
