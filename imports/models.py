@@ -141,6 +141,12 @@ class Import(models.Model):
             models.Index(fields=["state", "-created_at"], name="import_state_newest"),
             models.Index(fields=["uploaded_by", "-created_at"], name="import_uploader_newest"),
             models.Index(fields=["account_key", "confirmed_at"], name="import_account_queue"),
+            # How many imports are ahead in an account's queue, asked by every
+            # live-status poll: read from the few moving ones, not from the
+            # account's whole history.
+            models.Index(fields=["account_key", "state", "confirmed_at"], name="import_account_state_queue"),
+            # Who uploaded to a supervisor's teams, for the history's filter.
+            models.Index(fields=["team", "uploaded_by"], name="import_team_uploader"),
         ]
 
     def __str__(self) -> str:
@@ -216,7 +222,12 @@ class ImportPart(models.Model):
                 name="one_part_in_flight_per_account",
             ),
         ]
-        indexes = [models.Index(fields=["account_key", "state"], name="part_account_state")]
+        indexes = [
+            models.Index(fields=["account_key", "state"], name="part_account_state"),
+            # The account's latest finished parts, which tell how long
+            # Talkdesk takes, read at every status check.
+            models.Index(fields=["account_key", "-finished_at"], name="part_account_finished"),
+        ]
 
 
 class Transition(models.Model):
