@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
@@ -51,8 +50,7 @@ def home(request):
 @require_GET
 def history(request):
     teams = selectors.teams_for(request.user)
-    uploaders = get_user_model().objects.filter(imports__in=selectors.imports_for(request.user)).distinct().order_by("username")
-    form = HistoryFilterForm(request.GET or None, teams=teams, uploaders=uploaders)
+    form = HistoryFilterForm(request.GET or None, teams=teams, uploaders=selectors.uploaders_for(request.user))
     filters = selectors.HistoryFilters()
     if form.is_valid():
         data = form.cleaned_data
