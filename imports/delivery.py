@@ -253,8 +253,41 @@ def _give_up(part: ImportPart, message: str) -> None:
         _later("advance_account", part.account_key)
 
 
-def _poll_delay(polls: int) -> float:
-    return min(settings.IMPORT_POLL_MAX_SECONDS, settings.IMPORT_POLL_FIRST_SECONDS * 1.5**polls)
+# Once an import may have finished, polls are never further apart than this
+# and this share of the time it has taken so far: the final state is then
+# seen within 2 s + 10% of Talkdesk finishing.
+POLL_LAG_SECONDS = 2.0
+POLL_LAG_SHARE = 0.1
+# How many of the account's latest imports tell how long the next one takes.
+EXPECTATION_SAMPLE = 5
+
+
+def _poll_delay(part: ImportPart) -> float:
+    """Seconds to the next status check: fewer checks while Talkdesk is
+    processing, the more so the longer it takes, and none before the
+    quickest of the account's latest imports would have finished."""
+    elapsed = (timezone.now() - part.sent_at).total_seconds() if part.sent_at else 0.0
+    delay = POLL_LAG_SECONDS + POLL_LAG_SHARE * elapsed
+    expected = _expected_processing_seconds(part.account_key)
+    if expected is not None:
+        delay = max(delay, expected - elapsed)
+    return min(settings.IMPORT_POLL_MAX_SECONDS, delay)
+
+
+def _expected_processing_seconds(account_key: str) -> float | None:
+    """The quickest of the account's latest imports, from sending to the
+    final state: before that, a status check most likely hears PROCESSING."""
+    finished = (
+        ImportPart.objects.filter(
+            account_key=account_key,
+            state__in=[PartState.IMPORTED, PartState.IMPORTED_WITH_ERRORS, PartState.ERROR],
+            sent_at__isnull=False,
+            finished_at__isnull=False,
+        )
+        .order_by("-finished_at")
+        .values_list("sent_at", "finished_at")[:EXPECTATION_SAMPLE]
+    )
+    return min(((done - sent).total_seconds() for sent, done in finished), default=None)
 
 
 def _poll_lease() -> timedelta:
@@ -294,7 +327,7 @@ def part_poll(*, part_id: int) -> None:
             if lifecycle.part_stalled(part=part, message=_stalled_message()):
                 _later("advance_account", part.account_key)
         else:
-            _poll_again(part, _poll_delay(part.polls))
+            _poll_again(part, _poll_delay(part))
         return
     fields, message = {}, ""
     if status.status == "ERROR":
