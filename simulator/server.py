@@ -91,13 +91,20 @@ class RequestHandler(BaseHTTPRequestHandler):
         except Exception:
             traceback.print_exc(file=sys.stderr)
             response = message(500, "The simulator failed to handle this request.")
+        gone = ""
         if response.drop:
             self.close_connection = True
         else:
-            self._write(response)
+            try:
+                self._write(response)
+            except (BrokenPipeError, ConnectionResetError):
+                # The client gave up first (a timeout, a killed process); the
+                # request was handled all the same, and is logged as such.
+                self.close_connection = True
+                gone = " client-gone"
         status = "dropped" if response.drop else response.status
         account = request.account if request else "-"
-        self._log(f"{self.command} {url.path} {status} {(time.monotonic() - started) * 1000:.0f}ms account={account}")
+        self._log(f"{self.command} {url.path} {status} {(time.monotonic() - started) * 1000:.0f}ms account={account}{gone}")
 
     def _answer(self, request: Request) -> Response:
         for pattern, methods, kind in self.server.routes:

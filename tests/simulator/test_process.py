@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
 from tests.simulator.conftest import CONFIG, Talkdesk, csv_of, secret_of
@@ -111,3 +112,19 @@ def test_the_request_log_has_one_line_per_request_and_no_secret(strict_simulator
     signature = status["error_report_url"].split("signature=")[1]
     for secret in (token, secret_of("acme", "demo-portal"), signature, "signature=", "Bearer"):
         assert secret not in log
+
+
+def test_a_client_that_hung_up_before_the_answer_is_logged_as_gone_without_a_traceback(strict_simulator):
+    strict_simulator.control.reset()
+    strict_simulator.control.set_faults(latency_ms=1500)
+    try:
+        with pytest.raises(requests.Timeout):
+            requests.get(f"{strict_simulator.base_url}/users", timeout=0.5)
+        deadline = time.monotonic() + 5
+        while "client-gone" not in strict_simulator.log_path.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        strict_simulator.control.reset()
+    log = strict_simulator.log_path.read_text()
+    assert any(line.startswith("GET /users 401 ") and line.endswith("client-gone") for line in log.splitlines())
+    assert "Traceback" not in log
