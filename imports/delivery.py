@@ -388,11 +388,17 @@ def _stalled(part: ImportPart) -> bool:
 
 
 def _stalled_message() -> str:
-    hours = settings.IMPORT_STALLED_AFTER_SECONDS / 3600
     return (
-        f"Talkdesk was still processing this file after {hours:.3g} hours, so the portal stopped waiting. "
-        "Check the schedule in Talkdesk WFM before sending it again."
+        f"Talkdesk was still processing this file after {_in_words(settings.IMPORT_STALLED_AFTER_SECONDS)}, "
+        "so the portal stopped waiting. Check the schedule in Talkdesk WFM before sending it again."
     )
+
+
+def _in_words(seconds: float) -> str:
+    for unit, size in (("hour", 3600), ("minute", 60), ("second", 1)):
+        if seconds >= size or unit == "second":
+            count = round(seconds / size, 1)
+            return f"{count:g} {unit}{'' if count == 1 else 's'}"
 
 
 def reconcile() -> dict[str, int]:

@@ -307,6 +307,8 @@ def part_resend(*, part: ImportPart, actor, client_address: str | None = None) -
 
 
 def part_mark_imported(*, part: ImportPart, actor, client_address: str | None = None) -> ImportPart:
+    from imports import tasks
+
     with transaction.atomic():
         if not lifecycle.part_mark_imported(part=part, actor=actor):
             raise ActionRefused("Only a part that needs attention can be marked as imported.")
@@ -317,6 +319,9 @@ def part_mark_imported(*, part: ImportPart, actor, client_address: str | None = 
             import_job=part.import_job,
             detail=f"part {part.number}",
         )
+        # The rest of a split file may go now.
+        account_key = part.account_key
+        transaction.on_commit(lambda: tasks.advance_account.delay(account_key), robust=True)
     return part
 
 
