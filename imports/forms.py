@@ -1,9 +1,10 @@
 import zoneinfo
 from functools import lru_cache
+from html import escape
 
 from django import forms
 from django.forms.utils import flatatt
-from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from imports.models import DATE_FORMAT_CHOICES, AuditEvent, TalkdeskConnection, Team
 from imports.states import ImportState
@@ -62,17 +63,17 @@ class ConfirmForm(forms.Form):
 
 
 class QuickSelect(forms.Select):
-    """A select whose options are written in Python: Django's template per
-    option took 80 ms for the 500 people an admin can filter the history by."""
+    """A select whose options are written with plain string formatting:
+    Django's template per option took 80 ms for the 500 people an admin can
+    filter the history by, and format_html per option still 10 ms."""
 
     def render(self, name, value, attrs=None, renderer=None):
         chosen = set(self.format_value(value))
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            ((key, " selected" if str(key) in chosen else "", label) for key, label in self.choices),
+        options = "".join(
+            f'<option value="{escape(str(key))}"{" selected" if str(key) in chosen else ""}>{escape(str(label))}</option>'
+            for key, label in self.choices
         )
-        return format_html('<select name="{}"{}>{}</select>', name, flatatt(self.build_attrs(self.attrs, attrs)), options)
+        return mark_safe(f'<select name="{escape(name)}"{flatatt(self.build_attrs(self.attrs, attrs))}>{options}</select>')
 
 
 class HistoryFilterForm(forms.Form):
@@ -85,7 +86,7 @@ class HistoryFilterForm(forms.Form):
     def __init__(self, *args, teams, uploaders, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["team"].queryset = teams
-        self.fields["uploader"].choices = [("", "Anyone")] + [(u.pk, u.get_username()) for u in uploaders]
+        self.fields["uploader"].choices = [("", "Anyone"), *uploaders]
 
 
 class AuditFilterForm(forms.Form):

@@ -39,8 +39,8 @@ class HistoryFilters:
 
 
 def uploaders_for(user) -> QuerySet:
-    """The people who uploaded an import the user may see."""
-    people = get_user_model().objects.only("pk", "username").order_by("username")
+    """(id, username) of the people who uploaded an import the user may see."""
+    people = get_user_model().objects.order_by("username").values_list("pk", "username")
     # Joining the imports and removing duplicates read the whole history:
     # for an admin, one index probe per person instead; for a supervisor,
     # the uploaders of the supervised teams' imports, read from an index.
