@@ -63,13 +63,14 @@ TARGET_SECONDS_PER_CALL = 5.0
 TARGET_REPORT_SECONDS = 5.0
 
 
-def simulator_config(processing_seconds: float) -> dict:
+def simulator_config() -> dict:
+    """The demo account acme, twenty times over; each phase sets how long
+    Talkdesk processes through the simulator's processing_seconds knob."""
     demo = json.loads((ROOT / "simulator" / "demo_config.json").read_text())
     acme = demo["accounts"]["acme"]
     client = next(client for client in acme["clients"] if client["client_id"] == "demo-portal")
     return {
         **demo,
-        "processing_seconds": processing_seconds,
         "accounts": {
             account_name(number): {**acme, "clients": [{**client, "client_id": f"bench-{number:02d}"}]}
             for number in range(ACCOUNTS)
@@ -103,7 +104,7 @@ class Portal:
         self.services, self.Import, self.ImportPart = services, Import, ImportPart
         self.simulator = stack.simulator
         self.planner = get_user_model().objects.create_user("bench-planner", password=secrets.token_urlsafe(12))
-        client_secret = simulator_config(1)["accounts"][account_name(0)]["clients"][0]["client_secret"]
+        client_secret = simulator_config()["accounts"][account_name(0)]["clients"][0]["client_secret"]
         self.teams = []
         for number in range(ACCOUNTS):
             connection = TalkdeskConnection(
@@ -249,7 +250,7 @@ def main() -> None:
     memory_imports = 200 if options.quick else 1000
     folder = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
     config = folder / "simulator.json"
-    config.write_text(json.dumps(simulator_config(processing)))
+    config.write_text(json.dumps(simulator_config()))
     overrides = {
         "SECRET_KEY": secrets.token_urlsafe(50),
         "PORTAL_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
@@ -265,9 +266,11 @@ def main() -> None:
     stack = start_stack(folder, backend=options.backend, env_overrides=overrides, redis_db=REDIS_DB)
     try:
         portal = Portal(stack)
-        print("1. Idle account ...", flush=True)
+        print("1. Idle account, 1 s each in Talkdesk ...", flush=True)
+        stack.simulator.set_faults(processing_seconds=1)
         idle = idle_latency(portal, 5 if options.quick else 15)
         print(f"2. {per_account * ACCOUNTS} imports over {ACCOUNTS} accounts, {processing:.0f} s each in Talkdesk ...", flush=True)
+        stack.simulator.set_faults(processing_seconds=processing)
         many = many_accounts(portal, per_account, processing)
         print(f"3. The worker's memory across {memory_imports:,} imports, 0.5 s each in Talkdesk ...", flush=True)
         stack.simulator.set_faults(processing_seconds=0.5)
