@@ -4,13 +4,17 @@ with its clocks turned down so that a fault plays out in seconds:
 heartbeats every second, the reconciler every two, a broker visibility
 timeout of four, Talkdesk answers given up on after five."""
 
+import re
+
 import pytest
 
 from tests.fixtures.stack import start_stack, stop_stack
-from tests.reliability.running_portal import RunningPortal, ensure_postgresql_running
+from tests.reliability.running_portal import RunningPortal, ensure_postgresql_running, wait_until
 
-# Its own Redis database: the end-to-end tests use 13 and dev.py's run 15.
-REDIS_DB = 11
+# Its own Redis database: the end-to-end tests use 13, dev.py's test run 15,
+# the benchmarks 11 and 12. A worker of another stack on it would take this
+# suite's tasks, and the other way round.
+REDIS_DB = 9
 QUICK_CLOCKS = {
     "IMPORT_POLL_FIRST_SECONDS": "0.5",
     "IMPORT_POLL_MAX_SECONDS": "2",
@@ -30,6 +34,17 @@ def reliability_stack(tmp_path_factory):
     stack = start_stack(
         tmp_path_factory.mktemp("reliability"), backend="postgres", env_overrides=QUICK_CLOCKS, redis_db=REDIS_DB
     )
+    try:
+        mingled = wait_until(
+            lambda: re.search(r"mingle: (all alone|sync with \d+ nodes)", stack.log("worker")),
+            seconds=30,
+            what="the worker looked for other workers on its broker",
+        )
+        if mingled.group(1) != "all alone":
+            pytest.fail(f"Another Celery worker uses Redis database {REDIS_DB}; stop it or change REDIS_DB.")
+    except BaseException:
+        stop_stack(stack)
+        raise
     yield stack
     stop_stack(stack)
 
