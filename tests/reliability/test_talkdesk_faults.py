@@ -48,7 +48,7 @@ def test_timed_out_sign_ins_and_status_reads_are_asked_again(portal):
     portal.wait_for_part(job, "processing", polls=1)
     # Then for one status read: a quick sign-in is under way when the
     # latency goes up, so the read after it is the one that times out.
-    portal.talkdesk.set_faults(latency_ms=1000)
+    portal.talkdesk.set_faults(latency_ms=2000)
     portal.wait_for_talkdesk_request("POST", TOKEN_PATH)
     portal.talkdesk.set_faults(latency_ms=6000)
     portal.wait_for_talkdesk_request("GET", IMPORTS_PATH + "/")
@@ -85,7 +85,7 @@ def test_a_dropped_status_read_is_asked_again(portal):
     planner.confirm(job)
     portal.wait_for_part(job, "processing", polls=1)
     # A poll signs in, then reads: the read after this sign-in is dropped.
-    portal.talkdesk.set_faults(latency_ms=1000)
+    portal.talkdesk.set_faults(latency_ms=2000)
     portal.wait_for_talkdesk_request("POST", TOKEN_PATH)
     portal.talkdesk.set_faults(drop_connections=1, latency_ms=0)
     assert planner.wait_for(job).state == "imported"
