@@ -231,7 +231,7 @@ def _try_again_or_give_up(part: ImportPart, error: TalkdeskError) -> None:
         _give_up(part, error.message)
         return
     if part.attempts >= MAX_SEND_ATTEMPTS and not outside_import:
-        answer = f"HTTP {error.http_status}" if error.http_status else "no connection"
+        answer = f"HTTP {error.http_status}" if error.http_status else "no answer"
         _give_up(
             part,
             f"Talkdesk did not take the file in {part.attempts} tries (the last: {answer}), so the portal stopped "
