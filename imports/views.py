@@ -110,14 +110,18 @@ def _blank_upload_form(teams, team_pk: str) -> UploadForm:
     return UploadForm(teams=teams, initial={"team": team, "time_zone": team.connection.default_time_zone, "date_format": ""})
 
 
-def _detail_context(request, job: Import) -> dict:
-    context = {
+def _status_context(request, job: Import) -> dict:
+    return {
         "job": job,
         "parts": selectors.import_parts(job),
         "transitions": job.transitions.select_related("part", "actor"),
         "ahead": selectors.imports_ahead(job),
         "is_admin": selectors.is_admin(request.user),
     }
+
+
+def _detail_context(request, job: Import) -> dict:
+    context = _status_context(request, job)
     if job.state == "preview":
         context["recheck_form"] = RecheckForm(initial={"time_zone": job.time_zone, "date_format": job.date_format if job.date_format_chosen else ""})
         context["confirm_form"] = ConfirmForm()
@@ -138,7 +142,8 @@ def detail(request, pk):
             # The import just stopped moving: one full reload brings what only
             # a finished import shows (failed rows, report links) and ends polling.
             return HttpResponseClientRefresh()
-        return render(request, "imports/detail.html#status", _detail_context(request, job))
+        # Polled every 2 s by every open page: only what the status shows.
+        return render(request, "imports/detail.html#status", _status_context(request, job))
     return render(request, "imports/detail.html", _detail_context(request, job))
 
 

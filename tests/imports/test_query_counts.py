@@ -18,8 +18,9 @@ FILTERED_HISTORY_QUERIES = 7
 # Session, user, the import, whether any part has an error report, the
 # parts and the transitions.
 DETAIL_QUERIES = 6
-# The detail's, and how many imports are ahead in the account's queue.
-FRAGMENT_QUERIES = 7
+# Session, user, the import, how many imports are ahead in the account's
+# queue, the parts and the transitions.
+FRAGMENT_QUERIES = 6
 
 
 def make_imports(personas, count: int, *, state: str = ImportState.IMPORTED, uploaders=None) -> list[Import]:
