@@ -51,6 +51,7 @@ __all__ = [
     "Summary",
     "check_schedule",
     "download_csv",
+    "download_rows_csv",
     "neutralise_cell",
 ]
 
@@ -201,12 +202,17 @@ def download_csv(check: ScheduleCheck) -> bytes:
     as a schedule."""
     if not check.normalised:
         return b""
+    return download_rows_csv(check.rows)
+
+
+def download_rows_csv(rows: list[ScheduleRow]) -> bytes:
+    """download_csv of rows a check read."""
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator=LINE_END)
     writer.writerow(HEADER)
     writer.writerows(
         [neutralise_cell(value) for value in (row.agent_name, row.agent_email, row.start_text, row.end_text, row.event_type)]
-        for row in check.rows
+        for row in rows
     )
     return "\ufeff".encode() + out.getvalue().encode("utf-8")
 

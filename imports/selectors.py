@@ -6,11 +6,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from django.contrib.auth import get_user_model
+from django.core.files.storage import default_storage
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from imports.error_report import read_error_report
-from imports.schedule_file import HEADER, check_schedule, download_csv
+from imports import checked_rows
+from imports.schedule_file import HEADER, ScheduleRow, check_schedule, download_csv, download_rows_csv
 from imports.models import AuditEvent, Import, ImportPart, Team, TalkdeskConnection
 from imports.states import ImportState
 
@@ -122,9 +124,7 @@ def failed_rows(job: Import, limit: int = 500) -> list[FailedRowView]:
     parts = list(job.parts.exclude(error_report=""))
     if not parts:
         return []
-    with job.original.open("rb") as stored:
-        check = check_schedule(stored.read(), time_zone=job.time_zone, date_format=job.date_format or None)
-    original_rows = [row.row for row in check.rows]
+    original_rows = [row.row for row in _checked_rows(job)]
     offsets, offset = {}, 0
     for part in job.parts.order_by("number"):
         offsets[part.number] = offset
@@ -148,6 +148,16 @@ def failed_rows(job: Import, limit: int = 500) -> list[FailedRowView]:
 
 def import_parts(job: Import) -> QuerySet[ImportPart]:
     return job.parts.order_by("number")
+
+
+def _checked_rows(job: Import) -> list[ScheduleRow]:
+    """The rows kept when the file was checked; an import uploaded before
+    they were kept has its file checked again."""
+    name = checked_rows.stored_name(job.id)
+    if default_storage.exists(name):
+        with default_storage.open(name, "rb") as stored:
+            return checked_rows.read_rows(stored.read(), time_zone=job.time_zone)
+    return _recheck(job).rows
 
 
 def _recheck(job: Import):
@@ -179,11 +189,13 @@ def schedule_rows(job: Import) -> list[RowView]:
             cells=(row.agent_name, row.agent_email, row.start_text, row.end_text, row.event_type),
             problems=by_row.get(row.row, []),
         )
-        for row in _recheck(job).rows
+        for row in _checked_rows(job)
     ]
 
 
 def fixed_file(job: Import) -> bytes:
+    if default_storage.exists(checked_rows.stored_name(job.id)):
+        return download_rows_csv(_checked_rows(job))
     return download_csv(_recheck(job))
 
 
@@ -226,7 +238,7 @@ def timeline(job: Import, *, first_agent: int, max_agents: int):
             row=row.row,
             problem=problems.get(row.row),
         )
-        for row in _recheck(job).rows
+        for row in _checked_rows(job)
         if row.start is not None and row.end is not None
     )
     return draw_timeline(events, zone=ZoneInfo(job.time_zone), first_agent=first_agent, max_agents=max_agents)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from imports import audit, lifecycle, schedule_file, secret_box
+from imports import audit, checked_rows, lifecycle, schedule_file, secret_box
 from imports.models import AuditEvent, ConnectionAgent, Import, ImportPart, Team, TalkdeskConnection
 from imports.states import ImportState
 from imports.talkdesk_client import TalkdeskClient, TalkdeskError
@@ -76,6 +77,14 @@ def _store_parts(job: Import, check: schedule_file.ScheduleCheck) -> None:
         part.save()
 
 
+def _store_rows(job: Import, check: schedule_file.ScheduleCheck) -> None:
+    """The rows as the checks read them, for the pages that show them."""
+    name = checked_rows.stored_name(job.id)
+    default_storage.delete(name)
+    if check.normalised:
+        default_storage.save(name, ContentFile(checked_rows.write_rows(check.rows)))
+
+
 def import_create(
     *,
     team: Team,
@@ -104,6 +113,7 @@ def import_create(
         job.original.save("original", ContentFile(data), save=False)
         job.save()
         _store_parts(job, check)
+        _store_rows(job, check)
         audit.record(
             Action.UPLOADED,
             user=uploaded_by,
@@ -127,6 +137,7 @@ def import_recheck(*, job: Import, time_zone: str, date_format: str | None) -> I
     with transaction.atomic():
         job.save()
         _store_parts(job, check)
+        _store_rows(job, check)
     return job
 
 

@@ -1,0 +1,56 @@
+"""The rows of a schedule file as the checks read them, kept beside the
+upload so that the pages that show them (every row, the timeline, the fixed
+file, the rows Talkdesk rejected) read them back instead of checking the
+file again on every view.
+
+A CSV file: the spreadsheet row, the five cells as sent, and the start and
+end as seconds since the epoch (empty when the time was not read).
+
+Plain module: no Django.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from functools import partial
+from zoneinfo import ZoneInfo
+
+from imports.schedule_file import ScheduleRow
+
+_make_row = partial(tuple.__new__, ScheduleRow)
+
+
+def stored_name(import_id) -> str:
+    """Where an import's checked rows are kept, beside its original."""
+    return f"imports/{import_id}/rows.csv"
+
+
+def write_rows(rows: list[ScheduleRow]) -> bytes:
+    moments: dict[datetime | None, str] = {None: ""}
+    for row in rows:
+        for moment in (row.start, row.end):
+            if moment not in moments:
+                moments[moment] = str(int(moment.timestamp()))
+    out = io.StringIO(newline="")
+    csv.writer(out, lineterminator="\n").writerows(
+        (row.row, row.agent_name, row.agent_email, row.start_text, row.end_text, row.event_type, moments[row.start], moments[row.end])
+        for row in rows
+    )
+    return out.getvalue().encode("utf-8")
+
+
+def read_rows(data: bytes, *, time_zone: str) -> list[ScheduleRow]:
+    zone = ZoneInfo(time_zone)
+    moments: dict[str, datetime | None] = {"": None}
+
+    def moment(seconds: str) -> datetime | None:
+        if seconds not in moments:
+            moments[seconds] = datetime.fromtimestamp(int(seconds), zone)
+        return moments[seconds]
+
+    return [
+        _make_row((int(row), name, email, start_text, end_text, kind, moment(start), moment(end)))
+        for row, name, email, start_text, end_text, kind, start, end in csv.reader(io.StringIO(data.decode("utf-8"), newline=""))
+    ]
