@@ -276,9 +276,10 @@ def under_load(clients: list[tuple[Client, dict]], requests_each: int, pick, pac
     if failures:
         raise SystemExit(f"A client failed: {failures[0]}")
     answered = [took for took in latencies if took is not None]
-    # A server error now and then is counted and left out, not fatal: other
-    # work on a shared machine may restart PostgreSQL under the benchmark.
-    if len(answered) < 0.99 * len(latencies):
+    # Server errors are counted and left out, not fatal: other work on a
+    # shared machine may restart PostgreSQL under the benchmark, failing the
+    # requests in flight until the connections are made again.
+    if len(answered) < 0.9 * len(latencies):
         raise SystemExit(f"{len(latencies) - len(answered)} of {len(latencies)} requests failed.")
     return answered, len(latencies) - len(answered)
 
