@@ -149,9 +149,9 @@ class ScheduleCheck:
     skipped_checks: list[str] = field(default_factory=list)
     summary: Summary = field(default_factory=Summary)
     read_rows: Callable[[], list[ScheduleRow]] = field(default=list, repr=False, compare=False)
-    """Builds rows on first use: the upload needs only the findings and the
-    file to send, and building tens of thousands of rows would add a sixth
-    to its time."""
+    """Builds rows on first use: the findings and the file to send do not
+    need them, and building tens of thousands of rows adds a sixth to the
+    check's time."""
     normalised: bytes = b""
     """The file sent: UTF-8 without a byte-order mark, commas, CRLF, the exact
     header, values trimmed, quoted only where they must be."""
