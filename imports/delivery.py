@@ -265,12 +265,16 @@ EXPECTATION_SAMPLE = 5
 def _poll_delay(part: ImportPart) -> float:
     """Seconds to the next status check: fewer checks while Talkdesk is
     processing, the more so the longer it takes, and none before the
-    quickest of the account's latest imports would have finished."""
+    quickest of the account's latest imports could have finished."""
     elapsed = (timezone.now() - part.sent_at).total_seconds() if part.sent_at else 0.0
     delay = POLL_LAG_SECONDS + POLL_LAG_SHARE * elapsed
-    expected = _expected_processing_seconds(part.account_key)
-    if expected is not None:
-        delay = max(delay, expected - elapsed)
+    taken = _expected_processing_seconds(part.account_key)
+    if taken is not None:
+        # Those imports' final states were seen up to the lag allowed after
+        # Talkdesk finished them: expecting the end that much earlier keeps
+        # one late sighting from making every later one as late.
+        earliest_end = taken - (POLL_LAG_SECONDS + POLL_LAG_SHARE * taken)
+        delay = max(delay, earliest_end - elapsed)
     return min(settings.IMPORT_POLL_MAX_SECONDS, delay)
 
 

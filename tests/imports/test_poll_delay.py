@@ -56,7 +56,9 @@ def test_without_history_the_checks_are_never_further_apart_than_2_s_and_a_tenth
 def test_no_check_before_the_quickest_of_the_accounts_latest_imports_would_have_finished(personas, long_max_delay):
     for took in (40, 25, 60):
         part_sent(personas, seconds_ago=3600, state=PartState.IMPORTED, took=took)
-    assert _poll_delay(part_sent(personas, seconds_ago=1)) == pytest.approx(24, abs=0.05)
+    # Its final state seen at 25 s may have come up to 2 s + 2.5 s after
+    # Talkdesk finished: the first check is at 20.5 s.
+    assert _poll_delay(part_sent(personas, seconds_ago=1)) == pytest.approx(19.5, abs=0.05)
 
 
 def test_past_the_expected_end_the_checks_come_quickly_again(personas, long_max_delay):
