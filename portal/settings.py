@@ -61,14 +61,22 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}.")
 
 
-def env_int(name: str, default: int) -> int:
+def _env_number(name: str, default, kind, what: str):
     value = ENV.get(name)
     if value is None or value == "":
         return default
     try:
-        return int(value)
+        return kind(value)
     except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
+        raise ImproperlyConfigured(f"{name} must be {what}, not {value!r}.") from None
+
+
+def env_int(name: str, default: int) -> int:
+    return _env_number(name, default, int, "a whole number")
+
+
+def env_float(name: str, default: float) -> float:
+    return _env_number(name, default, float, "a number of seconds")
 
 
 def env_list(name: str, default: str = "") -> list[str]:
@@ -259,21 +267,21 @@ TALKDESK_SCOPE_WRITE = env_str("TALKDESK_SCOPE_WRITE", "wfm-public:write")
 TALKDESK_SCOPE_READ = env_str("TALKDESK_SCOPE_READ", "wfm-public:read")
 TALKDESK_SCOPE_USERS = env_str("TALKDESK_SCOPE_USERS", "users:read")
 # How long a request to Talkdesk may take to connect, and then to answer.
-TALKDESK_CONNECT_TIMEOUT_SECONDS = float(env_str("TALKDESK_CONNECT_TIMEOUT_SECONDS", "10"))
-TALKDESK_READ_TIMEOUT_SECONDS = float(env_str("TALKDESK_READ_TIMEOUT_SECONDS", "60"))
+TALKDESK_CONNECT_TIMEOUT_SECONDS = env_float("TALKDESK_CONNECT_TIMEOUT_SECONDS", 10)
+TALKDESK_READ_TIMEOUT_SECONDS = env_float("TALKDESK_READ_TIMEOUT_SECONDS", 60)
 # First status check this soon after the upload; later ones back off up to the
 # ceiling. Every wait is also cut to half the broker's visibility timeout.
-IMPORT_POLL_FIRST_SECONDS = float(env_str("IMPORT_POLL_FIRST_SECONDS", "1"))
-IMPORT_POLL_MAX_SECONDS = float(env_str("IMPORT_POLL_MAX_SECONDS", "30"))
+IMPORT_POLL_FIRST_SECONDS = env_float("IMPORT_POLL_FIRST_SECONDS", 1)
+IMPORT_POLL_MAX_SECONDS = env_float("IMPORT_POLL_MAX_SECONDS", 30)
 # A send that failed without reaching Talkdesk (429, 5xx, no connection) is
 # tried again after a wait that doubles from the first to the ceiling.
-IMPORT_RETRY_FIRST_SECONDS = float(env_str("IMPORT_RETRY_FIRST_SECONDS", "2"))
-IMPORT_RETRY_MAX_SECONDS = float(env_str("IMPORT_RETRY_MAX_SECONDS", "300"))
-RECONCILE_EVERY_SECONDS = float(env_str("RECONCILE_EVERY_SECONDS", "30"))
+IMPORT_RETRY_FIRST_SECONDS = env_float("IMPORT_RETRY_FIRST_SECONDS", 2)
+IMPORT_RETRY_MAX_SECONDS = env_float("IMPORT_RETRY_MAX_SECONDS", 300)
+RECONCILE_EVERY_SECONDS = env_float("RECONCILE_EVERY_SECONDS", 30)
 IMPORT_STALLED_AFTER_SECONDS = env_int("IMPORT_STALLED_AFTER_SECONDS", 6 * 3600)
 # A worker preparing or sending a part says it is alive this often; after
 # four missed beats the reconciler takes it for dead and frees the part.
-IMPORT_HEARTBEAT_SECONDS = float(env_str("IMPORT_HEARTBEAT_SECONDS", "10"))
+IMPORT_HEARTBEAT_SECONDS = env_float("IMPORT_HEARTBEAT_SECONDS", 10)
 
 REDIS_URL = ENV.get("REDIS_URL", "")
 CELERY_BROKER_VISIBILITY_TIMEOUT = env_int("CELERY_BROKER_VISIBILITY_TIMEOUT", 3600)
@@ -299,6 +307,10 @@ else:
         "processed_folder": str(_broker_dir / "processed"),
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
+        # The folder is read once a second by default, which alone made a
+        # confirmed import wait up to a second before it was sent; a listing
+        # of a small folder ten times a second costs nothing worth measuring.
+        "polling_interval": env_float("BROKER_POLLING_SECONDS", 0.1),
     }
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_IGNORE_RESULT = True

@@ -40,6 +40,12 @@ def test_a_bad_setting_is_named(tmp_path):
     assert "DEBUG must be true or false" in result.stderr
 
 
+def test_a_bad_number_of_seconds_is_named(tmp_path):
+    result = _load_settings(tmp_path, SECRET_KEY="x", PORTAL_ENCRYPTION_KEYS="k", IMPORT_POLL_FIRST_SECONDS="soon")
+    assert result.returncode != 0
+    assert "IMPORT_POLL_FIRST_SECONDS must be a number of seconds, not 'soon'" in result.stderr
+
+
 def _production_env(tmp_path, **overrides):
     from cryptography.fernet import Fernet
 
