@@ -215,10 +215,13 @@ def _import(team, uploader, state, at, confirmed, finished, findings, rng):
 
 
 class Client:
-    """One signed-in person's browser: its own session, kept alive."""
+    """One signed-in person's browser: its own session, kept alive, and, as
+    a browser's cache does, the ETag of each address it was given one for,
+    sent back when it asks again (revalidate=True)."""
 
     def __init__(self, base_url: str, username: str, password: str):
         self.base_url = base_url
+        self.etags: dict[str, str] = {}
         self.session = requests.Session()
         self.session.get(f"{base_url}/login/", timeout=30).raise_for_status()
         answer = self.session.post(
@@ -229,12 +232,16 @@ class Client:
         if "sessionid" not in self.session.cookies:
             raise SystemExit(f"{username} could not sign in ({answer.status_code}).")
 
-    def get(self, path: str, **headers) -> float | None:
+    def get(self, path: str, headers: dict, revalidate: bool = False) -> float | None:
         """Seconds to the answer; None for a failed request."""
+        if revalidate and path in self.etags:
+            headers = {**headers, "If-None-Match": self.etags[path]}
         started = time.perf_counter()
         answer = self.session.get(self.base_url + path, headers=headers, timeout=60)
         took = time.perf_counter() - started
-        if answer.status_code != 200:
+        if revalidate and "ETag" in answer.headers:
+            self.etags[path] = answer.headers["ETag"]
+        if answer.status_code not in ((200, 304) if revalidate else (200,)):
             print(f"  GET {path} answered {answer.status_code}", flush=True)
             return None
         return took
@@ -261,8 +268,7 @@ def under_load(clients: list[tuple[Client, dict]], requests_each: int, pick, pac
                 if pace:
                     time.sleep(max(0.0, due - time.monotonic()))
                     due += pace
-                path, headers = pick(facts, rng)
-                mine.append(client.get(path, **headers))
+                mine.append(client.get(*pick(facts, rng)))
         except BaseException as failure:  # reported by the main thread
             failures.append(failure)
         with lock:
@@ -376,7 +382,14 @@ def main() -> None:
             "history, admin, filtered": (admins, lambda f, rng: (f"/imports/?state=imported_with_errors&since={since}", {})),
             "history, admin, page 40": (admins, lambda f, rng: ("/imports/?page=40", {})),
             "import detail": (clients, lambda f, rng: (f"/imports/{rng.choice(f['details'])}/", {})),
+            # As a browser polls it: revalidating its copy, which is
+            # answered 304 while nothing changed, as for most polls.
             "live-status fragment": (
+                clients,
+                lambda f, rng: (f"/imports/{rng.choice(f['moving'])}/?fragment=status", {"HX-Request": "true"}, True),
+            ),
+            # Every poll drawn in full, as when the status changes each time.
+            "live-status fragment, drawn in full": (
                 clients,
                 lambda f, rng: (f"/imports/{rng.choice(f['moving'])}/?fragment=status", {"HX-Request": "true"}),
             ),

@@ -77,16 +77,33 @@ class QuickSelect(forms.Select):
 
 
 class HistoryFilterForm(forms.Form):
-    team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False, empty_label="All teams", widget=QuickSelect)
+    """Team and uploader come as (id, name) pairs handed to the widgets as
+    they are and checked against a set: a choice field would normalise each
+    of an admin's 500 people, and a model choice field read the teams
+    through a server-side cursor, on every page of the history."""
+
+    team = forms.IntegerField(required=False, widget=QuickSelect)
     state = forms.ChoiceField(choices=[("", "Any state")] + list(ImportState.choices), required=False)
-    uploader = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, widget=QuickSelect)
+    uploader = forms.IntegerField(required=False, widget=QuickSelect)
     since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, teams, uploaders, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = teams
-        self.fields["uploader"].choices = [("", "Anyone"), *uploaders]
+        self.fields["team"].widget.choices = [("", "All teams"), *teams]
+        self.fields["uploader"].widget.choices = [("", "Anyone"), *uploaders]
+
+    def clean_team(self):
+        return self._one_of("team", "That team is not one you can see.")
+
+    def clean_uploader(self):
+        return self._one_of("uploader", "Nobody by that id uploaded an import you can see.")
+
+    def _one_of(self, name: str, message: str) -> int | None:
+        value = self.cleaned_data[name]
+        if value is not None and value not in {key for key, _ in self.fields[name].widget.choices[1:]}:
+            raise forms.ValidationError(f"Select a valid choice. {message}")
+        return value
 
 
 class AuditFilterForm(forms.Form):

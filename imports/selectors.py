@@ -7,13 +7,14 @@ from datetime import date, datetime, time
 
 from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from imports.error_report import read_error_report
 from imports import checked_rows
 from imports.schedule_file import HEADER, ScheduleRow, check_schedule, download_csv, download_rows_csv
-from imports.models import AuditEvent, Import, ImportPart, Team, TalkdeskConnection
+from imports.models import AuditEvent, Import, ImportPart, Team, TalkdeskConnection, Transition
 from imports.states import ImportState
 
 
@@ -52,9 +53,13 @@ def uploaders_for(user) -> QuerySet:
 
 
 def history(user, filters: HistoryFilters) -> QuerySet[Import]:
-    # The findings of an import with thousands of problems weigh megabytes,
-    # and the history shows none of them.
-    imports = imports_for(user).select_related("team", "uploaded_by").defer("findings")
+    # Only what a row of the history shows: the findings of an import with
+    # thousands of problems alone weigh megabytes.
+    imports = (
+        imports_for(user)
+        .select_related("team", "uploaded_by")
+        .only("file_name", "rows", "state", "created_at", "finished_at", "team__name", "uploaded_by__username")
+    )
     if filters.team:
         imports = imports.filter(team_id=filters.team)
     if filters.state:
@@ -69,6 +74,53 @@ def history(user, filters: HistoryFilters) -> QuerySet[Import]:
     return imports.order_by("-created_at")
 
 
+@dataclass(frozen=True)
+class StatusStamp:
+    """What says whether an import's live status changed: its state, its
+    last transition (the lifecycle records one with every change the status
+    shows) and how many imports go before it in its account's queue."""
+
+    state: str
+    last_step: int | None
+    queued_before: int
+
+    @property
+    def is_moving(self) -> bool:
+        return ImportState(self.state).is_moving
+
+
+def status_stamp(user, pk) -> StatusStamp | None:
+    """The stamp of an import the user may see, or None. Every open page
+    asks for it every 2 s; written by hand, it is one round trip and 0.6 ms,
+    where building the same query with the ORM took 4 ms. Who may see what
+    is the rule of imports_for, and tests hold the two to each other."""
+    imports, transitions = Import._meta.db_table, Transition._meta.db_table
+    supervisors = Team.supervisors.through._meta.db_table
+    sql = f"""
+        SELECT i.state,
+               (SELECT MAX(t.id) FROM {transitions} t WHERE t.import_job_id = i.id),
+               (SELECT COUNT(*) FROM {imports} q
+                 WHERE q.account_key = i.account_key AND q.state IN (%s, %s, %s)
+                   AND (q.confirmed_at < i.confirmed_at OR (q.confirmed_at = i.confirmed_at AND q.id < i.id)))
+          FROM {imports} i
+         WHERE i.id = %s
+           AND (%s OR EXISTS (SELECT 1 FROM {supervisors} s WHERE s.team_id = i.team_id AND s.user_id = %s))
+    """
+    params = [
+        ImportState.QUEUED.value, ImportState.SENDING.value, ImportState.PROCESSING.value,
+        Import._meta.pk.get_db_prep_value(pk, connection),
+        is_admin(user),
+        user.pk,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchone()
+    if found is None:
+        return None
+    state, last_step, queued_before = found
+    return StatusStamp(state=state, last_step=last_step, queued_before=queued_before if state == ImportState.QUEUED else 0)
+
+
 def imports_ahead(job: Import) -> int:
     """How many confirmed imports for the same Talkdesk account go first."""
     if job.state not in (ImportState.QUEUED,) or job.confirmed_at is None:
@@ -76,10 +128,9 @@ def imports_ahead(job: Import) -> int:
     return (
         Import.objects.filter(
             account_key=job.account_key,
-            state__in=[ImportState.QUEUED, ImportState.SENDING, ImportState.PROCESSING, ImportState.NEEDS_ATTENTION],
+            state__in=[ImportState.QUEUED, ImportState.SENDING, ImportState.PROCESSING],
         )
         .filter(Q(confirmed_at__lt=job.confirmed_at) | Q(confirmed_at=job.confirmed_at, pk__lt=job.pk))
-        .exclude(state=ImportState.NEEDS_ATTENTION)
         .count()
     )
 

@@ -1,9 +1,13 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.middleware.csrf import get_token
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.crypto import salted_hmac
+from django.utils.http import parse_etags, quote_etag
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh
@@ -49,13 +53,13 @@ def home(request):
 @login_required
 @require_GET
 def history(request):
-    teams = selectors.teams_for(request.user)
+    teams = selectors.teams_for(request.user).values_list("pk", "name")
     form = HistoryFilterForm(request.GET or None, teams=teams, uploaders=selectors.uploaders_for(request.user))
     filters = selectors.HistoryFilters()
     if form.is_valid():
         data = form.cleaned_data
         filters = selectors.HistoryFilters(
-            team=data["team"].pk if data["team"] else None,
+            team=data["team"],
             state=data["state"] or None,
             uploader=data["uploader"],
             since=data["since"],
@@ -110,18 +114,18 @@ def _blank_upload_form(teams, team_pk: str) -> UploadForm:
     return UploadForm(teams=teams, initial={"team": team, "time_zone": team.connection.default_time_zone, "date_format": ""})
 
 
-def _status_context(request, job: Import) -> dict:
+def _status_context(job: Import, *, ahead: int, is_admin: bool) -> dict:
     return {
         "job": job,
         "parts": selectors.import_parts(job),
         "transitions": job.transitions.select_related("part", "actor"),
-        "ahead": selectors.imports_ahead(job),
-        "is_admin": selectors.is_admin(request.user),
+        "ahead": ahead,
+        "is_admin": is_admin,
     }
 
 
 def _detail_context(request, job: Import) -> dict:
-    context = _status_context(request, job)
+    context = _status_context(job, ahead=selectors.imports_ahead(job), is_admin=selectors.is_admin(request.user))
     if job.state == "preview":
         context["recheck_form"] = RecheckForm(initial={"time_zone": job.time_zone, "date_format": job.date_format if job.date_format_chosen else ""})
         context["confirm_form"] = ConfirmForm()
@@ -136,15 +140,43 @@ def _detail_context(request, job: Import) -> dict:
 @login_required
 @require_GET
 def detail(request, pk):
-    job = _get_import_for_user(request, pk)
     if request.htmx and request.GET.get("fragment") == "status":
-        if not job.is_moving:
-            # The import just stopped moving: one full reload brings what only
-            # a finished import shows (failed rows, report links) and ends polling.
-            return HttpResponseClientRefresh()
-        # Polled every 2 s by every open page: only what the status shows.
-        return render(request, "imports/detail.html#status", _status_context(request, job))
+        return _status_fragment(request, pk)
+    job = _get_import_for_user(request, pk)
     return render(request, "imports/detail.html", _detail_context(request, job))
+
+
+def _status_fragment(request, pk):
+    """Polled every 2 s by every open page, and most polls find nothing new:
+    the browser revalidates its copy (ETag), and an unchanged status is
+    answered 304 after one small query, before anything is rendered."""
+    stamp = selectors.status_stamp(request.user, pk)
+    if stamp is None:
+        raise Http404
+    if not stamp.is_moving:
+        # The import just stopped moving: one full reload brings what only
+        # a finished import shows (failed rows, report links) and ends polling.
+        return HttpResponseClientRefresh()
+    is_admin = selectors.is_admin(request.user)
+    # The CSRF secret is in it because the cached copy carries a form token,
+    # which a new sign-in makes stale; get_token makes the secret when the
+    # browser has none yet, so the tag does not change once it has.
+    get_token(request)
+    seen = f"{pk}|{stamp}|{request.user.pk}|{is_admin}|{request.META['CSRF_COOKIE']}"
+    etag = quote_etag(salted_hmac("imports.status", seen).hexdigest())
+    if etag in parse_etags(request.headers.get("If-None-Match", "")):
+        response = HttpResponseNotModified()
+    else:
+        # Read after the stamp, so never older than the tag it is sent with.
+        job = get_object_or_404(selectors.imports_for(request.user).select_related("connection").defer("findings"), pk=pk)
+        context = _status_context(job, ahead=stamp.queued_before, is_admin=is_admin)
+        response = render(request, "imports/detail.html#status", context)
+    response["ETag"] = etag
+    # Kept by the browser but always revalidated; the same address without
+    # HX-Request is the whole page.
+    patch_cache_control(response, private=True, no_cache=True)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @login_required
@@ -343,22 +375,21 @@ def _get_part_for_admin(request, pk, number):
 @login_required
 @require_POST
 def part_resend(request, pk, number):
-    part = _get_part_for_admin(request, pk, number)
-    try:
-        services.part_resend(part=part, actor=request.user, client_address=client_address(request))
-        messages.success(request, f"Part {number} will be sent again when its turn comes.")
-    except services.ActionRefused as refusal:
-        messages.error(request, str(refusal))
-    return redirect("imports:detail", pk=pk)
+    return _act_on_part(request, pk, number, services.part_resend, f"Part {number} will be sent again when its turn comes.")
 
 
 @login_required
 @require_POST
 def part_mark_imported(request, pk, number):
+    return _act_on_part(request, pk, number, services.part_mark_imported, f"Part {number} is recorded as imported.")
+
+
+def _act_on_part(request, pk, number, action, done: str):
+    """An admin's answer to a part that needs attention."""
     part = _get_part_for_admin(request, pk, number)
     try:
-        services.part_mark_imported(part=part, actor=request.user, client_address=client_address(request))
-        messages.success(request, f"Part {number} is recorded as imported.")
+        action(part=part, actor=request.user, client_address=client_address(request))
+        messages.success(request, done)
     except services.ActionRefused as refusal:
         messages.error(request, str(refusal))
     return redirect("imports:detail", pk=pk)

@@ -2,6 +2,7 @@
 production: gunicorn, a Celery worker and beat, and the simulator as its own
 process. Once on PostgreSQL + Redis, once on the embedded default."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,24 @@ def test_the_same_flow_runs_on_the_embedded_default(page, stack_embedded):
     assert "carla.mendes@example.com" in page.inner_text("#failed-rows")
     page.goto(stack_embedded.url + "/imports/")
     assert "Imported with errors" in page.inner_text("#history")
+
+
+def test_the_browser_revalidates_an_unchanged_live_status_instead_of_fetching_it(page, stack_postgres):
+    stack_postgres.simulator.set_faults(processing_forever=True)
+    try:
+        sign_in(page, stack_postgres)
+        upload(page, stack_postgres, "schedule-example.csv")
+        page.click("text=Confirm and send 3 rows")
+        wait_for_state(page, "processing")
+        polls = []
+        page.on("request", lambda request: "fragment=status" in request.url and polls.append(request))
+        page.wait_for_timeout(7000)
+        assert len(polls) >= 3
+        assert all("if-none-match" in poll.all_headers() for poll in polls)
+        # Playwright reports the copy the browser kept; the server's log says
+        # what was sent: nothing but "not modified".
+        answers = re.findall(r'"GET /imports/[^ ]+fragment=status HTTP/1.1" (\d{3})', stack_postgres.log("web"))
+        assert answers[-3:] == ["304"] * 3
+        wait_for_state(page, "processing")
+    finally:
+        stack_postgres.simulator.set_faults(processing_forever=False)

@@ -119,3 +119,14 @@ def test_a_supervisor_can_upload_only_for_their_own_team(client, personas):
     assert response.status_code == 200
     assert "Select a valid choice" in response.content.decode()
     assert not personas.alpha.imports.exists()
+
+
+@pytest.mark.parametrize("person, expected, with_sams_tag", [(SAM, 200, 304), (BEA, 404, 404), (ADA, 200, 200)])
+def test_the_live_status_of_an_import_answers_only_those_who_may_see_it(client, personas, alpha_import, person, expected, with_sams_tag):
+    services.import_confirm(job=alpha_import, actor=personas.sam, warnings_acknowledged=False)
+    url = reverse("imports:detail", kwargs={"pk": alpha_import.pk}) + "?fragment=status"
+    client.force_login(personas.sam)
+    sams_tag = client.get(url, headers={"HX-Request": "true"})["ETag"]
+    client.force_login(getattr(personas, person))
+    assert client.get(url, headers={"HX-Request": "true"}).status_code == expected
+    assert client.get(url, headers={"HX-Request": "true", "If-None-Match": sams_tag}).status_code == with_sams_tag

@@ -11,16 +11,17 @@ from imports.models import Import, ImportPart, Transition
 from imports.states import ImportState, PartState
 
 # Session, user, the uploaders and the teams of the filter, the count of the
-# imports and the page of them.
+# imports and the page of them; filtered or not, as the team and uploader
+# chosen are checked against those already read.
 HISTORY_QUERIES = 6
-# And the team chosen, checked against the user's.
-FILTERED_HISTORY_QUERIES = 7
 # Session, user, the import, whether any part has an error report, the
 # parts and the transitions.
 DETAIL_QUERIES = 6
-# Session, user, the import, how many imports are ahead in the account's
-# queue, the parts and the transitions.
+# Session, user, the status stamp (state, last transition, place in the
+# account's queue), the import, the parts and the transitions.
 FRAGMENT_QUERIES = 6
+# An unchanged status: session, user, the stamp; nothing rendered.
+UNCHANGED_FRAGMENT_QUERIES = 3
 
 
 def make_imports(personas, count: int, *, state: str = ImportState.IMPORTED, uploaders=None) -> list[Import]:
@@ -67,7 +68,7 @@ def test_the_history_asks_the_same_questions_for_two_imports_or_forty(client, pe
     client.force_login(getattr(personas, who))
     with django_assert_num_queries(HISTORY_QUERIES):
         assert client.get(reverse("imports:history")).status_code == 200
-    with django_assert_num_queries(FILTERED_HISTORY_QUERIES):
+    with django_assert_num_queries(HISTORY_QUERIES):
         filtered = {"team": personas.alpha.pk, "state": "imported", "uploader": personas.sam.pk, "since": "2020-01-01"}
         assert client.get(reverse("imports:history"), filtered).status_code == 200
 
@@ -88,3 +89,14 @@ def test_the_live_status_fragment_asks_the_same_questions_however_long_the_queue
         fragment = client.get(reverse("imports:detail", args=[job.pk]), {"fragment": "status"}, headers={"HX-Request": "true"})
     assert fragment.status_code == 200
     assert ("Next in line" if count == 1 else f"{count - 1} imports ahead") in fragment.content.decode()
+
+
+@pytest.mark.parametrize("count", [1, 20])
+def test_an_unchanged_live_status_asks_fewer_questions_however_long_the_queue(client, personas, django_assert_num_queries, count):
+    job = make_imports(personas, count, state=ImportState.QUEUED)[-1]
+    client.force_login(personas.sam)
+    url, headers = reverse("imports:detail", args=[job.pk]), {"HX-Request": "true"}
+    etag = client.get(url, {"fragment": "status"}, headers=headers)["ETag"]
+    with django_assert_num_queries(UNCHANGED_FRAGMENT_QUERIES):
+        unchanged = client.get(url, {"fragment": "status"}, headers={**headers, "If-None-Match": etag})
+    assert unchanged.status_code == 304

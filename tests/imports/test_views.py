@@ -1,6 +1,6 @@
 from django.urls import reverse
 
-from imports import services
+from imports import lifecycle, services
 from imports.models import Import
 from imports.states import ImportState
 from tests.conftest import DATA
@@ -112,6 +112,63 @@ def test_the_status_fragment_asks_for_one_reload_once_the_import_stops_moving(cl
     assert stopped["HX-Refresh"] == "true"
 
 
+def _poll_status(client, job, etag=None):
+    headers = {"HX-Request": "true", **({"If-None-Match": etag} if etag else {})}
+    return client.get(reverse("imports:detail", args=[job.pk]) + "?fragment=status", headers=headers)
+
+
+def test_an_unchanged_status_is_answered_not_modified_without_a_body(client, personas):
+    upload(client, personas)
+    job = Import.objects.get()
+    services.import_confirm(job=job, actor=personas.sam, warnings_acknowledged=False)
+    first = _poll_status(client, job)
+    assert first.status_code == 200 and first["ETag"]
+    assert "private" in first["Cache-Control"] and "no-cache" in first["Cache-Control"]
+    assert "HX-Request" in first["Vary"]
+    again = _poll_status(client, job, first["ETag"])
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again["ETag"] == first["ETag"]
+
+
+def test_a_status_that_moved_is_sent_again_in_full(client, personas):
+    upload(client, personas)
+    job = Import.objects.get()
+    services.import_confirm(job=job, actor=personas.sam, warnings_acknowledged=False)
+    etag = _poll_status(client, job)["ETag"]
+    lifecycle.part_claim(part=job.parts.get(), held_by="worker-1")
+    moved = _poll_status(client, job, etag)
+    assert moved.status_code == 200
+    assert moved["ETag"] != etag
+    assert "Getting ready to send" in moved.content.decode()
+
+
+def test_a_status_is_sent_again_when_the_queue_ahead_of_it_moves(client, personas):
+    upload(client, personas)
+    first = Import.objects.get()
+    services.import_confirm(job=first, actor=personas.sam, warnings_acknowledged=False)
+    upload(client, personas)
+    second = Import.objects.order_by("-created_at").first()
+    services.import_confirm(job=second, actor=personas.sam, warnings_acknowledged=False)
+    behind = _poll_status(client, second)
+    assert "1 import ahead of yours" in behind.content.decode()
+    services.import_cancel(job=first, actor=personas.sam)
+    next_in_line = _poll_status(client, second, behind["ETag"])
+    assert next_in_line.status_code == 200
+    assert "Next in line" in next_in_line.content.decode()
+
+
+def test_a_status_kept_by_one_person_is_not_taken_as_anothers(client, personas):
+    upload(client, personas)
+    job = Import.objects.get()
+    services.import_confirm(job=job, actor=personas.sam, warnings_acknowledged=False)
+    sams = _poll_status(client, job)["ETag"]
+    client.force_login(personas.ada)
+    adas = _poll_status(client, job, sams)
+    assert adas.status_code == 200
+    assert adas["ETag"] != sams
+
+
 def test_the_history_filters_by_state_team_and_uploader(client, personas):
     upload(client, personas)
     first = Import.objects.get()
@@ -178,3 +235,12 @@ def test_a_file_over_talkdesks_5_mb_is_one_import_sent_in_parts(client, personas
     assert all(part.size < 5_000_000 for part in parts)
     assert sum(part.rows for part in parts) == job.rows == 70_000
     assert "2 (over Talkdesk's 5 MB limit, sent one after another)" in client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+
+
+def test_the_history_refuses_a_team_or_uploader_the_person_cannot_see(client, personas):
+    client.force_login(personas.bea)
+    history = reverse("imports:history")
+    for query in ({"team": personas.alpha.pk}, {"uploader": personas.sam.pk}, {"team": "not-a-number"}):
+        page = client.get(history, query)
+        assert page.status_code == 200
+        assert "Select a valid choice" in page.content.decode() or "Enter a whole number" in page.content.decode()
