@@ -5,6 +5,7 @@ tasks call, in the order the broker would."""
 import time
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
 from imports import delivery, lifecycle, selectors, services
@@ -49,6 +50,21 @@ def test_it_sends_a_confirmed_import_and_follows_it_to_imported(connected, simul
     assert follow(job).state == ImportState.IMPORTED
     uploads = simulator.control.ledger(account="acme")["uploads"]
     assert [u["sha256"] for u in uploads] == [part.sha256]
+
+
+def test_the_first_status_check_waits_until_the_accounts_imports_usually_end(connected, simulator, settings):
+    settings.IMPORT_POLL_MAX_SECONDS = 30
+    earlier = confirm(connected)
+    delivery.account_advance(account_key=earlier.account_key)
+    follow(earlier)
+    # As if Talkdesk had taken 25 s over it.
+    done = earlier.parts.get()
+    ImportPart.objects.filter(pk=done.pk).update(sent_at=done.finished_at - timedelta(seconds=25))
+    job = confirm(connected)
+    delivery.account_advance(account_key=job.account_key)
+    part = job.parts.get()
+    # Seen at 25 s, perhaps 2 s + 2.5 s after Talkdesk finished: checked first at 20.5 s.
+    assert (part.next_poll_at - part.sent_at).total_seconds() == pytest.approx(20.5, abs=0.5)
 
 
 def test_it_keeps_the_error_report_and_maps_failed_rows_to_the_uploaded_file(connected, simulator):
