@@ -14,6 +14,6 @@ app.autodiscover_tasks()
 def _create_filesystem_broker_folders(sender, **kwargs):
     # Kombu's filesystem transport expects its folders to exist already.
     options = sender.conf.broker_transport_options or {}
-    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
+    for key in ("data_folder_in", "data_folder_out", "staging_folder", "processed_folder", "control_folder"):
         if options.get(key):
             Path(options[key]).mkdir(parents=True, exist_ok=True)

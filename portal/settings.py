@@ -301,9 +301,12 @@ else:
     # needs no server, so a fresh machine runs the real worker and beat.
     _broker_dir = DATA_DIR / "broker"
     CELERY_BROKER_URL = "filesystem://"
+    # Kombu's own, but writing each message whole before it can be read.
+    CELERY_BROKER_TRANSPORT = "portal.filesystem_broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
+        "staging_folder": str(_broker_dir / "staging"),
         "processed_folder": str(_broker_dir / "processed"),
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
