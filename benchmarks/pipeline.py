@@ -102,6 +102,7 @@ class Portal:
         from imports.models import Import, ImportPart, TalkdeskConnection, Team
 
         self.services, self.Import, self.ImportPart = services, Import, ImportPart
+        self.stack = stack
         self.simulator = stack.simulator
         self.planner = get_user_model().objects.create_user("bench-planner", password=secrets.token_urlsafe(12))
         client_secret = simulator_config()["accounts"][account_name(0)]["clients"][0]["client_secret"]
@@ -138,10 +139,19 @@ class Portal:
         deadline = time.monotonic() + timeout
         ids = [job.pk for job in jobs]
         while self.Import.objects.filter(pk__in=ids, finished_at__isnull=True).exists():
+            self.require_running()
             if time.monotonic() > deadline:
                 stuck = list(self.Import.objects.filter(pk__in=ids, finished_at__isnull=True).values_list("state", flat=True))
                 raise SystemExit(f"{len(stuck)} imports did not finish in {timeout:.0f} s (states: {sorted(set(stuck))}).")
             time.sleep(0.2)
+
+    def require_running(self) -> None:
+        """A stopped process ends the run at once, with the end of its log,
+        rather than as imports that never finish."""
+        for role, process in self.stack.processes.items():
+            if process.poll() is not None:
+                tail = "\n".join(self.stack.log(role).splitlines()[-15:])
+                raise SystemExit(f"The {role} process stopped (exit {process.returncode}). The end of its log:\n{tail}")
 
     def parts(self, jobs) -> list:
         return list(self.ImportPart.objects.filter(import_job__in=[job.pk for job in jobs]).select_related("import_job"))
@@ -230,6 +240,7 @@ def memory_over(portal: Portal, worker: subprocess.Popen, imports: int) -> list[
     deadline = time.monotonic() + imports * 2 + 300
     while len(samples) < 10:
         done = portal.Import.objects.filter(pk__in=ids, finished_at__isnull=False).count()
+        portal.require_running()
         if done >= imports * (len(samples) + 1) // 10:
             samples.append((done, worker_rss_mb(worker)))
             print(f"  {done:,} imports: worker {samples[-1][1]:.0f} MB", flush=True)
