@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import secrets
 import shutil
@@ -346,6 +347,8 @@ def main() -> None:
         "SECRET_KEY": secrets.token_urlsafe(50),
         "PORTAL_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "DJANGO_SETTINGS_MODULE": "benchmarks.bench_settings",
+        # gunicorn's shape, as portal.processes takes it, to compare others.
+        **{name: os.environ[name] for name in ("WEB_CONCURRENCY", "WEB_THREADS") if name in os.environ},
     }
     print(f"Starting the portal on {options.backend} in {folder} ...", flush=True)
     stack = start_stack(folder, backend=options.backend, env_overrides=overrides, redis_db=11)
