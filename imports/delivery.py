@@ -195,7 +195,8 @@ def _may_have_reached_talkdesk(error: TalkdeskError) -> bool:
 def _record_accepted(part: ImportPart, talkdesk_id: str) -> None:
     # A check before the account's imports usually finish would hear
     # PROCESSING: the first comes at the expected end, or soon after sending.
-    first_poll = _countdown(min(settings.IMPORT_POLL_MAX_SECONDS, max(settings.IMPORT_POLL_FIRST_SECONDS, _earliest_end(part.account_key) or 0)))
+    expected_end = _earliest_end(part.account_key) or 0
+    first_poll = _countdown(min(settings.IMPORT_POLL_MAX_SECONDS, max(settings.IMPORT_POLL_FIRST_SECONDS, expected_end)))
     deadline = time.monotonic() + RECORD_ID_FOR_SECONDS
     while True:
         try:

@@ -18,20 +18,17 @@ def test_the_worker_drops_an_unreadable_message_and_goes_on_taking_tasks(stack_e
     wait_until(lambda: "ready." in stack_embedded.log("worker"), seconds=30, what="the worker is ready")
     # As Kombu's own transport left a message it had created but not yet written.
     (queue / f"{int(time.monotonic() * 1000)}_{'0' * 32}.celery.msg").write_bytes(b"")
-    wait_until(
-        lambda: "could not be read and was dropped" in stack_embedded.log("worker"),
-        seconds=15,
-        what="the worker names the message it dropped",
-    )
-    after_drop = stack_embedded.log("worker").split("could not be read and was dropped", 1)[1]
-    assert stack_embedded.processes["worker"].poll() is None
+    dropped = "could not be read and was dropped"
+    wait_until(lambda: dropped in stack_embedded.log("worker"), seconds=15, what="the worker names the message it dropped")
+
+    def after_drop() -> str:
+        return stack_embedded.log("worker").split(dropped, 1)[1]
+
     # Beat wakes the reconciler every 5 s in the test stack.
     wait_until(
-        lambda: re.search(
-            r"Task imports\.tasks\.reconcile_imports\[[0-9a-f-]+\] succeeded",
-            stack_embedded.log("worker").split("could not be read and was dropped", 1)[1],
-        ),
+        lambda: re.search(r"Task imports\.tasks\.reconcile_imports\[[0-9a-f-]+\] succeeded", after_drop()),
         seconds=20,
         what="the worker runs a task after the dropped message",
     )
-    assert "Unrecoverable error" not in after_drop
+    assert stack_embedded.processes["worker"].poll() is None
+    assert "Unrecoverable error" not in after_drop()
