@@ -76,7 +76,12 @@ def env_int(name: str, default: int) -> int:
 
 
 def env_float(name: str, default: float) -> float:
-    return _env_number(name, default, float, "a number of seconds")
+    seconds = _env_number(name, default, float, "a number of seconds")
+    # Every such setting is a wait or a timeout: zero or less would make a
+    # worker spin or a sleep fail, and "inf" or "nan" never come back.
+    if not 0 < seconds < float("inf"):
+        raise ImproperlyConfigured(f"{name} must be a number of seconds above 0, not {ENV.get(name)!r}.")
+    return seconds
 
 
 def env_list(name: str, default: str = "") -> list[str]:

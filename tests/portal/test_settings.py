@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -44,6 +46,13 @@ def test_a_bad_number_of_seconds_is_named(tmp_path):
     result = _load_settings(tmp_path, SECRET_KEY="x", PORTAL_ENCRYPTION_KEYS="k", IMPORT_POLL_FIRST_SECONDS="soon")
     assert result.returncode != 0
     assert "IMPORT_POLL_FIRST_SECONDS must be a number of seconds, not 'soon'" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "inf", "nan"])
+def test_a_wait_of_no_time_or_forever_is_named(tmp_path, value):
+    result = _load_settings(tmp_path, SECRET_KEY="x", PORTAL_ENCRYPTION_KEYS="k", BROKER_POLLING_SECONDS=value)
+    assert result.returncode != 0
+    assert f"BROKER_POLLING_SECONDS must be a number of seconds above 0, not '{value}'" in result.stderr
 
 
 def _production_env(tmp_path, **overrides):
