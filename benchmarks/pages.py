@@ -337,7 +337,7 @@ def main() -> None:
     from cryptography.fernet import Fernet
 
     from benchmarks.validate import schedule_bytes
-    from imports.schedule_file import PART_LIMIT_BYTES
+    from imports.schedule.check import PART_LIMIT_BYTES
     from tests.fixtures.stack import start_stack, stop_stack
 
     imports_wanted = options.imports or (10_000 if options.quick else 100_000)

@@ -37,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from imports.schedule_file import HEADER, PART_LIMIT_BYTES, check_schedule  # noqa: E402
+from imports.schedule.check import HEADER, PART_LIMIT_BYTES, check_schedule  # noqa: E402
 
 ZONE = "America/New_York"
 DATE_FORMAT = "%H:%M %Y-%m-%d"

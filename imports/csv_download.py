@@ -6,7 +6,7 @@ import io
 
 from django.http import HttpResponse
 
-from imports.schedule_file import neutralise_cell
+from imports.schedule.check import neutralise_cell
 
 
 def neutralise_csv(data: bytes) -> bytes:

@@ -27,12 +27,12 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from imports import lifecycle
+from imports import enqueue, lifecycle
 from imports.models import ImportPart
 from imports.secret_box import SecretUnreadable
 from imports.services import client_for
 from imports.states import PART_IN_FLIGHT, ImportState, PartState
-from imports.talkdesk_client import (
+from imports.wfm.talkdesk.client import (
     ImportAlreadyInProgress,
     ImportStatus,
     TalkdeskError,
@@ -51,22 +51,6 @@ POLL_EARLY_TOLERANCE = timedelta(seconds=1)
 # What the portal writes down after Talkdesk accepted a file is the only
 # record of its import id; a database that is restarting gets this long.
 RECORD_ID_FOR_SECONDS = 30
-
-
-def _countdown(seconds: float) -> float:
-    # Never past the broker's visibility timeout: Redis would deliver the
-    # message a second time while it is still waiting to run.
-    return min(max(seconds, 0.0), settings.CELERY_BROKER_VISIBILITY_TIMEOUT / 2)
-
-
-def _later(task_name: str, *args, countdown: float = 0) -> None:
-    from imports import tasks
-
-    task = getattr(tasks, task_name)
-    countdown = _countdown(countdown)
-    # Robust: a broker that cannot take the message loses only a wake-up,
-    # which the reconciler gives again; the work itself is in the database.
-    transaction.on_commit(lambda: task.apply_async(args, countdown=countdown), robust=True)
 
 
 def _backoff(attempt: int, retry_after: float | None, *, base: float, ceiling: float) -> float:
@@ -112,7 +96,7 @@ def account_advance(*, account_key: str) -> None:
         return
     now = timezone.now()
     if part.not_before and part.not_before > now:
-        _later("advance_account", account_key, countdown=(part.not_before - now).total_seconds())
+        enqueue.account_advance_on_commit(account_key, countdown=(part.not_before - now).total_seconds())
         return
     if not lifecycle.part_claim(part=part, held_by=_holder_name()):
         return
@@ -179,7 +163,7 @@ def _send(part: ImportPart) -> None:
     except TalkdeskError as error:
         if _may_have_reached_talkdesk(error):
             lifecycle.part_needs_attention(part=part, message=error.message)
-            _later("advance_account", part.account_key)
+            enqueue.account_advance_on_commit(part.account_key)
         else:
             _try_again_or_give_up(part, error)
         return
@@ -196,7 +180,7 @@ def _record_accepted(part: ImportPart, talkdesk_id: str) -> None:
     # A check before the account's imports usually finish would hear
     # PROCESSING: the first comes at the expected end, or soon after sending.
     expected_end = _earliest_end(part.account_key) or 0
-    first_poll = _countdown(min(settings.IMPORT_POLL_MAX_SECONDS, max(settings.IMPORT_POLL_FIRST_SECONDS, expected_end)))
+    first_poll = enqueue.capped_countdown(min(settings.IMPORT_POLL_MAX_SECONDS, max(settings.IMPORT_POLL_FIRST_SECONDS, expected_end)))
     deadline = time.monotonic() + RECORD_ID_FOR_SECONDS
     while True:
         try:
@@ -216,7 +200,7 @@ def _record_accepted(part: ImportPart, talkdesk_id: str) -> None:
             connection.close()
             time.sleep(1)
     if accepted:
-        _later("poll_part", part.pk, countdown=first_poll)
+        enqueue.on_commit(enqueue.POLL_PART, part.pk, countdown=first_poll)
     else:
         log.error(
             "Talkdesk accepted part %s of import %s as Talkdesk import %s after the part was taken from this worker.",
@@ -248,12 +232,12 @@ def _try_again_or_give_up(part: ImportPart, error: TalkdeskError) -> None:
         ceiling=settings.IMPORT_RETRY_MAX_SECONDS,
     )
     if lifecycle.part_release(part=part, not_before=timezone.now() + timedelta(seconds=delay), message=error.message):
-        _later("advance_account", part.account_key, countdown=delay)
+        enqueue.account_advance_on_commit(part.account_key, countdown=delay)
 
 
 def _give_up(part: ImportPart, message: str) -> None:
     if lifecycle.part_fail(part=part, message=message):
-        _later("advance_account", part.account_key)
+        enqueue.account_advance_on_commit(part.account_key)
 
 
 # The final state is to be seen within 2 s + 10% of Talkdesk finishing. Once
@@ -342,7 +326,7 @@ def part_poll(*, part_id: int) -> None:
     if status.status == "PROCESSING":
         if _stalled(part):
             if lifecycle.part_stalled(part=part, message=_stalled_message()):
-                _later("advance_account", part.account_key)
+                enqueue.account_advance_on_commit(part.account_key)
         else:
             _poll_again(part, _poll_delay(part))
         return
@@ -367,15 +351,15 @@ def part_poll(*, part_id: int) -> None:
         _learn_from_clean_import(part.import_job_id)
     elif fields:
         default_storage.delete(fields["error_report"])
-    _later("advance_account", part.account_key)
+    enqueue.account_advance_on_commit(part.account_key)
 
 
 def _poll_again(part: ImportPart, delay: float) -> None:
-    delay = _countdown(delay)
+    delay = enqueue.capped_countdown(delay)
     if ImportPart.objects.filter(pk=part.pk, state=PartState.PROCESSING, polls=part.polls).update(
         next_poll_at=timezone.now() + timedelta(seconds=delay)
     ):
-        _later("poll_part", part.pk, countdown=delay)
+        enqueue.on_commit(enqueue.POLL_PART, part.pk, countdown=delay)
 
 
 def _learn_from_clean_import(import_id) -> None:
@@ -439,13 +423,13 @@ def reconcile() -> dict[str, int]:
     )
     busy_accounts = set(ImportPart.objects.filter(state__in=PART_IN_FLIGHT).values_list("account_key", flat=True))
     for account_key in sorted(waiting_accounts - busy_accounts):
-        _later("advance_account", account_key)
+        enqueue.account_advance_on_commit(account_key)
         woken["accounts"] += 1
     overdue = now - timedelta(seconds=settings.IMPORT_POLL_MAX_SECONDS)
     for part_id in ImportPart.objects.filter(state=PartState.PROCESSING).filter(
         Q(next_poll_at__lt=overdue) | Q(next_poll_at__isnull=True)
     ).values_list("pk", flat=True):
-        _later("poll_part", part_id)
+        enqueue.on_commit(enqueue.POLL_PART, part_id)
         woken["polls"] += 1
     return woken
 

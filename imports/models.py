@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from imports import secret_box
 from imports.states import PART_IN_FLIGHT, ImportState, PartState
-from imports.schedule_file import DATE_FORMATS, DEFAULT_DATE_FORMAT
+from imports.schedule.check import DATE_FORMATS, DEFAULT_DATE_FORMAT
 
 DATE_FORMAT_CHOICES = [(f, f) for f in DATE_FORMATS]
 

@@ -11,9 +11,9 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from imports.error_report import read_error_report
-from imports import checked_rows
-from imports.schedule_file import HEADER, ScheduleRow, check_schedule, download_csv, download_rows_csv
+from imports.wfm.talkdesk.error_report import read_error_report
+from imports.schedule import checked_rows
+from imports.schedule.check import HEADER, ScheduleRow, check_schedule, download_csv, download_rows_csv
 from imports.models import AuditEvent, Import, ImportPart, Team, TalkdeskConnection, Transition
 from imports.states import ImportState
 
@@ -273,7 +273,7 @@ def problem_groups(problems: list[dict], *, first: int = 5) -> list[ProblemGroup
 def timeline(job: Import, *, first_agent: int, max_agents: int):
     from zoneinfo import ZoneInfo
 
-    from imports.timeline import Event, draw_timeline
+    from imports.schedule.timeline import Event, draw_timeline
 
     problems: dict[int, str] = {}
     for problem in job.errors + job.warnings:

@@ -9,10 +9,12 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from imports import audit, checked_rows, lifecycle, schedule_file, secret_box
+from imports import audit, enqueue, lifecycle, secret_box
+from imports.schedule import check as schedule_file
+from imports.schedule import checked_rows
 from imports.models import AuditEvent, ConnectionAgent, Import, ImportPart, Team, TalkdeskConnection
 from imports.states import ImportState
-from imports.talkdesk_client import TalkdeskClient, TalkdeskError
+from imports.wfm.talkdesk.client import TalkdeskClient, TalkdeskError
 from imports.uploads import safe_file_name
 
 Action = AuditEvent.Action
@@ -150,9 +152,6 @@ def import_confirm(*, job: Import, actor, warnings_acknowledged: bool, client_ad
         raise ActionRefused("The file has no schedule rows to send.")
     if job.warning_count and not warnings_acknowledged:
         raise ActionRefused("Read the warnings and tick the box to confirm you want to send the file as it is.")
-    # Imported here: tasks call delivery, which uses this module's client_for.
-    from imports import tasks
-
     with transaction.atomic():
         Import.objects.filter(pk=job.pk).update(warnings_acknowledged=bool(job.warning_count))
         if not lifecycle.import_queue(job=job, actor=actor):
@@ -165,9 +164,9 @@ def import_confirm(*, job: Import, actor, warnings_acknowledged: bool, client_ad
             detail=f"{job.file_name}: {job.rows} rows" + (", warnings acknowledged" if job.warning_count else ""),
         )
         account_key = job.account_key
-        # Robust: once committed the import is queued, broker or not; if the
-        # message cannot be sent, the reconciler wakes the account instead.
-        transaction.on_commit(lambda: tasks.advance_account.delay(account_key), robust=True)
+        # Once committed the import is queued, broker or not; if the message
+        # cannot be sent, the reconciler wakes the account instead.
+        enqueue.account_advance_on_commit(account_key)
     return job
 
 
@@ -182,7 +181,7 @@ def import_cancel(*, job: Import, actor, client_address: str | None = None) -> I
 def client_for(connection: TalkdeskConnection) -> TalkdeskClient:
     from django.conf import settings
 
-    from imports.talkdesk_client import Scopes
+    from imports.wfm.talkdesk.client import Scopes
 
     custom = connection.region == TalkdeskConnection.Region.CUSTOM
     return TalkdeskClient(
@@ -302,8 +301,6 @@ def connection_sync_agents(*, connection: TalkdeskConnection) -> str:
 
 
 def part_resend(*, part: ImportPart, actor, client_address: str | None = None) -> ImportPart:
-    from imports import tasks
-
     with transaction.atomic():
         if not lifecycle.part_resend(part=part, actor=actor):
             raise ActionRefused("Only a part that needs attention can be sent again.")
@@ -311,15 +308,13 @@ def part_resend(*, part: ImportPart, actor, client_address: str | None = None) -
             Action.RESENT, user=actor, client_address=client_address, import_job=part.import_job, detail=f"part {part.number}"
         )
         account_key = part.account_key
-        # Robust: once committed the import is queued, broker or not; if the
-        # message cannot be sent, the reconciler wakes the account instead.
-        transaction.on_commit(lambda: tasks.advance_account.delay(account_key), robust=True)
+        # Once committed the import is queued, broker or not; if the message
+        # cannot be sent, the reconciler wakes the account instead.
+        enqueue.account_advance_on_commit(account_key)
     return part
 
 
 def part_mark_imported(*, part: ImportPart, actor, client_address: str | None = None) -> ImportPart:
-    from imports import tasks
-
     with transaction.atomic():
         if not lifecycle.part_mark_imported(part=part, actor=actor):
             raise ActionRefused("Only a part that needs attention can be marked as imported.")
@@ -332,7 +327,7 @@ def part_mark_imported(*, part: ImportPart, actor, client_address: str | None = 
         )
         # The rest of a split file may go now.
         account_key = part.account_key
-        transaction.on_commit(lambda: tasks.advance_account.delay(account_key), robust=True)
+        enqueue.account_advance_on_commit(account_key)
     return part
 
 

@@ -25,7 +25,7 @@ from imports.forms import (
 )
 from imports.models import Import, TalkdeskConnection
 from imports.secret_box import SecretUnreadable
-from imports.talkdesk_client import TalkdeskError
+from imports.wfm.talkdesk.client import TalkdeskError
 from imports.uploads import upload_refusal
 from portal.client_address import client_address
 

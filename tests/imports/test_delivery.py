@@ -11,7 +11,7 @@ from django.utils import timezone
 from imports import delivery, lifecycle, selectors, services
 from imports.models import ImportPart
 from imports.states import ImportState, PartState
-from imports.talkdesk_client import TalkdeskClient
+from imports.wfm.talkdesk.client import TalkdeskClient
 from tests.conftest import data_file
 
 

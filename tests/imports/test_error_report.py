@@ -1,4 +1,4 @@
-from imports.error_report import read_error_report
+from imports.wfm.talkdesk.error_report import read_error_report
 
 
 def test_it_reads_the_row_number_and_the_reason_by_column_name():

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from imports.java_date_format import EXAMPLES
-from imports.schedule_file import (
+from imports.schedule.java_date_format import EXAMPLES
+from imports.schedule.check import (
     DATE_FORMATS,
     DEFAULT_DATE_FORMAT,
     HEADER,

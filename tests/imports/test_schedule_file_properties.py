@@ -10,11 +10,11 @@ from unittest import mock
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from imports import schedule_file
-from imports.java_date_format import DATE_FORMATS
-from imports.schedule_file import HEADER, AccountFacts, check_schedule, download_csv
-from imports.csv_text import UnreadableFile
-from imports.schedule_table import _read_csv, read_table
+from imports.schedule import check as schedule_file
+from imports.schedule.java_date_format import DATE_FORMATS
+from imports.schedule.check import HEADER, AccountFacts, check_schedule, download_csv
+from imports.schedule.csv_text import UnreadableFile
+from imports.schedule.table import _read_csv, read_table
 
 HEADER_LINE = ",".join(HEADER)
 JAVA_PATTERN_AS_STRFTIME = {

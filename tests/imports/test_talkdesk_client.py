@@ -5,7 +5,7 @@ from email.utils import format_datetime
 
 import pytest
 
-from imports.talkdesk_client import (
+from imports.wfm.talkdesk.client import (
     ImportStatus,
     Scopes,
     TalkdeskClient,

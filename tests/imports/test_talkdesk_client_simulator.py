@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from imports.talkdesk_client import (
+from imports.wfm.talkdesk.client import (
     TEMPLATE_HEADER,
     AuthenticationFailed,
     BadRequest,
@@ -485,7 +485,7 @@ def test_diagnose_checks_the_scope_names_the_portal_was_configured_with(simulato
 
 
 def test_no_secret_or_token_shows_in_errors_reprs_or_log_lines(simulator, caplog):
-    caplog.set_level(logging.DEBUG, logger="imports.talkdesk_client")
+    caplog.set_level(logging.DEBUG, logger="imports.wfm.talkdesk.client")
     session = RecordingSession()
     client = talkdesk(simulator.base_url, session=session)
     errors = []
@@ -504,7 +504,7 @@ def test_no_secret_or_token_shows_in_errors_reprs_or_log_lines(simulator, caplog
     for error in errors:
         assert_no_secret_in(error, *session.tokens)
     assert secret_of("acme", "demo-portal") not in repr(client)
-    logged = "\n".join(record.getMessage() for record in caplog.records if record.name == "imports.talkdesk_client")
+    logged = "\n".join(record.getMessage() for record in caplog.records if record.name == "imports.wfm.talkdesk.client")
     assert re.search(r"POST /wfm/aion/v1/schedules/event-imports -> 415", logged)
     for secret in (*every_secret(), *session.tokens):
         assert secret not in logged

@@ -2,7 +2,7 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from imports.timeline import Event, draw_timeline
+from imports.schedule.timeline import Event, draw_timeline
 
 NY = ZoneInfo("America/New_York")
 

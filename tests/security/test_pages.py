@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from imports import services
 from imports.models import Import, ImportPart
-from imports.schedule_file import FORMULA_STARTS
+from imports.schedule.check import FORMULA_STARTS
 from imports.states import ImportState, PartState
 from tests.conftest import data_file
 from tests.imports.test_access import ROUTES

@@ -10,7 +10,7 @@ import zoneinfo
 from django.core.management.base import BaseCommand, CommandError
 
 from imports.models import TalkdeskConnection
-from imports.schedule_file import DATE_FORMATS, check_schedule
+from imports.schedule.check import DATE_FORMATS, check_schedule
 from imports.services import account_facts
 
 UNREADABLE = 2

@@ -16,7 +16,7 @@ import csv
 import re
 from dataclasses import dataclass
 
-from imports.schedule_header import column_meant
+from imports.schedule.header import column_meant
 
 DELIMITER_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs"}
 

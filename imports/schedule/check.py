@@ -30,11 +30,11 @@ from itertools import islice
 from operator import add, lt, sub
 from typing import NamedTuple
 
-from imports.csv_text import CONTROL_CHARACTER, DELIMITER_NAMES, UnreadableFile, decode, sniff_delimiter
-from imports.java_date_format import DATE_FORMATS, DEFAULT_DATE_FORMAT, EXAMPLES, parse_time, read_time
-from imports.local_times import ZoneClock, zone_names
-from imports.schedule_header import HEADER, map_header
-from imports.schedule_table import pick_columns, read_table
+from imports.schedule.csv_text import CONTROL_CHARACTER, DELIMITER_NAMES, UnreadableFile, decode, sniff_delimiter
+from imports.schedule.java_date_format import DATE_FORMATS, DEFAULT_DATE_FORMAT, EXAMPLES, parse_time, read_time
+from imports.schedule.local_times import ZoneClock, zone_names
+from imports.schedule.header import HEADER, map_header
+from imports.schedule.table import pick_columns, read_table
 
 __all__ = [
     "DATE_FORMATS",

@@ -17,7 +17,7 @@ from datetime import datetime
 from functools import partial
 from zoneinfo import ZoneInfo
 
-from imports.schedule_file import ScheduleRow
+from imports.schedule.check import ScheduleRow
 
 _make_row = partial(tuple.__new__, ScheduleRow)
 

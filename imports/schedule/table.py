@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from itertools import compress, count, repeat
 from operator import itemgetter
 
-from imports.csv_text import UnreadableFile
+from imports.schedule.csv_text import UnreadableFile
 
 _ONE_DELIMITER = {",": "a comma", ";": "a semicolon", "\t": "a tab"}
 # str.splitlines ends lines at these as well; the CSV reader does not.

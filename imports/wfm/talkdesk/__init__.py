@@ -1,0 +1,1 @@
+"""Talkdesk WFM's Schedule Event Import API: the client and its error report."""
