@@ -34,7 +34,8 @@ def say(message: str) -> None:
 
 
 def ensure_venv(extras: str = "") -> None:
-    if sys.version_info < (3, 11):
+    # dev.py is what runs first, under whatever python3 the machine has.
+    if sys.version_info < (3, 11):  # noqa: UP036
         raise SystemExit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}.")
     if not PYTHON.exists():
         say("Creating the virtual environment in .venv")
@@ -136,7 +137,15 @@ def run() -> None:
     children.append(simulator)
     wait_for_http(f"{simulator_url}/_simulator/health", 30, simulator)
     subprocess.run(
-        [str(PYTHON), "manage.py", "seed_demo", "--simulator-url", simulator_url, "--password", values["DEMO_PASSWORD"]],
+        [
+            str(PYTHON),
+            "manage.py",
+            "seed_demo",
+            "--simulator-url",
+            simulator_url,
+            "--password",
+            values["DEMO_PASSWORD"],
+        ],
         check=True,
         cwd=ROOT,
         env=env,
@@ -152,8 +161,8 @@ def run() -> None:
   and the Talkdesk simulator at {simulator_url} (demo account "acme").
 
       Open      http://127.0.0.1:{web_port}/
-      Sign in   planner / {values['DEMO_PASSWORD']}   (supervisor of "Demo team")
-            or  admin   / {values['DEMO_PASSWORD']}   (admin)
+      Sign in   planner / {values["DEMO_PASSWORD"]}   (supervisor of "Demo team")
+            or  admin   / {values["DEMO_PASSWORD"]}   (admin)
       Try       examples/schedule-example.csv, then examples/schedule-unknown-agents.csv
 
   Press Ctrl-C to stop everything.

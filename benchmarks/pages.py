@@ -85,7 +85,12 @@ def seed(imports_wanted: int, password: str) -> dict:
 
     # The history spans three years, so the fields that stamp the moment of
     # saving are told not to, in this process only.
-    for model, name in ((Import, "created_at"), (Import, "state_changed_at"), (ImportPart, "state_changed_at"), (Transition, "at")):
+    for model, name in (
+        (Import, "created_at"),
+        (Import, "state_changed_at"),
+        (ImportPart, "state_changed_at"),
+        (Transition, "at"),
+    ):
         model._meta.get_field(name).auto_now_add = False
 
     rng = random.Random(7)
@@ -94,19 +99,38 @@ def seed(imports_wanted: int, password: str) -> dict:
     hashed = make_password(password)
     now = timezone.now()
     with transaction.atomic():
-        people = users.objects.bulk_create([users(username=f"planner{number:03d}", password=hashed) for number in range(USERS)])
+        people = users.objects.bulk_create(
+            [users(username=f"planner{number:03d}", password=hashed) for number in range(USERS)]
+        )
         teams = Team.objects.bulk_create([Team(name=f"Team {number:02d}", connection=demo) for number in range(TEAMS)])
         supervises = Team.supervisors.through
         supervises.objects.bulk_create(
             [supervises(team_id=teams[number % TEAMS].pk, user_id=person.pk) for number, person in enumerate(people)]
         )
-    supervisors_of = {team.pk: [person for number, person in enumerate(people) if number % TEAMS == index] for index, team in enumerate(teams)}
+    supervisors_of = {
+        team.pk: [person for number, person in enumerate(people) if number % TEAMS == index]
+        for index, team in enumerate(teams)
+    }
     states = list(STATE_SHARES)
     weights = list(STATE_SHARES.values())
     findings = {
         "errors": [],
-        "warnings": [{"row": 12, "column": "End Time", "code": "long_event", "message": "This Shift lasts 17 h, more than 16 hours: check the end time."}],
-        "fixes": [{"row": None, "column": None, "code": "encoding_converted", "message": "The file's UTF-8 byte-order mark is left out of the file sent."}],
+        "warnings": [
+            {
+                "row": 12,
+                "column": "End Time",
+                "code": "long_event",
+                "message": "This Shift lasts 17 h, more than 16 hours: check the end time.",
+            }
+        ],
+        "fixes": [
+            {
+                "row": None,
+                "column": None,
+                "code": "encoding_converted",
+                "message": "The file's UTF-8 byte-order mark is left out of the file sent.",
+            }
+        ],
         "skipped_checks": [],
         "date_format_candidates": [],
     }
@@ -120,7 +144,9 @@ def seed(imports_wanted: int, password: str) -> dict:
             at = now - timedelta(seconds=rng.uniform(600, 3 * 365 * 86400))
             confirmed = at + timedelta(seconds=30) if state not in ("preview",) else None
             finished = confirmed + timedelta(seconds=rng.uniform(5, 600)) if confirmed else None
-            jobs.append(_import(team, rng.choice(supervisors_of[team.pk]), state, at, confirmed, finished, findings, rng))
+            jobs.append(
+                _import(team, rng.choice(supervisors_of[team.pk]), state, at, confirmed, finished, findings, rng)
+            )
         Import.objects.bulk_create(jobs)
         for job in jobs:
             if job.state == "preview":
@@ -147,8 +173,18 @@ def seed(imports_wanted: int, password: str) -> dict:
         ImportPart.objects.bulk_create(parts)
         for part in parts:
             job = part.import_job
-            steps.append(Transition(import_job=job, from_state="preview", to_state="queued", at=job.confirmed_at, actor_id=job.uploaded_by_id))
-            steps.append(Transition(import_job=job, part=part, from_state="processing", to_state=part.state, at=job.finished_at))
+            steps.append(
+                Transition(
+                    import_job=job,
+                    from_state="preview",
+                    to_state="queued",
+                    at=job.confirmed_at,
+                    actor_id=job.uploaded_by_id,
+                )
+            )
+            steps.append(
+                Transition(import_job=job, part=part, from_state="processing", to_state=part.state, at=job.finished_at)
+            )
             steps.append(Transition(import_job=job, from_state="processing", to_state=job.state, at=job.finished_at))
         Transition.objects.bulk_create(steps)
         created += len(jobs)
@@ -163,7 +199,16 @@ def seed(imports_wanted: int, password: str) -> dict:
     Import.objects.bulk_create(moving)
     ImportPart.objects.bulk_create(
         [
-            ImportPart(import_job=job, number=1, account_key=job.account_key, content=f"imports/{job.id}/part-1.csv", size=job.size, sha256=job.sha256, rows=job.rows, state_changed_at=job.confirmed_at)
+            ImportPart(
+                import_job=job,
+                number=1,
+                account_key=job.account_key,
+                content=f"imports/{job.id}/part-1.csv",
+                size=job.size,
+                sha256=job.sha256,
+                rows=job.rows,
+                state_changed_at=job.confirmed_at,
+            )
             for job in moving
         ]
     )
@@ -174,8 +219,10 @@ def seed(imports_wanted: int, password: str) -> dict:
         cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
     clients = [supervisors_of[team.pk][0] for team in teams[:CLIENTS]]
     visible = {}
-    for person, team in zip(clients, teams):
-        ids = list(Import.objects.filter(team=team).exclude(state__in=["queued", "preview"]).values_list("id", flat=True)[:200])
+    for person, team in zip(clients, teams, strict=False):
+        ids = list(
+            Import.objects.filter(team=team).exclude(state__in=["queued", "preview"]).values_list("id", flat=True)[:200]
+        )
         visible[person.username] = {
             "team": team.pk,
             "details": [str(pk) for pk in ids],
@@ -248,7 +295,9 @@ class Client:
         return took
 
 
-def under_load(clients: list[tuple[Client, dict]], requests_each: int, pick, pace: float | None = None) -> tuple[list[float], int]:
+def under_load(
+    clients: list[tuple[Client, dict]], requests_each: int, pick, pace: float | None = None
+) -> tuple[list[float], int]:
     """Every client asks at once: with a pace, once every pace seconds, as
     a person or the page's own polling does; without, as soon as its last
     answer came, which saturates the server. The latencies of the answers,
@@ -275,7 +324,9 @@ def under_load(clients: list[tuple[Client, dict]], requests_each: int, pick, pac
         with lock:
             latencies.extend(mine)
 
-    threads = [threading.Thread(target=work, args=(client, facts, number)) for number, (client, facts) in enumerate(clients)]
+    threads = [
+        threading.Thread(target=work, args=(client, facts, number)) for number, (client, facts) in enumerate(clients)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -313,7 +364,12 @@ def preview(client: Client, team: int, data: bytes) -> float:
     started = time.perf_counter()
     answer = client.session.post(
         f"{client.base_url}/imports/new/",
-        data={"team": str(team), "time_zone": ZONE, "date_format": "", "csrfmiddlewaretoken": client.session.cookies["csrftoken"]},
+        data={
+            "team": str(team),
+            "time_zone": ZONE,
+            "date_format": "",
+            "csrfmiddlewaretoken": client.session.cookies["csrftoken"],
+        },
         files={"file": ("schedule.csv", data, "text/csv")},
         timeout=120,
     )
@@ -361,7 +417,11 @@ def main() -> None:
         started = time.perf_counter()
         seeded = subprocess.run(
             [sys.executable, __file__, "--seed", str(imports_wanted), stack.password],
-            cwd=ROOT, env=stack.env, capture_output=True, text=True, timeout=1800,
+            cwd=ROOT,
+            env=stack.env,
+            capture_output=True,
+            text=True,
+            timeout=1800,
         )
         if seeded.returncode:
             raise SystemExit(f"Seeding failed:\n{seeded.stderr[-3000:]}")
@@ -380,9 +440,15 @@ def main() -> None:
         pages = {
             "trivial signed-in view (baseline)": (clients, lambda f, rng: ("/_bench/signed-in/", {})),
             "history, supervisor": (clients, lambda f, rng: ("/imports/", {})),
-            "history, supervisor, filtered": (clients, lambda f, rng: (f"/imports/?state=imported&since={since}&team={f['team']}", {})),
+            "history, supervisor, filtered": (
+                clients,
+                lambda f, rng: (f"/imports/?state=imported&since={since}&team={f['team']}", {}),
+            ),
             "history, admin (all 100,000)": (admins, lambda f, rng: ("/imports/", {})),
-            "history, admin, filtered": (admins, lambda f, rng: (f"/imports/?state=imported_with_errors&since={since}", {})),
+            "history, admin, filtered": (
+                admins,
+                lambda f, rng: (f"/imports/?state=imported_with_errors&since={since}", {}),
+            ),
             "history, admin, page 40": (admins, lambda f, rng: ("/imports/?page=40", {})),
             "import detail": (clients, lambda f, rng: (f"/imports/{rng.choice(f['details'])}/", {})),
             # As a browser polls it: revalidating its copy, which is
@@ -414,14 +480,18 @@ def main() -> None:
 
     base = results["trivial signed-in view (baseline)"]
     print()
-    print(f"Pages on {options.backend}: {facts['imports']:,} imports, {CLIENTS} concurrent signed-in clients, "
-          f"{requests_each} requests each per page and load; gunicorn {stack.env.get('WEB_CONCURRENCY')} workers x "
-          f"{stack.env.get('WEB_THREADS', '4')} threads. Paced: each client asks once every {PACE_SECONDS:.0f} s; "
-          "saturated: each asks again as soon as it is answered.")
+    print(
+        f"Pages on {options.backend}: {facts['imports']:,} imports, {CLIENTS} concurrent signed-in clients, "
+        f"{requests_each} requests each per page and load; gunicorn {stack.env.get('WEB_CONCURRENCY')} workers x "
+        f"{stack.env.get('WEB_THREADS', '4')} threads. Paced: each client asks once every {PACE_SECONDS:.0f} s; "
+        "saturated: each asks again as soon as it is answered."
+    )
     print(f"{'':<36} {'paced, ms':^27} {'saturated, ms':^27}")
-    print(f"{'page':<36} {'p50':>6} {'p95':>6} {'p50/base':>6} {'p95/base':>6} {'p50':>6} {'p95':>6} {'p50/base':>6} {'p95/base':>6}")
+    print(
+        f"{'page':<36} {'p50':>6} {'p95':>6} {'p50/base':>6} {'p95/base':>6} {'p50':>6} {'p95':>6} {'p50/base':>6} {'p95/base':>6}"
+    )
     for label, figures in results.items():
-        ratios = [value / baseline for value, baseline in zip(figures, base)]
+        ratios = [value / baseline for value, baseline in zip(figures, base, strict=False)]
         print(
             f"{label:<36} {figures[0] * 1000:6.1f} {figures[1] * 1000:6.1f} {ratios[0]:7.1f}x {ratios[1]:7.1f}x "
             f"{figures[2] * 1000:6.1f} {figures[3] * 1000:6.1f} {ratios[2]:7.1f}x {ratios[3]:7.1f}x"
@@ -429,10 +499,23 @@ def main() -> None:
     print()
     for load, at in (("paced", 1), ("saturated", 3)):
         worst_history = max(figures[at] for label, figures in results.items() if label.startswith("history"))
-        print(_verdict(f"history p95, {load} (worst of the history pages)", worst_history * 1000, TARGET_HISTORY_P95_MS, "ms"))
-        print(_verdict(f"live-status fragment p95, {load}", results["live-status fragment"][at] * 1000, TARGET_FRAGMENT_P95_MS, "ms"))
+        print(
+            _verdict(
+                f"history p95, {load} (worst of the history pages)", worst_history * 1000, TARGET_HISTORY_P95_MS, "ms"
+            )
+        )
+        print(
+            _verdict(
+                f"live-status fragment p95, {load}",
+                results["live-status fragment"][at] * 1000,
+                TARGET_FRAGMENT_P95_MS,
+                "ms",
+            )
+        )
     print(f"failed requests, left out of the figures: {failed}")
-    print(_verdict(f"preview of the 5 MB file (slowest of {len(previews)})", max(previews), TARGET_PREVIEW_SECONDS, "s"))
+    print(
+        _verdict(f"preview of the 5 MB file (slowest of {len(previews)})", max(previews), TARGET_PREVIEW_SECONDS, "s")
+    )
     print(_verdict("web process peak RSS while previewing", web_peak, TARGET_WEB_PEAK_MB, "MB"))
 
 

@@ -123,8 +123,12 @@ class Portal:
 
     def upload(self, account: int, data: bytes):
         job = self.services.import_create(
-            team=self.teams[account], uploaded_by=self.planner, file_name="schedule.csv", data=data,
-            time_zone="America/New_York", date_format=None,
+            team=self.teams[account],
+            uploaded_by=self.planner,
+            file_name="schedule.csv",
+            data=data,
+            time_zone="America/New_York",
+            date_format=None,
         )
         if not job.can_confirm:
             raise SystemExit(f"The benchmark's file did not pass the checks: {job.findings}")
@@ -141,8 +145,12 @@ class Portal:
         while self.Import.objects.filter(pk__in=ids, finished_at__isnull=True).exists():
             self.require_running()
             if time.monotonic() > deadline:
-                stuck = list(self.Import.objects.filter(pk__in=ids, finished_at__isnull=True).values_list("state", flat=True))
-                raise SystemExit(f"{len(stuck)} imports did not finish in {timeout:.0f} s (states: {sorted(set(stuck))}).")
+                stuck = list(
+                    self.Import.objects.filter(pk__in=ids, finished_at__isnull=True).values_list("state", flat=True)
+                )
+                raise SystemExit(
+                    f"{len(stuck)} imports did not finish in {timeout:.0f} s (states: {sorted(set(stuck))})."
+                )
             time.sleep(0.2)
 
     def require_running(self) -> None:
@@ -154,7 +162,9 @@ class Portal:
                 raise SystemExit(f"The {role} process stopped (exit {process.returncode}). The end of its log:\n{tail}")
 
     def parts(self, jobs) -> list:
-        return list(self.ImportPart.objects.filter(import_job__in=[job.pk for job in jobs]).select_related("import_job"))
+        return list(
+            self.ImportPart.objects.filter(import_job__in=[job.pk for job in jobs]).select_related("import_job")
+        )
 
 
 def idle_latency(portal: Portal, runs: int) -> list[float]:
@@ -195,8 +205,10 @@ def many_accounts(portal: Portal, per_account: int, processing: float) -> dict:
             received[upload["import_id"]] = epoch(upload["received_at"])
     overlapping = 0
     for number in range(ACCOUNTS):
-        times = sorted(received[part.talkdesk_import_id] for part in parts if part.import_job.team_id == portal.teams[number].pk)
-        overlapping += sum(1 for earlier, later in zip(times, times[1:]) if later < earlier + processing)
+        times = sorted(
+            received[part.talkdesk_import_id] for part in parts if part.import_job.team_id == portal.teams[number].pk
+        )
+        overlapping += sum(1 for earlier, later in zip(times, times[1:], strict=False) if later < earlier + processing)
     lags, reports, allowed = [], [], []
     for part in parts:
         remote_end = received[part.talkdesk_import_id] + processing
@@ -217,7 +229,7 @@ def many_accounts(portal: Portal, per_account: int, processing: float) -> dict:
         "lag_max": max(lags),
         "lag_median": statistics.median(lags),
         "lag_allowed": allowed[0],
-        "late": sum(1 for lag, limit in zip(lags, allowed) if lag > limit),
+        "late": sum(1 for lag, limit in zip(lags, allowed, strict=False) if lag > limit),
         "reports": reports,
         "states": states,
     }
@@ -285,7 +297,10 @@ def main() -> None:
         print("1. Idle account, 1 s each in Talkdesk ...", flush=True)
         stack.simulator.set_faults(processing_seconds=1)
         idle = idle_latency(portal, 5 if options.quick else 15)
-        print(f"2. {per_account * ACCOUNTS} imports over {ACCOUNTS} accounts, {processing:.0f} s each in Talkdesk ...", flush=True)
+        print(
+            f"2. {per_account * ACCOUNTS} imports over {ACCOUNTS} accounts, {processing:.0f} s each in Talkdesk ...",
+            flush=True,
+        )
         stack.simulator.set_faults(processing_seconds=processing)
         many = many_accounts(portal, per_account, processing)
         print(f"3. The worker's memory across {memory_imports:,} imports, 0.5 s each in Talkdesk ...", flush=True)
@@ -300,25 +315,44 @@ def main() -> None:
     print()
     print(f"Pipeline on {options.backend}: {WORKERS} worker processes, the simulator as its own process")
     median_idle = statistics.median(idle)
-    print(f"1. confirm -> file at Talkdesk, idle account ({len(idle)} runs): median {median_idle:.3f} s, "
-          f"max {max(idle):.3f} s; " + _verdict(median_idle <= TARGET_IDLE_MEDIAN_SECONDS, f"target median under {TARGET_IDLE_MEDIAN_SECONDS} s"))
+    print(
+        f"1. confirm -> file at Talkdesk, idle account ({len(idle)} runs): median {median_idle:.3f} s, "
+        f"max {max(idle):.3f} s; "
+        + _verdict(median_idle <= TARGET_IDLE_MEDIAN_SECONDS, f"target median under {TARGET_IDLE_MEDIAN_SECONDS} s")
+    )
     ratio = many["total"] / many["ideal"]
-    print(f"2. {many['imports']} imports over {ACCOUNTS} accounts: {many['total']:.1f} s, ideal {many['ideal']:.0f} s: "
-          f"{ratio:.2f}x; " + _verdict(ratio <= TARGET_TO_IDEAL, f"target within {TARGET_TO_IDEAL}x"))
+    print(
+        f"2. {many['imports']} imports over {ACCOUNTS} accounts: {many['total']:.1f} s, ideal {many['ideal']:.0f} s: "
+        f"{ratio:.2f}x; " + _verdict(ratio <= TARGET_TO_IDEAL, f"target within {TARGET_TO_IDEAL}x")
+    )
     print(f"   final states: {many['states']}")
-    print(f"   two imports of one account in Talkdesk at once: {many['overlapping']} times; "
-          + _verdict(many["overlapping"] == 0, "target never"))
-    print(f"   status calls: {many['polls']:.1f} per import, one per {many['seconds_per_call']:.1f} s of processing; "
-          + _verdict(many["seconds_per_call"] >= TARGET_SECONDS_PER_CALL, f"target at most one per {TARGET_SECONDS_PER_CALL:.0f} s"))
-    print(f"   final state seen after Talkdesk finished: median {many['lag_median']:.2f} s, max {many['lag_max']:.2f} s, "
-          f"{many['late']} later than {many['lag_allowed']:.1f} s; " + _verdict(many["late"] == 0, "target none later"))
+    print(
+        f"   two imports of one account in Talkdesk at once: {many['overlapping']} times; "
+        + _verdict(many["overlapping"] == 0, "target never")
+    )
+    print(
+        f"   status calls: {many['polls']:.1f} per import, one per {many['seconds_per_call']:.1f} s of processing; "
+        + _verdict(
+            many["seconds_per_call"] >= TARGET_SECONDS_PER_CALL,
+            f"target at most one per {TARGET_SECONDS_PER_CALL:.0f} s",
+        )
+    )
+    print(
+        f"   final state seen after Talkdesk finished: median {many['lag_median']:.2f} s, max {many['lag_max']:.2f} s, "
+        f"{many['late']} later than {many['lag_allowed']:.1f} s; " + _verdict(many["late"] == 0, "target none later")
+    )
     if many["reports"]:
-        print(f"   error reports kept after Talkdesk finished ({len(many['reports'])}): max {max(many['reports']):.2f} s; "
-              + _verdict(max(many["reports"]) <= TARGET_REPORT_SECONDS, f"target within {TARGET_REPORT_SECONDS:.0f} s"))
+        print(
+            f"   error reports kept after Talkdesk finished ({len(many['reports'])}): max {max(many['reports']):.2f} s; "
+            + _verdict(max(many["reports"]) <= TARGET_REPORT_SECONDS, f"target within {TARGET_REPORT_SECONDS:.0f} s")
+        )
     warm = memory[0][1]
     growth = memory[-1][1] - warm
-    print(f"3. worker memory: {warm:.0f} MB after {memory[0][0]:,} imports (warm-up), {memory[-1][1]:.0f} MB after "
-          f"{memory[-1][0]:,}: {growth:+.0f} MB; " + _verdict(growth <= max(5.0, 0.05 * warm), "target flat (within 5% or 5 MB)"))
+    print(
+        f"3. worker memory: {warm:.0f} MB after {memory[0][0]:,} imports (warm-up), {memory[-1][1]:.0f} MB after "
+        f"{memory[-1][0]:,}: {growth:+.0f} MB; "
+        + _verdict(growth <= max(5.0, 0.05 * warm), "target flat (within 5% or 5 MB)")
+    )
 
 
 def _verdict(met: bool, target: str) -> str:

@@ -56,7 +56,11 @@ def schedule_bytes(target: int, quoting: int) -> bytes:
     for day in range(366):
         date = f"2026-{1 + day // 28 % 12:02d}-{1 + day % 28:02d}"
         for name, email in agents:
-            for start, end, kind in (("08:00", "16:00", "Available for all channels"), ("10:00", "10:15", "Break"), ("12:00", "12:30", "Lunch")):
+            for start, end, kind in (
+                ("08:00", "16:00", "Available for all channels"),
+                ("10:00", "10:15", "Break"),
+                ("12:00", "12:30", "Lunch"),
+            ):
                 if out.tell() > target - 200:
                     return out.getvalue().encode()
                 writer.writerow([name, email, f"{start} {date}", f"{end} {date}", kind])
@@ -239,8 +243,10 @@ def main() -> None:
     to_bare = check_seconds / bare_seconds
     faster = dry_run_seconds / check_seconds
     check_peak = peaks["check"]["peak_rss_mb"]
-    print(f"File: {len(data):,} bytes, {result.summary.rows:,} rows{', every cell quoted' if options.quoted else ''}; "
-          f"best of {runs} runs (the dry run: one run)")
+    print(
+        f"File: {len(data):,} bytes, {result.summary.rows:,} rows{', every cell quoted' if options.quoted else ''}; "
+        f"best of {runs} runs (the dry run: one run)"
+    )
     print()
     print(f"{'step':<44} {'time':>10} {'peak RSS':>10} {'step alone':>11}")
     for label, seconds, step in (
@@ -251,17 +257,33 @@ def main() -> None:
     ):
         memory = f"{peaks[step]['peak_rss_mb']:8.0f} MB {peaks[step]['traced_mb']:8.0f} MB" if step else ""
         print(f"{label:<44} {seconds * 1000:7.0f} ms {memory}")
-    print("(peak RSS: a fresh process doing only that step, interpreter and imports included; "
-          "step alone: tracemalloc's peak during the step)")
+    print(
+        "(peak RSS: a fresh process doing only that step, interpreter and imports included; "
+        "step alone: tracemalloc's peak during the step)"
+    )
     print()
-    print(f"check / bare pass: {to_bare:.2f}x; target at most {TARGET_RATIO_TO_BARE:.0f}x: "
-          + verdict(to_bare <= TARGET_RATIO_TO_BARE, f"{abs(TARGET_RATIO_TO_BARE - to_bare) / TARGET_RATIO_TO_BARE:.0%} "
-                    + ("under" if to_bare <= TARGET_RATIO_TO_BARE else "over")))
-    print(f"dry run / check: {faster:.1f}x faster; target at least {TARGET_TIMES_FASTER_THAN_DRY_RUN:.0f}x: "
-          + verdict(faster >= TARGET_TIMES_FASTER_THAN_DRY_RUN, f"{faster / TARGET_TIMES_FASTER_THAN_DRY_RUN:.1f} times the target"))
-    print(f"check peak RSS: {check_peak:.0f} MB; target under {TARGET_PEAK_MB:.0f} MB: "
-          + verdict(check_peak < TARGET_PEAK_MB, f"{abs(TARGET_PEAK_MB - check_peak):.0f} MB "
-                    + ("to spare" if check_peak < TARGET_PEAK_MB else "over")))
+    print(
+        f"check / bare pass: {to_bare:.2f}x; target at most {TARGET_RATIO_TO_BARE:.0f}x: "
+        + verdict(
+            to_bare <= TARGET_RATIO_TO_BARE,
+            f"{abs(TARGET_RATIO_TO_BARE - to_bare) / TARGET_RATIO_TO_BARE:.0%} "
+            + ("under" if to_bare <= TARGET_RATIO_TO_BARE else "over"),
+        )
+    )
+    print(
+        f"dry run / check: {faster:.1f}x faster; target at least {TARGET_TIMES_FASTER_THAN_DRY_RUN:.0f}x: "
+        + verdict(
+            faster >= TARGET_TIMES_FASTER_THAN_DRY_RUN,
+            f"{faster / TARGET_TIMES_FASTER_THAN_DRY_RUN:.1f} times the target",
+        )
+    )
+    print(
+        f"check peak RSS: {check_peak:.0f} MB; target under {TARGET_PEAK_MB:.0f} MB: "
+        + verdict(
+            check_peak < TARGET_PEAK_MB,
+            f"{abs(TARGET_PEAK_MB - check_peak):.0f} MB " + ("to spare" if check_peak < TARGET_PEAK_MB else "over"),
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from pathlib import PurePath
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -180,7 +180,9 @@ def _record_accepted(part: ImportPart, talkdesk_id: str) -> None:
     # A check before the account's imports usually finish would hear
     # PROCESSING: the first comes at the expected end, or soon after sending.
     expected_end = _earliest_end(part.account_key) or 0
-    first_poll = enqueue.capped_countdown(min(settings.IMPORT_POLL_MAX_SECONDS, max(settings.IMPORT_POLL_FIRST_SECONDS, expected_end)))
+    first_poll = enqueue.capped_countdown(
+        min(settings.IMPORT_POLL_MAX_SECONDS, max(settings.IMPORT_POLL_FIRST_SECONDS, expected_end))
+    )
     deadline = time.monotonic() + RECORD_ID_FOR_SECONDS
     while True:
         try:
@@ -194,7 +196,9 @@ def _record_accepted(part: ImportPart, talkdesk_id: str) -> None:
             if time.monotonic() > deadline:
                 log.error(
                     "Talkdesk accepted part %s of import %s as Talkdesk import %s, and the database could not record it.",
-                    part.number, part.import_job_id, talkdesk_id,
+                    part.number,
+                    part.import_job_id,
+                    talkdesk_id,
                 )
                 raise
             connection.close()
@@ -204,7 +208,9 @@ def _record_accepted(part: ImportPart, talkdesk_id: str) -> None:
     else:
         log.error(
             "Talkdesk accepted part %s of import %s as Talkdesk import %s after the part was taken from this worker.",
-            part.number, part.import_job_id, talkdesk_id,
+            part.number,
+            part.import_job_id,
+            talkdesk_id,
         )
 
 
@@ -319,7 +325,9 @@ def part_poll(*, part_id: int) -> None:
         return
     except TalkdeskError as error:
         if error.retryable:
-            _poll_again(part, _backoff(part.polls, error.retry_after, base=1.0, ceiling=settings.IMPORT_RETRY_MAX_SECONDS))
+            _poll_again(
+                part, _backoff(part.polls, error.retry_after, base=1.0, ceiling=settings.IMPORT_RETRY_MAX_SECONDS)
+            )
         else:
             _give_up(part, error.message)
         return
@@ -340,7 +348,9 @@ def part_poll(*, part_id: int) -> None:
             # Every status read comes with a fresh link, so a dead link or a
             # dropped download is tried again, for as long as an import may take.
             if error.retryable and not _stalled(part):
-                _poll_again(part, _backoff(part.polls, error.retry_after, base=1.0, ceiling=settings.IMPORT_RETRY_MAX_SECONDS))
+                _poll_again(
+                    part, _backoff(part.polls, error.retry_after, base=1.0, ceiling=settings.IMPORT_RETRY_MAX_SECONDS)
+                )
                 return
             log.warning("Error report of part %s not kept: %s", part.pk, error.message)
             message = (
@@ -426,9 +436,11 @@ def reconcile() -> dict[str, int]:
         enqueue.account_advance_on_commit(account_key)
         woken["accounts"] += 1
     overdue = now - timedelta(seconds=settings.IMPORT_POLL_MAX_SECONDS)
-    for part_id in ImportPart.objects.filter(state=PartState.PROCESSING).filter(
-        Q(next_poll_at__lt=overdue) | Q(next_poll_at__isnull=True)
-    ).values_list("pk", flat=True):
+    for part_id in (
+        ImportPart.objects.filter(state=PartState.PROCESSING)
+        .filter(Q(next_poll_at__lt=overdue) | Q(next_poll_at__isnull=True))
+        .values_list("pk", flat=True)
+    ):
         enqueue.on_commit(enqueue.POLL_PART, part_id)
         woken["polls"] += 1
     return woken

@@ -134,7 +134,13 @@ def import_cancel(*, job: Import, actor) -> bool:
         # Parts before the import, in the order a worker's move takes them,
         # so a cancel racing a claim waits for it instead of deadlocking.
         list(ImportPart.objects.select_for_update().filter(import_job=job).values_list("pk", flat=True))
-        if not _move_import(job, ImportState.CANCELLED, actor=actor, finished_at=timezone.now(), message="Cancelled by a person before it was sent."):
+        if not _move_import(
+            job,
+            ImportState.CANCELLED,
+            actor=actor,
+            finished_at=timezone.now(),
+            message="Cancelled by a person before it was sent.",
+        ):
             return False
         _skip_waiting_parts(job.parts.all(), note="Cancelled before it was sent.", actor=actor)
     return True

@@ -6,8 +6,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from imports import secret_box
-from imports.states import PART_IN_FLIGHT, ImportState, PartState
 from imports.schedule.check import DATE_FORMATS, DEFAULT_DATE_FORMAT
+from imports.states import PART_IN_FLIGHT, ImportState, PartState
 
 DATE_FORMAT_CHOICES = [(f, f) for f in DATE_FORMATS]
 
@@ -22,7 +22,9 @@ class TalkdeskConnection(models.Model):
         CUSTOM = "custom", "Custom base URL"
 
     name = models.CharField(max_length=100, unique=True)
-    account = models.CharField(max_length=100, help_text="The Talkdesk account name, as in https://ACCOUNT.mytalkdesk.com.")
+    account = models.CharField(
+        max_length=100, help_text="The Talkdesk account name, as in https://ACCOUNT.mytalkdesk.com."
+    )
     region = models.CharField(max_length=10, choices=Region.choices, default=Region.US)
     base_url = models.URLField(blank=True, help_text="Only for a custom region, such as the built-in simulator.")
     client_id = models.CharField(max_length=200)
@@ -69,6 +71,9 @@ class ConnectionAgent(models.Model):
     class Meta:
         ordering = ["email"]
         constraints = [models.UniqueConstraint(fields=["connection", "email"], name="one_agent_per_email")]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
 
 
 class Team(models.Model):
@@ -229,6 +234,9 @@ class ImportPart(models.Model):
             models.Index(fields=["account_key", "-finished_at"], name="part_account_finished"),
         ]
 
+    def __str__(self) -> str:
+        return f"part {self.number} of import {self.import_job_id}"
+
 
 class Transition(models.Model):
     """Every state an import and its parts went through, with its time."""
@@ -243,6 +251,9 @@ class Transition(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_state} → {self.to_state} at {self.at:%Y-%m-%d %H:%M:%S}"
 
     @property
     def label(self) -> str:
@@ -270,11 +281,15 @@ class AuditEvent(models.Model):
 
     at = models.DateTimeField(default=timezone.now)
     action = models.CharField(max_length=32, choices=Action.choices)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events"
+    )
     # As typed for a failed sign-in, and kept when the user is deleted.
     username = models.CharField(max_length=150, blank=True)
     client_address = models.GenericIPAddressField(null=True, blank=True)
-    import_job = models.ForeignKey(Import, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events")
+    import_job = models.ForeignKey(
+        Import, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events"
+    )
     connection = models.ForeignKey(
         TalkdeskConnection, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events"
     )

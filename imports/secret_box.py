@@ -32,8 +32,7 @@ def open_sealed(sealed: str, keys: list[str]) -> str:
         return _box(keys).decrypt(sealed.encode()).decode()
     except InvalidToken:
         raise SecretUnreadable(
-            "The stored client secret cannot be decrypted with the configured keys; "
-            "an admin must enter it again."
+            "The stored client secret cannot be decrypted with the configured keys; an admin must enter it again."
         ) from None
 
 

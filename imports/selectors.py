@@ -11,11 +11,11 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from imports.wfm.talkdesk.error_report import read_error_report
+from imports.models import AuditEvent, Import, ImportPart, TalkdeskConnection, Team, Transition
 from imports.schedule import checked_rows
 from imports.schedule.check import HEADER, ScheduleRow, check_schedule, download_csv, download_rows_csv
-from imports.models import AuditEvent, Import, ImportPart, Team, TalkdeskConnection, Transition
 from imports.states import ImportState
+from imports.wfm.talkdesk.error_report import read_error_report
 
 
 def is_admin(user) -> bool:
@@ -96,6 +96,7 @@ def status_stamp(user, pk) -> StatusStamp | None:
     is the rule of imports_for, and tests hold the two to each other."""
     imports, transitions = Import._meta.db_table, Transition._meta.db_table
     supervisors = Team.supervisors.through._meta.db_table
+    # Only table names are formatted in; every value is a parameter.
     sql = f"""
         SELECT i.state,
                (SELECT MAX(t.id) FROM {transitions} t WHERE t.import_job_id = i.id),
@@ -105,9 +106,11 @@ def status_stamp(user, pk) -> StatusStamp | None:
           FROM {imports} i
          WHERE i.id = %s
            AND (%s OR EXISTS (SELECT 1 FROM {supervisors} s WHERE s.team_id = i.team_id AND s.user_id = %s))
-    """
+    """  # noqa: S608
     params = [
-        ImportState.QUEUED.value, ImportState.SENDING.value, ImportState.PROCESSING.value,
+        ImportState.QUEUED.value,
+        ImportState.SENDING.value,
+        ImportState.PROCESSING.value,
         Import._meta.pk.get_db_prep_value(pk, connection),
         is_admin(user),
         user.pk,
@@ -118,7 +121,9 @@ def status_stamp(user, pk) -> StatusStamp | None:
     if found is None:
         return None
     state, last_step, queued_before = found
-    return StatusStamp(state=state, last_step=last_step, queued_before=queued_before if state == ImportState.QUEUED else 0)
+    return StatusStamp(
+        state=state, last_step=last_step, queued_before=queued_before if state == ImportState.QUEUED else 0
+    )
 
 
 def imports_ahead(job: Import) -> int:
@@ -216,7 +221,10 @@ def _recheck(job: Import):
 
     with job.original.open("rb") as stored:
         return check_schedule(
-            stored.read(), time_zone=job.time_zone, date_format=job.date_format or None, account=account_facts(job.connection)
+            stored.read(),
+            time_zone=job.time_zone,
+            date_format=job.date_format or None,
+            account=account_facts(job.connection),
         )
 
 

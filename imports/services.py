@@ -10,12 +10,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from imports import audit, enqueue, lifecycle, secret_box
+from imports.models import AuditEvent, ConnectionAgent, Import, ImportPart, TalkdeskConnection, Team
 from imports.schedule import check as schedule_file
 from imports.schedule import checked_rows
-from imports.models import AuditEvent, ConnectionAgent, Import, ImportPart, Team, TalkdeskConnection
 from imports.states import ImportState
-from imports.wfm.talkdesk.client import TalkdeskClient, TalkdeskError
 from imports.uploads import safe_file_name
+from imports.wfm.talkdesk.client import TalkdeskClient, TalkdeskError
 
 Action = AuditEvent.Action
 
@@ -29,7 +29,9 @@ def account_facts(connection: TalkdeskConnection) -> schedule_file.AccountFacts:
     # Read from the database: the agents may have been synced since this
     # connection object was loaded.
     if TalkdeskConnection.objects.filter(pk=connection.pk, agents_synced_at__isnull=False).exists():
-        agents = {email.lower(): name for email, name in connection.agents.filter(active=True).values_list("email", "name")}
+        agents = {
+            email.lower(): name for email, name in connection.agents.filter(active=True).values_list("email", "name")
+        }
     event_types = frozenset(connection.event_types) if connection.event_types else None
     return schedule_file.AccountFacts(active_agents=agents, event_types=event_types)
 
@@ -200,13 +202,26 @@ def client_for(connection: TalkdeskConnection) -> TalkdeskClient:
 
 
 # What an admin edits on a connection, named in the audit log when it changes.
-CONNECTION_FIELDS = ("name", "account", "region", "base_url", "client_id", "default_time_zone", "default_date_format", "event_types")
+CONNECTION_FIELDS = (
+    "name",
+    "account",
+    "region",
+    "base_url",
+    "client_id",
+    "default_time_zone",
+    "default_date_format",
+    "event_types",
+)
 
 
 def connection_save(
     *, connection: TalkdeskConnection, client_secret: str | None, actor=None, client_address: str | None = None
 ) -> TalkdeskConnection:
-    before = TalkdeskConnection.objects.filter(pk=connection.pk).values(*CONNECTION_FIELDS).first() if connection.pk else None
+    before = (
+        TalkdeskConnection.objects.filter(pk=connection.pk).values(*CONNECTION_FIELDS).first()
+        if connection.pk
+        else None
+    )
     if client_secret:
         connection.set_client_secret(client_secret)
     if not connection.client_secret_encrypted:
@@ -292,11 +307,15 @@ def connection_sync_agents(*, connection: TalkdeskConnection) -> str:
     with transaction.atomic():
         connection.agents.all().delete()
         ConnectionAgent.objects.bulk_create(
-            ConnectionAgent(connection=connection, email=a.email.lower(), name=a.name, talkdesk_id=a.id, active=a.active)
+            ConnectionAgent(
+                connection=connection, email=a.email.lower(), name=a.name, talkdesk_id=a.id, active=a.active
+            )
             for a in {a.email.lower(): a for a in agents}.values()
         )
         message = f"{len(agents)} active agents synced from Talkdesk."
-        TalkdeskConnection.objects.filter(pk=connection.pk).update(agents_synced_at=timezone.now(), agents_sync_message=message)
+        TalkdeskConnection.objects.filter(pk=connection.pk).update(
+            agents_synced_at=timezone.now(), agents_sync_message=message
+        )
     return message
 
 
@@ -305,7 +324,11 @@ def part_resend(*, part: ImportPart, actor, client_address: str | None = None) -
         if not lifecycle.part_resend(part=part, actor=actor):
             raise ActionRefused("Only a part that needs attention can be sent again.")
         audit.record(
-            Action.RESENT, user=actor, client_address=client_address, import_job=part.import_job, detail=f"part {part.number}"
+            Action.RESENT,
+            user=actor,
+            client_address=client_address,
+            import_job=part.import_job,
+            detail=f"part {part.number}",
         )
         account_key = part.account_key
         # Once committed the import is queued, broker or not; if the message

@@ -84,7 +84,7 @@ class SizeCappedUploadHandler(FileUploadHandler):
 def upload_refusal(request) -> str | None:
     """Why the request's upload was stopped, or None if it was not."""
     # Reading FILES runs the handlers, unless the CSRF check already has.
-    request.FILES
+    request.FILES  # noqa: B018
     return next(
         (handler.refusal for handler in request.upload_handlers if isinstance(handler, SizeCappedUploadHandler)),
         None,

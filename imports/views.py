@@ -2,9 +2,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotModified
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.middleware.csrf import get_token
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.crypto import salted_hmac
 from django.utils.http import parse_etags, quote_etag
@@ -25,8 +25,8 @@ from imports.forms import (
 )
 from imports.models import Import, TalkdeskConnection
 from imports.secret_box import SecretUnreadable
-from imports.wfm.talkdesk.client import TalkdeskError
 from imports.uploads import upload_refusal
+from imports.wfm.talkdesk.client import TalkdeskError
 from portal.client_address import client_address
 
 ROWS_PER_PAGE = 50
@@ -35,7 +35,9 @@ AUDIT_EVENTS_PER_PAGE = 50
 
 
 def _get_import_for_user(request, pk) -> Import:
-    return get_object_or_404(selectors.imports_for(request.user).select_related("team", "connection", "uploaded_by"), pk=pk)
+    return get_object_or_404(
+        selectors.imports_for(request.user).select_related("team", "connection", "uploaded_by"), pk=pk
+    )
 
 
 def _require_admin(request) -> None:
@@ -111,7 +113,9 @@ def upload(request):
 
 def _blank_upload_form(teams, team_pk: str) -> UploadForm:
     team = (teams.filter(pk=team_pk).first() if team_pk.isdigit() else None) or teams.first()
-    return UploadForm(teams=teams, initial={"team": team, "time_zone": team.connection.default_time_zone, "date_format": ""})
+    return UploadForm(
+        teams=teams, initial={"team": team, "time_zone": team.connection.default_time_zone, "date_format": ""}
+    )
 
 
 def _status_context(job: Import, *, ahead: int, is_admin: bool) -> dict:
@@ -127,7 +131,9 @@ def _status_context(job: Import, *, ahead: int, is_admin: bool) -> dict:
 def _detail_context(request, job: Import) -> dict:
     context = _status_context(job, ahead=selectors.imports_ahead(job), is_admin=selectors.is_admin(request.user))
     if job.state == "preview":
-        context["recheck_form"] = RecheckForm(initial={"time_zone": job.time_zone, "date_format": job.date_format if job.date_format_chosen else ""})
+        context["recheck_form"] = RecheckForm(
+            initial={"time_zone": job.time_zone, "date_format": job.date_format if job.date_format_chosen else ""}
+        )
         context["confirm_form"] = ConfirmForm()
         context["time_zones"] = time_zone_names()
         context["error_groups"] = selectors.problem_groups(job.errors)
@@ -168,7 +174,9 @@ def _status_fragment(request, pk):
         response = HttpResponseNotModified()
     else:
         # Read after the stamp, so never older than the tag it is sent with.
-        job = get_object_or_404(selectors.imports_for(request.user).select_related("connection").defer("findings"), pk=pk)
+        job = get_object_or_404(
+            selectors.imports_for(request.user).select_related("connection").defer("findings"), pk=pk
+        )
         context = _status_context(job, ahead=stamp.queued_before, is_admin=is_admin)
         response = render(request, "imports/detail.html#status", context)
     response["ETag"] = etag
@@ -227,7 +235,9 @@ def recheck(request, pk):
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
         return redirect("imports:detail", pk=job.pk)
     try:
-        services.import_recheck(job=job, time_zone=form.cleaned_data["time_zone"], date_format=form.cleaned_data["date_format"] or None)
+        services.import_recheck(
+            job=job, time_zone=form.cleaned_data["time_zone"], date_format=form.cleaned_data["date_format"] or None
+        )
     except services.ActionRefused as refusal:
         messages.error(request, str(refusal))
     return redirect("imports:detail", pk=job.pk)
@@ -328,7 +338,11 @@ def connection_edit(request, pk=None):
             return redirect("imports:connections")
         except services.ActionRefused as refusal:
             form.add_error("client_secret", str(refusal))
-    return render(request, "imports/connection_form.html", {"form": form, "connection": connection, "time_zones": time_zone_names()})
+    return render(
+        request,
+        "imports/connection_form.html",
+        {"form": form, "connection": connection, "time_zones": time_zone_names()},
+    )
 
 
 @login_required
@@ -338,7 +352,9 @@ def connection_test(request, pk):
     connection = get_object_or_404(TalkdeskConnection, pk=pk)
     diagnosis, failure = None, None
     try:
-        diagnosis = services.connection_test(connection=connection, actor=request.user, client_address=client_address(request))
+        diagnosis = services.connection_test(
+            connection=connection, actor=request.user, client_address=client_address(request)
+        )
     except (TalkdeskError, SecretUnreadable) as error:
         failure = getattr(error, "message", str(error))
     context = {"connection": connection, "diagnosis": diagnosis, "failure": failure}
@@ -347,7 +363,9 @@ def connection_test(request, pk):
     if failure:
         messages.error(request, failure)
     else:
-        messages.success(request, f"Connected to {connection.account}: {', '.join(sorted(diagnosis.granted)) or 'no scopes'}.")
+        messages.success(
+            request, f"Connected to {connection.account}: {', '.join(sorted(diagnosis.granted)) or 'no scopes'}."
+        )
     return redirect("imports:connections")
 
 
@@ -375,7 +393,9 @@ def _get_part_for_admin(request, pk, number):
 @login_required
 @require_POST
 def part_resend(request, pk, number):
-    return _act_on_part(request, pk, number, services.part_resend, f"Part {number} will be sent again when its turn comes.")
+    return _act_on_part(
+        request, pk, number, services.part_resend, f"Part {number} will be sent again when its turn comes."
+    )
 
 
 @login_required

@@ -17,29 +17,60 @@ def command(role: str, env: dict[str, str]) -> list[str]:
     if role == "web":
         bind = env.get("PORTAL_BIND", "0.0.0.0:8000")
         return [
-            python, "-m", "gunicorn", "portal.wsgi:application",
-            "--bind", bind,
-            "--workers", env.get("WEB_CONCURRENCY", "2"),
-            "--threads", env.get("WEB_THREADS", "4"),
-            "--access-logfile", "-",
-            "--forwarded-allow-ips", env.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+            python,
+            "-m",
+            "gunicorn",
+            "portal.wsgi:application",
+            "--bind",
+            bind,
+            "--workers",
+            env.get("WEB_CONCURRENCY", "2"),
+            "--threads",
+            env.get("WEB_THREADS", "4"),
+            "--access-logfile",
+            "-",
+            "--forwarded-allow-ips",
+            env.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
         ]
     if role == "worker":
         return [
-            python, "-m", "celery", "-A", "portal", "worker",
-            "--loglevel", env.get("LOG_LEVEL", "INFO"),
-            "--concurrency", env.get("WORKER_CONCURRENCY", "2"),
-            "--hostname", env.get("WORKER_NAME", "worker@%h"),
+            python,
+            "-m",
+            "celery",
+            "-A",
+            "portal",
+            "worker",
+            "--loglevel",
+            env.get("LOG_LEVEL", "INFO"),
+            "--concurrency",
+            env.get("WORKER_CONCURRENCY", "2"),
+            "--hostname",
+            env.get("WORKER_NAME", "worker@%h"),
         ]
     if role == "beat":
         data_dir = env.get("PORTAL_DATA_DIR", "data")
         return [
-            python, "-m", "celery", "-A", "portal", "beat",
-            "--loglevel", env.get("LOG_LEVEL", "INFO"),
-            "--schedule", os.path.join(data_dir, "celerybeat-schedule"),
+            python,
+            "-m",
+            "celery",
+            "-A",
+            "portal",
+            "beat",
+            "--loglevel",
+            env.get("LOG_LEVEL", "INFO"),
+            "--schedule",
+            os.path.join(data_dir, "celerybeat-schedule"),
         ]
     if role == "simulator":
-        args = [python, "-m", "simulator", "--host", env.get("SIMULATOR_HOST", "127.0.0.1"), "--port", env.get("SIMULATOR_PORT", "8765")]
+        args = [
+            python,
+            "-m",
+            "simulator",
+            "--host",
+            env.get("SIMULATOR_HOST", "127.0.0.1"),
+            "--port",
+            env.get("SIMULATOR_PORT", "8765"),
+        ]
         if env.get("SIMULATOR_CONFIG"):
             args += ["--config", env["SIMULATOR_CONFIG"]]
         return args

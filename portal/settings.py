@@ -187,7 +187,9 @@ _default_database = f"sqlite:///{DATA_DIR / 'portal.sqlite3'}"
 # Health checks: a connection kept from before a database restart is found
 # dead and replaced when a task or request starts, instead of failing it.
 DATABASES = {
-    "default": dj_database_url.parse(env_str("DATABASE_URL", _default_database), conn_max_age=60, conn_health_checks=True)
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", _default_database), conn_max_age=60, conn_health_checks=True
+    )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web process and the Celery worker write at the same time: WAL lets

@@ -10,7 +10,9 @@ from simulator.server import SimulatorServer
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m simulator", description="A local stand-in for Talkdesk's Schedule Event Import API.")
+    parser = argparse.ArgumentParser(
+        prog="python -m simulator", description="A local stand-in for Talkdesk's Schedule Event Import API."
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
     parser.add_argument("--port", type=int, default=8765, help="port to listen on; 0 picks a free one")
     parser.add_argument("--config", help="JSON config (default: the packaged demo_config.json)")

@@ -139,7 +139,10 @@ def _account(name: str, value: object) -> Account:
     if not _ACCOUNT_NAME.match(name):
         raise ConfigError(f"{where}: an account name is lower-case letters, digits and hyphens")
     _expect(value, dict, where)
-    missing, unknown = {"agents", "event_types", "clients"} - set(value), set(value) - {"agents", "event_types", "clients"}
+    missing, unknown = (
+        {"agents", "event_types", "clients"} - set(value),
+        set(value) - {"agents", "event_types", "clients"},
+    )
     if missing or unknown:
         raise ConfigError(f"{where} must have exactly agents, event_types and clients")
     for key in ("agents", "event_types", "clients"):

@@ -41,7 +41,7 @@ class JavaPattern:
     def _to_regex(pattern: str) -> str:
         parts, seen, position = [], set(), 0
         for run in _LETTER_RUN.finditer(pattern):
-            parts.append(re.escape(pattern[position:run.start()]))
+            parts.append(re.escape(pattern[position : run.start()]))
             field = _FIELDS.get(run.group())
             if field is None:
                 raise ValueError(f"Unsupported pattern letters {run.group()!r} in {pattern!r}")

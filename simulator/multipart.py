@@ -45,7 +45,7 @@ def parse(body: bytes, boundary: str) -> dict[str, Part]:
         # Only transport padding (spaces and tabs) may follow a delimiter on its line.
         if line_end < 0 or piece[:line_end].strip(b" \t"):
             raise MalformedMultipart("a boundary line is followed by text")
-        part = _part(piece[line_end + 2:])
+        part = _part(piece[line_end + 2 :])
         parts.setdefault(part.name, part)
     raise MalformedMultipart("the closing boundary is missing")
 

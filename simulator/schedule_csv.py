@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import UTC
 from zoneinfo import ZoneInfo
 
 from simulator.config import Account
@@ -88,7 +88,7 @@ def _problems(record: list[str], *, account: Account, pattern: JavaPattern, zone
     for label, text in (("Start Time", start_text), ("End Time", end_text)):
         try:
             # Compared as instants, so an event across a DST change is measured in real time.
-            times.append(pattern.parse(text).replace(tzinfo=zone).astimezone(timezone.utc))
+            times.append(pattern.parse(text).replace(tzinfo=zone).astimezone(UTC))
         except ValueError:
             problems.append(f"Invalid {label} for format {pattern.pattern}: {text}")
     if len(times) == 2 and times[1] <= times[0]:

@@ -10,8 +10,8 @@ import sys
 import time
 import traceback
 import urllib.parse
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
 
 from simulator.config import SimulatorConfig
 from simulator.control_plane import ControlPlane
@@ -40,9 +40,17 @@ class SimulatorServer(ThreadingHTTPServer):
         self.routes: list[tuple[re.Pattern, dict[str, Callable[[Request], Response]], str]] = [
             (re.compile(r"^/(?P<account>[^/]+)/oauth/token$"), {"POST": api.token}, TOKEN),
             (re.compile(r"^/wfm/aion/v1/schedules/event-imports$"), {"POST": api.upload}, API),
-            (re.compile(r"^/wfm/aion/v1/schedules/event-imports/(?P<import_id>[^/]*)$"), {"GET": api.import_status}, API),
+            (
+                re.compile(r"^/wfm/aion/v1/schedules/event-imports/(?P<import_id>[^/]*)$"),
+                {"GET": api.import_status},
+                API,
+            ),
             (re.compile(r"^/users$"), {"GET": api.users}, API),
-            (re.compile(r"^/reports/(?P<import_id>[^/]+)/schedule_event_import_errors\.csv$"), {"GET": api.report}, QUIET),
+            (
+                re.compile(r"^/reports/(?P<import_id>[^/]+)/schedule_event_import_errors\.csv$"),
+                {"GET": api.report},
+                QUIET,
+            ),
             (re.compile(r"^/_simulator/health$"), {"GET": control.health}, QUIET),
             (re.compile(r"^/_simulator/ledger$"), {"GET": control.ledger}, QUIET),
             (re.compile(r"^/_simulator/requests$"), {"GET": control.requests}, QUIET),
@@ -104,7 +112,9 @@ class RequestHandler(BaseHTTPRequestHandler):
                 gone = " client-gone"
         status = "dropped" if response.drop else response.status
         account = request.account if request else "-"
-        self._log(f"{self.command} {url.path} {status} {(time.monotonic() - started) * 1000:.0f}ms account={account}{gone}")
+        self._log(
+            f"{self.command} {url.path} {status} {(time.monotonic() - started) * 1000:.0f}ms account={account}{gone}"
+        )
 
     def _answer(self, request: Request) -> Response:
         for pattern, methods, kind in self.server.routes:

@@ -12,7 +12,7 @@ import uuid
 from collections import defaultdict, deque
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from simulator import faults
 from simulator.config import SimulatorConfig
@@ -20,7 +20,7 @@ from simulator.schedule_csv import Evaluation
 
 
 def iso_utc(epoch: float, timespec: str = "seconds") -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec=timespec).replace("+00:00", "Z")
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec=timespec).replace("+00:00", "Z")
 
 
 @dataclass
@@ -109,7 +109,9 @@ class SimulatorState:
 
     # Imports and the ledger
 
-    def accept(self, *, account: str, file_name: str, time_zone: str, date_format: str, content: bytes, now: float) -> Import | None:
+    def accept(
+        self, *, account: str, file_name: str, time_zone: str, date_format: str, content: bytes, now: float
+    ) -> Import | None:
         """Records an accepted upload, or returns None while another import of the account is processing."""
         with self._lock:
             if any(i.account == account and i.status(now) == "PROCESSING" for i in self._imports.values()):

@@ -58,8 +58,7 @@ def _oauth_error(status: int, error: str, description: str) -> Response:
 
 def _s3_error(status: int, code: str, text: str) -> Response:
     body = (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f"<Error><Code>{code}</Code><Message>{escape(text)}</Message></Error>\n"
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code><Message>{escape(text)}</Message></Error>\n'
     )
     return Response(status, body.encode(), [("Content-Type", "application/xml")])
 
@@ -97,10 +96,17 @@ class TalkdeskApi:
                 return _oauth_error(400, "invalid_scope", f"The client may not request: {extra}")
             granted = requested
         now, ttl = time.time(), self.state.config.token_ttl_seconds
-        access_token = self.tokens.issue(account=account.name, client_id=client.client_id, scopes=granted, now=now, ttl_seconds=ttl)
+        access_token = self.tokens.issue(
+            account=account.name, client_id=client.client_id, scopes=granted, now=now, ttl_seconds=ttl
+        )
         return json_response(
             200,
-            {"access_token": access_token, "token_type": "Bearer", "expires_in": math.ceil(ttl), "scope": " ".join(sorted(granted))},
+            {
+                "access_token": access_token,
+                "token_type": "Bearer",
+                "expires_in": math.ceil(ttl),
+                "scope": " ".join(sorted(granted)),
+            },
             [("Cache-Control", "no-store")],
         )
 
@@ -136,7 +142,11 @@ class TalkdeskApi:
             return message(400, "Content-Type must be multipart/form-data.")
         try:
             parts = multipart.parse(request.body, boundary)
-            fields = {name: parts[name].content.decode("utf-8") for name in ("file_name", "time_zone", "date_format") if name in parts}
+            fields = {
+                name: parts[name].content.decode("utf-8")
+                for name in ("file_name", "time_zone", "date_format")
+                if name in parts
+            }
         except multipart.MalformedMultipart as error:
             return message(400, f"The multipart/form-data body could not be read: {error}.")
         except UnicodeDecodeError:
@@ -149,7 +159,9 @@ class TalkdeskApi:
         if (file_name is not None and not file_name.endswith(".csv")) or (csv_file is not None and text is None):
             return vendor_error(415, "1580027", "Unsupported Media Type.")
         date_format = fields.get("date_format", DEFAULT_DATE_FORMAT)
-        if date_format not in SUPPORTED_DATE_FORMATS or (text is not None and not schedule_csv.has_template_header(text)):
+        if date_format not in SUPPORTED_DATE_FORMATS or (
+            text is not None and not schedule_csv.has_template_header(text)
+        ):
             return vendor_error(400, "1580028", "The CSV template is incorrect.")
         for name in ("csv_file", "file_name", "time_zone"):
             if name not in parts:
@@ -216,7 +228,9 @@ class TalkdeskApi:
         import_id = request.params["import_id"]
         expires, signature = request.query.get("expires"), request.query.get("signature")
         if expires is None or signature is None:
-            return _s3_error(403, "AccessDenied", "Query-string authentication requires the expires and signature parameters")
+            return _s3_error(
+                403, "AccessDenied", "Query-string authentication requires the expires and signature parameters"
+            )
         if not self.links.is_valid(import_id, expires, signature):
             return _s3_error(403, "AccessDenied", "The request signature does not match")
         if time.time() >= int(expires):
@@ -230,7 +244,10 @@ class TalkdeskApi:
         return Response(
             200,
             schedule_csv.error_report(found.evaluation.failures),
-            [("Content-Type", "text/csv; charset=utf-8"), ("Content-Disposition", f'attachment; filename="{REPORT_FILE_NAME}"')],
+            [
+                ("Content-Type", "text/csv; charset=utf-8"),
+                ("Content-Disposition", f'attachment; filename="{REPORT_FILE_NAME}"'),
+            ],
         )
 
     # Users API
@@ -250,7 +267,9 @@ class TalkdeskApi:
         shown = agents[(page - 1) * per_page : page * per_page]
 
         def link(number: int) -> dict:
-            return {"href": f"{request.base_url}/users?{urllib.parse.urlencode({'page': number, 'per_page': per_page})}"}
+            return {
+                "href": f"{request.base_url}/users?{urllib.parse.urlencode({'page': number, 'per_page': per_page})}"
+            }
 
         links = {"self": link(page), "first": link(1), "last": link(total_pages)}
         if page < total_pages:
@@ -260,7 +279,9 @@ class TalkdeskApi:
         return json_response(
             200,
             {
-                "_embedded": {"users": [{"id": a.id, "email": a.email, "name": a.name, "active": a.active} for a in shown]},
+                "_embedded": {
+                    "users": [{"id": a.id, "email": a.email, "name": a.name, "active": a.active} for a in shown]
+                },
                 "count": len(shown),
                 "total": len(agents),
                 "page": page,

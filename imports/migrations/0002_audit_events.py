@@ -7,29 +7,78 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('imports', '0001_initial'),
+        ("imports", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('action', models.CharField(choices=[('signed_in', 'Signed in'), ('sign_in_failed', 'Sign-in failed'), ('locked_out', 'Locked out after failed sign-ins'), ('uploaded', 'Uploaded a file'), ('confirmed', 'Confirmed an import'), ('cancelled', 'Cancelled an import'), ('resent', 'Sent a part again'), ('marked_imported', 'Recorded a part as imported'), ('connection_added', 'Added a connection'), ('connection_changed', 'Changed a connection'), ('connection_tested', 'Tested a connection'), ('secrets_resealed', 'Re-encrypted a client secret under the new key')], max_length=32)),
-                ('username', models.CharField(blank=True, max_length=150)),
-                ('client_address', models.GenericIPAddressField(blank=True, null=True)),
-                ('detail', models.CharField(blank=True, max_length=500)),
-                ('connection', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='audit_events', to='imports.talkdeskconnection')),
-                ('import_job', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='audit_events', to='imports.import')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='audit_events', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("signed_in", "Signed in"),
+                            ("sign_in_failed", "Sign-in failed"),
+                            ("locked_out", "Locked out after failed sign-ins"),
+                            ("uploaded", "Uploaded a file"),
+                            ("confirmed", "Confirmed an import"),
+                            ("cancelled", "Cancelled an import"),
+                            ("resent", "Sent a part again"),
+                            ("marked_imported", "Recorded a part as imported"),
+                            ("connection_added", "Added a connection"),
+                            ("connection_changed", "Changed a connection"),
+                            ("connection_tested", "Tested a connection"),
+                            ("secrets_resealed", "Re-encrypted a client secret under the new key"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("username", models.CharField(blank=True, max_length=150)),
+                ("client_address", models.GenericIPAddressField(blank=True, null=True)),
+                ("detail", models.CharField(blank=True, max_length=500)),
+                (
+                    "connection",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="audit_events",
+                        to="imports.talkdeskconnection",
+                    ),
+                ),
+                (
+                    "import_job",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="audit_events",
+                        to="imports.import",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="audit_events",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-at', '-id'],
-                'indexes': [models.Index(fields=['-at'], name='audit_newest_first'), models.Index(fields=['action', '-at'], name='audit_action_newest'), models.Index(fields=['username', '-at'], name='audit_username_newest')],
+                "ordering": ["-at", "-id"],
+                "indexes": [
+                    models.Index(fields=["-at"], name="audit_newest_first"),
+                    models.Index(fields=["action", "-at"], name="audit_action_newest"),
+                    models.Index(fields=["username", "-at"], name="audit_username_newest"),
+                ],
             },
         ),
     ]

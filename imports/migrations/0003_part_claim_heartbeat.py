@@ -4,43 +4,78 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('imports', '0002_audit_events'),
+        ("imports", "0002_audit_events"),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='importpart',
-            name='one_part_in_flight_per_account',
+            model_name="importpart",
+            name="one_part_in_flight_per_account",
         ),
         migrations.AddField(
-            model_name='importpart',
-            name='heartbeat_at',
+            model_name="importpart",
+            name="heartbeat_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='importpart',
-            name='held_by',
+            model_name="importpart",
+            name="held_by",
             field=models.CharField(blank=True, max_length=200),
         ),
         migrations.AddField(
-            model_name='importpart',
-            name='next_poll_at',
+            model_name="importpart",
+            name="next_poll_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AlterField(
-            model_name='import',
-            name='state',
-            field=models.CharField(choices=[('preview', 'Awaiting confirmation'), ('queued', 'Queued'), ('sending', 'Sending to Talkdesk'), ('processing', 'Talkdesk is processing'), ('imported', 'Imported'), ('imported_with_errors', 'Imported with errors'), ('error', 'Failed in Talkdesk'), ('failed', 'Not sent'), ('stalled', 'Stalled in Talkdesk'), ('needs_attention', 'Needs attention'), ('cancelled', 'Cancelled')], default='preview', max_length=24),
+            model_name="import",
+            name="state",
+            field=models.CharField(
+                choices=[
+                    ("preview", "Awaiting confirmation"),
+                    ("queued", "Queued"),
+                    ("sending", "Sending to Talkdesk"),
+                    ("processing", "Talkdesk is processing"),
+                    ("imported", "Imported"),
+                    ("imported_with_errors", "Imported with errors"),
+                    ("error", "Failed in Talkdesk"),
+                    ("failed", "Not sent"),
+                    ("stalled", "Stalled in Talkdesk"),
+                    ("needs_attention", "Needs attention"),
+                    ("cancelled", "Cancelled"),
+                ],
+                default="preview",
+                max_length=24,
+            ),
         ),
         migrations.AlterField(
-            model_name='importpart',
-            name='state',
-            field=models.CharField(choices=[('waiting', 'Waiting its turn'), ('preparing', 'Getting ready to send'), ('sending', 'Sending to Talkdesk'), ('processing', 'Talkdesk is processing'), ('imported', 'Imported'), ('imported_with_errors', 'Imported with errors'), ('error', 'Failed in Talkdesk'), ('failed', 'Not sent'), ('stalled', 'Stalled in Talkdesk'), ('needs_attention', 'Needs attention'), ('skipped', 'Not sent')], default='waiting', max_length=24),
+            model_name="importpart",
+            name="state",
+            field=models.CharField(
+                choices=[
+                    ("waiting", "Waiting its turn"),
+                    ("preparing", "Getting ready to send"),
+                    ("sending", "Sending to Talkdesk"),
+                    ("processing", "Talkdesk is processing"),
+                    ("imported", "Imported"),
+                    ("imported_with_errors", "Imported with errors"),
+                    ("error", "Failed in Talkdesk"),
+                    ("failed", "Not sent"),
+                    ("stalled", "Stalled in Talkdesk"),
+                    ("needs_attention", "Needs attention"),
+                    ("skipped", "Not sent"),
+                ],
+                default="waiting",
+                max_length=24,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='importpart',
-            constraint=models.UniqueConstraint(condition=models.Q(('state__in', ['preparing', 'sending', 'processing'])), fields=('account_key',), name='one_part_in_flight_per_account'),
+            model_name="importpart",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("state__in", ["preparing", "sending", "processing"])),
+                fields=("account_key",),
+                name="one_part_in_flight_per_account",
+            ),
         ),
     ]

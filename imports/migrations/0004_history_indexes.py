@@ -5,23 +5,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('imports', '0003_part_claim_heartbeat'),
+        ("imports", "0003_part_claim_heartbeat"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='import',
-            index=models.Index(fields=['account_key', 'state', 'confirmed_at'], name='import_account_state_queue'),
+            model_name="import",
+            index=models.Index(fields=["account_key", "state", "confirmed_at"], name="import_account_state_queue"),
         ),
         migrations.AddIndex(
-            model_name='import',
-            index=models.Index(fields=['team', 'uploaded_by'], name='import_team_uploader'),
+            model_name="import",
+            index=models.Index(fields=["team", "uploaded_by"], name="import_team_uploader"),
         ),
         migrations.AddIndex(
-            model_name='importpart',
-            index=models.Index(fields=['account_key', '-finished_at'], name='part_account_finished'),
+            model_name="importpart",
+            index=models.Index(fields=["account_key", "-finished_at"], name="part_account_finished"),
         ),
     ]

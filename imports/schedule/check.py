@@ -31,9 +31,9 @@ from operator import add, lt, sub
 from typing import NamedTuple
 
 from imports.schedule.csv_text import CONTROL_CHARACTER, DELIMITER_NAMES, UnreadableFile, decode, sniff_delimiter
+from imports.schedule.header import HEADER, map_header
 from imports.schedule.java_date_format import DATE_FORMATS, DEFAULT_DATE_FORMAT, EXAMPLES, parse_time, read_time
 from imports.schedule.local_times import ZoneClock, zone_names
-from imports.schedule.header import HEADER, map_header
 from imports.schedule.table import pick_columns, read_table
 
 __all__ = [
@@ -211,7 +211,10 @@ def download_rows_csv(rows: list[ScheduleRow]) -> bytes:
     writer = csv.writer(out, lineterminator=LINE_END)
     writer.writerow(HEADER)
     writer.writerows(
-        [neutralise_cell(value) for value in (row.agent_name, row.agent_email, row.start_text, row.end_text, row.event_type)]
+        [
+            neutralise_cell(value)
+            for value in (row.agent_name, row.agent_email, row.start_text, row.end_text, row.event_type)
+        ]
         for row in rows
     )
     return "\ufeff".encode() + out.getvalue().encode("utf-8")
@@ -291,7 +294,9 @@ class _Check:
                 "Sync the agents to have them checked."
             )
         if account is None or account.event_types is None:
-            self.skipped.append("Event type names were not checked against the Talkdesk account: its event types are not known.")
+            self.skipped.append(
+                "Event type names were not checked against the Talkdesk account: its event types are not known."
+            )
         self.clock = self._zone_clock()
 
     def run(self, data: bytes) -> ScheduleCheck:
@@ -301,7 +306,12 @@ class _Check:
         delimiter = sniff_delimiter(text.text)
         if delimiter != ",":
             self.fixes.append(
-                Fix(None, None, "delimiter_converted", f"The columns were separated by {DELIMITER_NAMES[delimiter]}; the file sent uses commas.")
+                Fix(
+                    None,
+                    None,
+                    "delimiter_converted",
+                    f"The columns were separated by {DELIMITER_NAMES[delimiter]}; the file sent uses commas.",
+                )
             )
         table = read_table(text.text, delimiter)
         header = map_header(table.header, table.header_row)
@@ -331,13 +341,13 @@ class _Check:
         self.misshapen = set(picked.misshapen)
         if unclosed is not None and self.numbers[-1] == unclosed:
             self.misshapen.add(len(self.numbers) - 1)
-        columns = [self._clean(column, values) for column, values in zip(HEADER, picked.values)]
+        columns = [self._clean(column, values) for column, values in zip(HEADER, picked.values, strict=True)]
         # A plain file already in Talkdesk's shape is sent line for line.
         unchanged = table.lines is not None and table.header == list(HEADER) and delimiter == ","
         unchanged = unchanged and not any(cells.cleaned for cells in columns)
         names, emails, starts, ends, types = columns
 
-        for column, cells in zip(HEADER, columns):
+        for column, cells in zip(HEADER, columns, strict=True):
             if text.has_control_characters:
                 self._check_control_characters(column, cells)
             self._check_filled(column, cells)
@@ -366,6 +376,7 @@ class _Check:
                             types.values,
                             map(times.aware.get, starts.values),
                             map(times.aware.get, ends.values),
+                            strict=True,
                         ),
                     )
                 )
@@ -395,7 +406,12 @@ class _Check:
         rows = self._rows_with(values, trimmed)
         if rows:
             self.fixes.append(
-                Fix(rows[0], column, "value_trimmed", f"Spaces around {_count(len(rows), 'value')} in '{column}' were removed{_first_rows(rows)}.")
+                Fix(
+                    rows[0],
+                    column,
+                    "value_trimmed",
+                    f"Spaces around {_count(len(rows), 'value')} in '{column}' were removed{_first_rows(rows)}.",
+                )
             )
         rows = self._rows_with(values, broken)
         if rows:
@@ -412,9 +428,13 @@ class _Check:
     def _rows_with(self, values: list[str], wanted: set[str]) -> list[int]:
         if not wanted:
             return []
-        return [self.numbers[index] for index, value in enumerate(values) if value in wanted and index not in self.misshapen]
+        return [
+            self.numbers[index] for index, value in enumerate(values) if value in wanted and index not in self.misshapen
+        ]
 
-    def _flag(self, column: str | None, values: list[str], found: dict[str, tuple[str, str]], *, warning: bool = False) -> None:
+    def _flag(
+        self, column: str | None, values: list[str], found: dict[str, tuple[str, str]], *, warning: bool = False
+    ) -> None:
         """Reports each row whose value has a finding; found maps a value to
         (code, message)."""
         if not found:
@@ -469,13 +489,17 @@ class _Check:
         if agents is None:
             return
         unknown = sorted(
-            email for email in emails.distinct if email and email.lower() not in agents and _EMAIL_SYNTAX.fullmatch(email)
+            email
+            for email in emails.distinct
+            if email and email.lower() not in agents and _EMAIL_SYNTAX.fullmatch(email)
         )
         known = list(agents)
         found = {}
         for number, email in enumerate(unknown):
             message = f"{email} is not an active agent of this Talkdesk account."
-            near = difflib.get_close_matches(email.lower(), known, n=1, cutoff=0.8) if number < _SUGGESTIONS_LIMIT else []
+            near = (
+                difflib.get_close_matches(email.lower(), known, n=1, cutoff=0.8) if number < _SUGGESTIONS_LIMIT else []
+            )
             if near:
                 message += f" Did you mean {near[0]} ({agents[near[0]]})?"
             found[email] = ("unknown_agent", message)
@@ -687,7 +711,7 @@ class _Check:
         if self.misshapen or not (starts.distinct | ends.distinct) <= offsets.keys():
             timed = [
                 index
-                for index, (start, end) in enumerate(zip(start_texts, end_texts))
+                for index, (start, end) in enumerate(zip(start_texts, end_texts, strict=True))
                 if start in offsets and end in offsets and index not in self.misshapen
             ]
             start_texts, end_texts, email_texts, type_texts = (
@@ -720,8 +744,10 @@ class _Check:
                 )
             )
 
-    def _check_lengths(self, timed: list[int] | range, lengths: list[int], starts: _Cells, ends: _Cells, types: _Cells) -> None:
-        for index, length in zip(timed, lengths):
+    def _check_lengths(
+        self, timed: list[int] | range, lengths: list[int], starts: _Cells, ends: _Cells, types: _Cells
+    ) -> None:
+        for index, length in zip(timed, lengths, strict=True):
             if length <= 0:
                 when = "when" if length == 0 else "before"
                 hint = " If it ends the next day, write the next day's date." if length > -_DAY_MINUTES else ""
@@ -813,14 +839,19 @@ def _day(moment: datetime) -> str:
     return f"{moment.day} {calendar.month_name[moment.month]} {moment.year}"
 
 
-def _group_bases(emails: list[str], types: list[str], distinct_emails: set[str], distinct_types: set[str], span: int) -> list[int]:
+def _group_bases(
+    emails: list[str], types: list[str], distinct_emails: set[str], distinct_types: set[str], span: int
+) -> list[int]:
     """A number per event for its agent (the e-mail in any case) and type,
     times span, so that no two groups' keys meet."""
     # Numbered in sorted order, the order most files list agents in, so that
     # the keys come in long ascending runs, which sorting them merges fast.
     agent_numbers: dict[str, int] = {}
     agent_span = len(distinct_types) * span
-    agent_of = {email: agent_numbers.setdefault(email.lower(), len(agent_numbers)) * agent_span for email in sorted(distinct_emails)}
+    agent_of = {
+        email: agent_numbers.setdefault(email.lower(), len(agent_numbers)) * agent_span
+        for email in sorted(distinct_emails)
+    }
     type_of = {name: number * span for number, name in enumerate(sorted(distinct_types))}
     return list(map(add, map(agent_of.__getitem__, emails), map(type_of.__getitem__, types)))
 
@@ -842,7 +873,7 @@ def _overlaps(begins: list[int], finishes: list[int]) -> list[tuple[int, int]]:
     sorted_finishes = list(map(finishes.__getitem__, order))
     pairs = []
     latest_finish, latest = -1, 0
-    for position, begin, finish in zip(order, sorted_begins, sorted_finishes):
+    for position, begin, finish in zip(order, sorted_begins, sorted_finishes, strict=True):
         if begin < latest_finish:
             pairs.append((position, latest))
         if finish > latest_finish:
@@ -856,7 +887,7 @@ def _canonical(seen: dict[str, str], text: str) -> str:
 
 
 def _lines(columns: list[_Cells]) -> list[str]:
-    return list(map(",".join, zip(*(_quoted(cells) for cells in columns))))
+    return list(map(",".join, zip(*(_quoted(cells) for cells in columns), strict=True)))
 
 
 def _quoted(cells: _Cells) -> list[str]:
@@ -889,7 +920,7 @@ def _split(header: str, lines: list[str]) -> list[bytes]:
     parts: list[bytes] = []
     chunk: list[str] = []
     size = overhead
-    for line, line_size in zip(lines, map(len, map(str.encode, lines))):
+    for line, line_size in zip(lines, map(len, map(str.encode, lines)), strict=True):
         line_size += len(LINE_END)
         if chunk and size + line_size >= PART_LIMIT_BYTES:
             parts.append((LINE_END.join([header, *chunk]) + LINE_END).encode("utf-8"))

@@ -35,7 +35,16 @@ def write_rows(rows: list[ScheduleRow]) -> bytes:
                 moments[moment] = str(int(moment.timestamp()))
     out = io.StringIO(newline="")
     csv.writer(out, lineterminator="\n").writerows(
-        (row.row, row.agent_name, row.agent_email, row.start_text, row.end_text, row.event_type, moments[row.start], moments[row.end])
+        (
+            row.row,
+            row.agent_name,
+            row.agent_email,
+            row.start_text,
+            row.end_text,
+            row.event_type,
+            moments[row.start],
+            moments[row.end],
+        )
         for row in rows
     )
     return out.getvalue().encode("utf-8")
@@ -52,5 +61,7 @@ def read_rows(data: bytes, *, time_zone: str) -> list[ScheduleRow]:
 
     return [
         _make_row((int(row), name, email, start_text, end_text, kind, moment(start), moment(end)))
-        for row, name, email, start_text, end_text, kind, start, end in csv.reader(io.StringIO(data.decode("utf-8"), newline=""))
+        for row, name, email, start_text, end_text, kind, start, end in csv.reader(
+            io.StringIO(data.decode("utf-8"), newline="")
+        )
     ]

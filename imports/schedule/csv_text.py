@@ -65,13 +65,13 @@ def decode(data: bytes) -> CsvText:
         controls = len(data) - len(data.translate(None, _CONTROL_BYTES))
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         text = _strict(data, "utf-16", "The file starts as UTF-16 but is not valid UTF-16.")
-        fix = "The file was UTF-16 (Excel's \"Unicode text\"); it is sent as UTF-8."
+        fix = 'The file was UTF-16 (Excel\'s "Unicode text"); it is sent as UTF-8.'
         controls = len(CONTROL_CHARACTER.findall(text))
     else:
         if b"\x00" in data:
             raise UnreadableFile(
                 "The file contains binary data (NUL bytes), so it is not a CSV text file. "
-                f"If it was saved as \"Unicode text\" without a byte-order mark, save it again. {_SAVE_AS_CSV}"
+                f'If it was saved as "Unicode text" without a byte-order mark, save it again. {_SAVE_AS_CSV}'
             )
         controls = len(data) - len(data.translate(None, _CONTROL_BYTES))
         try:

@@ -20,11 +20,51 @@ HEADER: tuple[str, ...] = ("Agent Name", "Agent Email", "Start Time", "End Time"
 # lower-case with everything but letters and digits removed ("E-mail",
 # "e_mail" and "EMAIL" are all "email").
 _ALIASES: dict[str, tuple[str, ...]] = {
-    "Agent Name": ("agentname", "name", "agent", "fullname", "agentfullname", "employee", "employeename", "displayname"),
+    "Agent Name": (
+        "agentname",
+        "name",
+        "agent",
+        "fullname",
+        "agentfullname",
+        "employee",
+        "employeename",
+        "displayname",
+    ),
     "Agent Email": ("agentemail", "email", "emailaddress", "agentemailaddress", "mail", "employeeemail", "useremail"),
-    "Start Time": ("starttime", "start", "startdate", "startdatetime", "from", "begin", "begintime", "eventstart", "shiftstart"),
-    "End Time": ("endtime", "end", "enddate", "enddatetime", "finish", "finishtime", "to", "until", "stop", "eventend", "shiftend"),
-    "Event Type Name": ("eventtypename", "eventtype", "event", "type", "activity", "activityname", "activitytype", "eventname"),
+    "Start Time": (
+        "starttime",
+        "start",
+        "startdate",
+        "startdatetime",
+        "from",
+        "begin",
+        "begintime",
+        "eventstart",
+        "shiftstart",
+    ),
+    "End Time": (
+        "endtime",
+        "end",
+        "enddate",
+        "enddatetime",
+        "finish",
+        "finishtime",
+        "to",
+        "until",
+        "stop",
+        "eventend",
+        "shiftend",
+    ),
+    "Event Type Name": (
+        "eventtypename",
+        "eventtype",
+        "event",
+        "type",
+        "activity",
+        "activityname",
+        "activitytype",
+        "eventname",
+    ),
 }
 _COLUMN_BY_ALIAS = {alias: column for column, aliases in _ALIASES.items() for alias in aliases}
 _NOT_LETTER_OR_DIGIT = re.compile(r"[\W_]+")
@@ -72,7 +112,17 @@ def map_header(cells: list[str], row: int) -> HeaderMap:
 
     if not found:
         expected = ",".join(HEADER)
-        return HeaderMap(None, [], [HeaderFinding("missing_header", None, f"Row {row} is not the header Talkdesk needs: the first row must be {expected}.")])
+        return HeaderMap(
+            None,
+            [],
+            [
+                HeaderFinding(
+                    "missing_header",
+                    None,
+                    f"Row {row} is not the header Talkdesk needs: the first row must be {expected}.",
+                )
+            ],
+        )
 
     errors = [_duplicate(column, indexes, cells) for column, indexes in found.items() if len(indexes) > 1]
     errors += [_missing(column, row, cells, unknown) for column in HEADER if column not in found]
@@ -83,20 +133,38 @@ def map_header(cells: list[str], row: int) -> HeaderMap:
     positions = tuple(found[column][0] for column in HEADER)
     fixes = []
     ranked = sorted(positions)
-    for column, index in zip(HEADER, positions):
+    for column, index in zip(HEADER, positions, strict=True):
         cell = cells[index]
         moved = ranked.index(index) != HEADER.index(column)
         where = f"column {column_letter(index)}"
         sent_as = f"column {column_letter(HEADER.index(column))}"
         if cell != column:
             also_moved = f", and sent as {sent_as}" if moved else ""
-            fixes.append(HeaderFinding("column_renamed", column, f"The header '{cell}' ({where}) is read as '{column}'{also_moved}."))
+            fixes.append(
+                HeaderFinding(
+                    "column_renamed", column, f"The header '{cell}' ({where}) is read as '{column}'{also_moved}."
+                )
+            )
         elif moved:
-            fixes.append(HeaderFinding("column_moved", column, f"'{column}' was {where}; it is sent as {sent_as}, where Talkdesk expects it."))
+            fixes.append(
+                HeaderFinding(
+                    "column_moved",
+                    column,
+                    f"'{column}' was {where}; it is sent as {sent_as}, where Talkdesk expects it.",
+                )
+            )
     for index in unknown:
         name = cells[index].strip()
-        what = f"Column {column_letter(index)} '{name}'" if name else f"Column {column_letter(index)}, which has no header,"
-        fixes.append(HeaderFinding("column_dropped", None, f"{what} is not one of Talkdesk's columns; it is left out of the file sent."))
+        what = (
+            f"Column {column_letter(index)} '{name}'"
+            if name
+            else f"Column {column_letter(index)}, which has no header,"
+        )
+        fixes.append(
+            HeaderFinding(
+                "column_dropped", None, f"{what} is not one of Talkdesk's columns; it is left out of the file sent."
+            )
+        )
     return HeaderMap(positions, fixes, [])
 
 
@@ -106,7 +174,9 @@ def _squash(cell: str) -> str:
 
 def _duplicate(column: str, indexes: list[int], cells: list[str]) -> HeaderFinding:
     places = " and ".join(f"column {column_letter(index)} '{cells[index].strip()}'" for index in indexes)
-    return HeaderFinding("duplicate_column", column, f"'{column}' appears more than once in the header: {places}. Keep one.")
+    return HeaderFinding(
+        "duplicate_column", column, f"'{column}' appears more than once in the header: {places}. Keep one."
+    )
 
 
 def _missing(column: str, row: int, cells: list[str], unknown: list[int]) -> HeaderFinding:
@@ -115,5 +185,7 @@ def _missing(column: str, row: int, cells: list[str], unknown: list[int]) -> Hea
     near = difflib.get_close_matches(_squash(column), list(squashed), n=1, cutoff=0.7)
     if near:
         index = squashed[near[0]]
-        message += f" Is column {column_letter(index)} '{cells[index].strip()}' meant to be it? Rename it to '{column}'."
+        message += (
+            f" Is column {column_letter(index)} '{cells[index].strip()}' meant to be it? Rename it to '{column}'."
+        )
     return HeaderFinding("missing_column", column, message)

@@ -12,7 +12,7 @@ Plain module: no Django.
 from __future__ import annotations
 
 import zoneinfo
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -110,7 +110,7 @@ class ZoneClock:
         return _clock((change + before).time()), _clock((change + after).time())
 
     def _offset_at(self, utc_seconds: int) -> timedelta:
-        instant = (_EPOCH + utc_seconds * _SECOND).replace(tzinfo=timezone.utc)
+        instant = (_EPOCH + utc_seconds * _SECOND).replace(tzinfo=UTC)
         return instant.astimezone(self._zone).utcoffset()
 
 

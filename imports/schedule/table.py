@@ -68,7 +68,9 @@ def pick_columns(table: Table, positions: tuple[int, ...]) -> Columns:
         rows = list(rows)
         for index, length in enumerate(lengths):
             if length < needed:
-                misshapen[index] = f"Row {table.numbers[index]} has {length} cells but the header has {width}: a cell is missing."
+                misshapen[index] = (
+                    f"Row {table.numbers[index]} has {length} cells but the header has {width}: a cell is missing."
+                )
                 rows[index] = rows[index] + [""] * (needed - length)
             elif length > width and has_content(rows[index][width:]):
                 misshapen[index] = (
@@ -118,7 +120,12 @@ def _read_csv(text: str, delimiter: str) -> Table:
         numbers = [numbers[index] for index in kept]
         rows = [rows[index] for index in kept]
     return Table(
-        header_at + 1, records[header_at], numbers, delimiter, rows=rows, unclosed_quote_row=_unclosed_quote_row(text, records)
+        header_at + 1,
+        records[header_at],
+        numbers,
+        delimiter,
+        rows=rows,
+        unclosed_quote_row=_unclosed_quote_row(text, records),
     )
 
 

@@ -8,9 +8,9 @@ need nothing else. Drawn on the server, so the page needs no script.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
-from typing import Iterable
 from xml.sax.saxutils import escape
 
 # Distinct on white and for the common colour-vision deficiencies.

@@ -64,7 +64,11 @@ def _graph() -> dict[str, set[str]]:
             modules[name] = ROOT / name.replace(".", "/") / "__init__.py"
     known = set(modules)
     return {
-        name: {dep for dep in _imports_of(path, name) if dep in known and dep != name and not name.startswith("imports.migrations")}
+        name: {
+            dep
+            for dep in _imports_of(path, name)
+            if dep in known and dep != name and not name.startswith("imports.migrations")
+        }
         for name, path in modules.items()
         if ".migrations." not in name and ".tests" not in name
     }

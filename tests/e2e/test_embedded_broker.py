@@ -19,7 +19,9 @@ def test_the_worker_drops_an_unreadable_message_and_goes_on_taking_tasks(stack_e
     # As Kombu's own transport left a message it had created but not yet written.
     (queue / f"{int(time.monotonic() * 1000)}_{'0' * 32}.celery.msg").write_bytes(b"")
     dropped = "could not be read and was dropped"
-    wait_until(lambda: dropped in stack_embedded.log("worker"), seconds=15, what="the worker names the message it dropped")
+    wait_until(
+        lambda: dropped in stack_embedded.log("worker"), seconds=15, what="the worker names the message it dropped"
+    )
 
     def after_drop() -> str:
         return stack_embedded.log("worker").split(dropped, 1)[1]

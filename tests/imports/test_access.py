@@ -72,7 +72,9 @@ def alpha_import(personas):
         date_format=None,
     )
     part = job.parts.get(number=1)
-    part.error_report.save("errors.csv", ContentFile(b"Agent Email,Row,Error\r\njohn.smith@example.com,2,Unknown agent\r\n"))
+    part.error_report.save(
+        "errors.csv", ContentFile(b"Agent Email,Row,Error\r\njohn.smith@example.com,2,Unknown agent\r\n")
+    )
     return job
 
 
@@ -114,7 +116,8 @@ def test_a_supervisor_can_upload_only_for_their_own_team(client, personas):
     client.force_login(personas.bea)
     with open("tests/data/portal/schedule-example.csv", "rb") as upload:
         response = client.post(
-            reverse("imports:upload"), {"team": personas.alpha.pk, "file": upload, "time_zone": "UTC", "date_format": ""}
+            reverse("imports:upload"),
+            {"team": personas.alpha.pk, "file": upload, "time_zone": "UTC", "date_format": ""},
         )
     assert response.status_code == 200
     assert "Select a valid choice" in response.content.decode()
@@ -122,7 +125,9 @@ def test_a_supervisor_can_upload_only_for_their_own_team(client, personas):
 
 
 @pytest.mark.parametrize("person, expected, with_sams_tag", [(SAM, 200, 304), (BEA, 404, 404), (ADA, 200, 200)])
-def test_the_live_status_of_an_import_answers_only_those_who_may_see_it(client, personas, alpha_import, person, expected, with_sams_tag):
+def test_the_live_status_of_an_import_answers_only_those_who_may_see_it(
+    client, personas, alpha_import, person, expected, with_sams_tag
+):
     services.import_confirm(job=alpha_import, actor=personas.sam, warnings_acknowledged=False)
     url = reverse("imports:detail", kwargs={"pk": alpha_import.pk}) + "?fragment=status"
     client.force_login(personas.sam)

@@ -6,8 +6,8 @@ from unittest import mock
 import pytest
 from django.urls import reverse
 
-from imports.schedule import checked_rows
 from imports.models import Import
+from imports.schedule import checked_rows
 from imports.schedule.check import check_schedule, download_csv
 from tests.conftest import DATA
 

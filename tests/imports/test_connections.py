@@ -60,7 +60,15 @@ def test_a_custom_region_needs_its_base_url_and_a_bad_time_zone_is_named(client,
     client.force_login(personas.ada)
     response = client.post(
         reverse("imports:connection_new"),
-        {"name": "X", "account": "x", "region": "custom", "client_id": "c", "client_secret": "s", "default_time_zone": "Mars/Olympus", "default_date_format": "HH:mm yyyy-MM-dd"},
+        {
+            "name": "X",
+            "account": "x",
+            "region": "custom",
+            "client_id": "c",
+            "client_secret": "s",
+            "default_time_zone": "Mars/Olympus",
+            "default_date_format": "HH:mm yyyy-MM-dd",
+        },
     )
     page = response.content.decode()
     assert "A custom region needs its base URL." in page
@@ -87,7 +95,9 @@ def test_testing_a_connection_with_a_wrong_secret_says_so_without_the_secret(cli
     connected.acme.set_client_secret("wrong-secret-value")
     connected.acme.save()
     client.force_login(connected.ada)
-    page = client.post(reverse("imports:connection_test", args=[connected.acme.pk]), headers={"HX-Request": "true"}).content.decode()
+    page = client.post(
+        reverse("imports:connection_test", args=[connected.acme.pk]), headers={"HX-Request": "true"}
+    ).content.decode()
     assert "flash error" in page
     assert "wrong-secret-value" not in page
 

@@ -110,9 +110,17 @@ def test_a_missing_scope_ends_the_import_with_a_message_naming_it(connected, sim
 def test_an_import_started_elsewhere_makes_the_portal_wait_not_fail(connected, simulator):
     simulator.control.set_faults(processing_forever=True)
     outside = TalkdeskClient(
-        account="acme", client_id="demo-portal", client_secret=_secret_of("acme", "demo-portal"), base_url=simulator.base_url
+        account="acme",
+        client_id="demo-portal",
+        client_secret=_secret_of("acme", "demo-portal"),
+        base_url=simulator.base_url,
     )
-    outside.upload(content=data_file("portal/schedule-example.csv"), file_name="other-tool.csv", time_zone="UTC", date_format="HH:mm yyyy-MM-dd")
+    outside.upload(
+        content=data_file("portal/schedule-example.csv"),
+        file_name="other-tool.csv",
+        time_zone="UTC",
+        date_format="HH:mm yyyy-MM-dd",
+    )
     job = confirm(connected)
     delivery.account_advance(account_key=job.account_key)
     part = job.parts.get()
@@ -252,7 +260,10 @@ def test_an_upload_whose_answer_timed_out_needs_attention_and_is_not_sent_again(
 def test_an_import_started_elsewhere_is_waited_for_past_the_attempt_limit(connected, simulator):
     simulator.control.set_faults(processing_forever=True)
     outside = TalkdeskClient(
-        account="acme", client_id="demo-portal", client_secret=_secret_of("acme", "demo-portal"), base_url=simulator.base_url
+        account="acme",
+        client_id="demo-portal",
+        client_secret=_secret_of("acme", "demo-portal"),
+        base_url=simulator.base_url,
     )
     outside.upload(content=data_file("portal/schedule-example.csv"), file_name="other-tool.csv", time_zone="UTC")
     job = confirm(connected)

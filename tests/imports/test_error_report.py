@@ -3,9 +3,9 @@ from imports.wfm.talkdesk.error_report import read_error_report
 
 def test_it_reads_the_row_number_and_the_reason_by_column_name():
     report = (
-        "Agent Name,Agent Email,Start Time,End Time,Event Type Name,Row,Error\r\n"
-        "Carla,carla@example.com,09:00 2026-06-01,17:00 2026-06-01,Break,4,Agent email not found\r\n"
-    ).encode()
+        b"Agent Name,Agent Email,Start Time,End Time,Event Type Name,Row,Error\r\n"
+        b"Carla,carla@example.com,09:00 2026-06-01,17:00 2026-06-01,Break,4,Agent email not found\r\n"
+    )
     (failed,) = read_error_report(report)
     assert failed.row == 4
     assert failed.reason == "Agent email not found"

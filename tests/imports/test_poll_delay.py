@@ -46,7 +46,9 @@ def long_max_delay(settings):
     settings.IMPORT_POLL_MAX_SECONDS = 30
 
 
-def test_without_history_the_checks_are_never_further_apart_than_2_s_and_a_tenth_of_the_time_taken_less_a_checks_own_time(personas, long_max_delay):
+def test_without_history_the_checks_are_never_further_apart_than_2_s_and_a_tenth_of_the_time_taken_less_a_checks_own_time(
+    personas, long_max_delay
+):
     part = part_sent(personas, seconds_ago=1)
     assert _poll_delay(part) == pytest.approx(1.6, abs=0.05)
     part.sent_at -= timedelta(seconds=99)

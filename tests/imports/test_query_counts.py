@@ -61,7 +61,9 @@ def make_imports(personas, count: int, *, state: str = ImportState.IMPORTED, upl
 
 @pytest.mark.parametrize("count", [2, 40])
 @pytest.mark.parametrize("who", ["sam", "ada"])
-def test_the_history_asks_the_same_questions_for_two_imports_or_forty(client, personas, django_assert_num_queries, django_user_model, count, who):
+def test_the_history_asks_the_same_questions_for_two_imports_or_forty(
+    client, personas, django_assert_num_queries, django_user_model, count, who
+):
     others = [django_user_model.objects.create_user(f"planner{number}") for number in range(count // 10)]
     personas.alpha.supervisors.add(*others)
     make_imports(personas, count, uploaders=[personas.sam, *others])
@@ -74,7 +76,9 @@ def test_the_history_asks_the_same_questions_for_two_imports_or_forty(client, pe
 
 
 @pytest.mark.parametrize("count", [1, 20])
-def test_an_imports_page_asks_the_same_questions_however_many_imports_there_are(client, personas, django_assert_num_queries, count):
+def test_an_imports_page_asks_the_same_questions_however_many_imports_there_are(
+    client, personas, django_assert_num_queries, count
+):
     job = make_imports(personas, count)[-1]
     client.force_login(personas.sam)
     with django_assert_num_queries(DETAIL_QUERIES):
@@ -82,17 +86,23 @@ def test_an_imports_page_asks_the_same_questions_however_many_imports_there_are(
 
 
 @pytest.mark.parametrize("count", [1, 20])
-def test_the_live_status_fragment_asks_the_same_questions_however_long_the_queue(client, personas, django_assert_num_queries, count):
+def test_the_live_status_fragment_asks_the_same_questions_however_long_the_queue(
+    client, personas, django_assert_num_queries, count
+):
     job = make_imports(personas, count, state=ImportState.QUEUED)[-1]
     client.force_login(personas.sam)
     with django_assert_num_queries(FRAGMENT_QUERIES):
-        fragment = client.get(reverse("imports:detail", args=[job.pk]), {"fragment": "status"}, headers={"HX-Request": "true"})
+        fragment = client.get(
+            reverse("imports:detail", args=[job.pk]), {"fragment": "status"}, headers={"HX-Request": "true"}
+        )
     assert fragment.status_code == 200
     assert ("Next in line" if count == 1 else f"{count - 1} imports ahead") in fragment.content.decode()
 
 
 @pytest.mark.parametrize("count", [1, 20])
-def test_an_unchanged_live_status_asks_fewer_questions_however_long_the_queue(client, personas, django_assert_num_queries, count):
+def test_an_unchanged_live_status_asks_fewer_questions_however_long_the_queue(
+    client, personas, django_assert_num_queries, count
+):
     job = make_imports(personas, count, state=ImportState.QUEUED)[-1]
     client.force_login(personas.sam)
     url, headers = reverse("imports:detail", args=[job.pk]), {"HX-Request": "true"}

@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from imports.schedule import check as schedule_file
-from imports.schedule.java_date_format import DATE_FORMATS
 from imports.schedule.check import HEADER, AccountFacts, check_schedule, download_csv
 from imports.schedule.csv_text import UnreadableFile
+from imports.schedule.java_date_format import DATE_FORMATS
 from imports.schedule.table import _read_csv, read_table
 
 HEADER_LINE = ",".join(HEADER)
@@ -74,7 +74,9 @@ def csv_like_bytes(draw) -> bytes:
     rows = draw(st.lists(st.lists(cells, max_size=7), max_size=8))
     delimiter = draw(st.sampled_from([",", ";", "\t", "|"]))
     out = io.StringIO()
-    csv.writer(out, delimiter=delimiter, lineterminator=draw(st.sampled_from(["\r\n", "\n", "\r"]))).writerows([header, *rows])
+    csv.writer(out, delimiter=delimiter, lineterminator=draw(st.sampled_from(["\r\n", "\n", "\r"]))).writerows(
+        [header, *rows]
+    )
     text = out.getvalue()
     if draw(st.booleans()):
         text = text.replace('"', "", draw(st.integers(0, 2)))
@@ -82,7 +84,9 @@ def csv_like_bytes(draw) -> bytes:
     return text.encode(encoding, errors="replace")
 
 
-any_time_zone = st.sampled_from(["UTC", "America/New_York", "Europe/Lisbon", "Australia/Lord_Howe", "", "Not/AZone", "localtime"])
+any_time_zone = st.sampled_from(
+    ["UTC", "America/New_York", "Europe/Lisbon", "Australia/Lord_Howe", "", "Not/AZone", "localtime"]
+)
 any_date_format = st.sampled_from([None, *DATE_FORMATS, "yyyy-MM-dd"])
 any_account = st.sampled_from(
     [
@@ -120,7 +124,9 @@ def test_any_bytes_get_a_result_never_an_exception(data, time_zone, date_format,
 # Valid schedules
 
 plain_text = st.text(
-    alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\r\n\x00\x7f" + "".join(map(chr, range(0x20)))),
+    alphabet=st.characters(
+        blacklist_categories=["Cs"], blacklist_characters="\r\n\x00\x7f" + "".join(map(chr, range(0x20)))
+    ),
     min_size=1,
     max_size=20,
 ).filter(lambda value: value == value.strip())
@@ -199,7 +205,9 @@ def test_the_parts_joined_give_the_normalised_file_row_for_row(date_format, data
 
 
 @given(
-    lines=st.lists(st.lists(st.one_of(awkward_cells, st.text(max_size=6)), min_size=1, max_size=6), min_size=1, max_size=8),
+    lines=st.lists(
+        st.lists(st.one_of(awkward_cells, st.text(max_size=6)), min_size=1, max_size=6), min_size=1, max_size=8
+    ),
     delimiter=st.sampled_from([",", ";", "\t"]),
     line_end=st.sampled_from(["\r\n", "\n", "\r"]),
 )
@@ -213,7 +221,11 @@ def test_the_quick_reader_of_plain_files_reads_exactly_what_the_csv_reader_reads
         except UnreadableFile as unreadable:
             return (str(unreadable),)
         width = len(table.header)
-        rows = table.rows if table.cells is None else [table.cells[at : at + width] for at in range(0, len(table.cells), width)]
+        rows = (
+            table.rows
+            if table.cells is None
+            else [table.cells[at : at + width] for at in range(0, len(table.cells), width)]
+        )
         return table.header_row, table.header, table.numbers, rows
 
     assert read(read_table) == read(_read_csv)

@@ -28,7 +28,9 @@ def test_the_stamp_counts_the_moving_imports_before_it_in_its_account_only(perso
     assert selectors.status_stamp(personas.sam, third.pk).queued_before == 1
     Import.objects.filter(pk=second.pk).update(account_key="elsewhere")
     assert selectors.status_stamp(personas.sam, third.pk).queued_before == 0
-    assert selectors.status_stamp(personas.sam, third.pk).queued_before == selectors.imports_ahead(Import.objects.get(pk=third.pk))
+    assert selectors.status_stamp(personas.sam, third.pk).queued_before == selectors.imports_ahead(
+        Import.objects.get(pk=third.pk)
+    )
 
 
 def test_the_stamp_changes_with_every_move_of_the_import_or_its_parts(personas):

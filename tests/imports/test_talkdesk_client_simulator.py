@@ -183,7 +183,11 @@ def test_an_accepted_upload_returns_the_import_id_from_the_location_header(simul
 
     assert str(uuid.UUID(import_id)) == import_id
     arrived = simulator.control.remote_import(import_id)
-    assert (arrived["account"], arrived["file_name"], arrived["time_zone"]) == ("acme", "week-23.csv", "America/New_York")
+    assert (arrived["account"], arrived["file_name"], arrived["time_zone"]) == (
+        "acme",
+        "week-23.csv",
+        "America/New_York",
+    )
     assert arrived["date_format"] == "HH:mm yyyy-MM-dd"
     assert [entry["import_id"] for entry in simulator.control.ledger("acme")["uploads"]] == [import_id]
 
@@ -586,7 +590,10 @@ def test_when_renewing_a_refused_token_fails_the_upload_is_known_not_to_have_bee
 
 def test_a_client_without_read_scope_cannot_follow_its_imports_and_is_told_why(short_lived):
     client = TalkdeskClient(
-        account="acme", client_id="demo-write-only", client_secret="demo-write-only-secret", base_url=short_lived.base_url
+        account="acme",
+        client_id="demo-write-only",
+        client_secret="demo-write-only-secret",
+        base_url=short_lived.base_url,
     )
     import_id = upload(client)
 

@@ -21,7 +21,11 @@ def event(agent, day, start, end, kind="Available for all channels", row=2, prob
 
 def test_it_draws_one_lane_per_agent_and_one_bar_per_event():
     drawn = draw_timeline(
-        [event("john.smith@example.com", 1, 9, 17), event("jane.doe@example.com", 1, 8, 16, row=3), event("john.smith@example.com", 2, 9, 17, row=4)],
+        [
+            event("john.smith@example.com", 1, 9, 17),
+            event("jane.doe@example.com", 1, 8, 16, row=3),
+            event("john.smith@example.com", 2, 9, 17, row=4),
+        ],
         zone=NY,
     )
     assert drawn.agents_total == drawn.agents_shown == 2
@@ -30,7 +34,9 @@ def test_it_draws_one_lane_per_agent_and_one_bar_per_event():
 
 
 def test_each_event_type_gets_its_own_colour_in_the_legend():
-    drawn = draw_timeline([event("a@example.com", 1, 9, 17), event("a@example.com", 1, 12, 13, kind="Break", row=3)], zone=NY)
+    drawn = draw_timeline(
+        [event("a@example.com", 1, 9, 17), event("a@example.com", 1, 12, 13, kind="Break", row=3)], zone=NY
+    )
     colours = dict(drawn.legend)
     assert set(colours) == {"Available for all channels", "Break"}
     assert len(set(colours.values())) == 2
@@ -51,7 +57,19 @@ def test_bars_sit_where_their_times_are():
 
 
 def test_names_are_escaped():
-    drawn = draw_timeline([Event("x@example.com", "<script>", datetime(2026, 6, 1, 9, tzinfo=NY), datetime(2026, 6, 1, 10, tzinfo=NY), "A&B", 2)], zone=NY)
+    drawn = draw_timeline(
+        [
+            Event(
+                "x@example.com",
+                "<script>",
+                datetime(2026, 6, 1, 9, tzinfo=NY),
+                datetime(2026, 6, 1, 10, tzinfo=NY),
+                "A&B",
+                2,
+            )
+        ],
+        zone=NY,
+    )
     assert "<script>" not in drawn.svg
     assert "&lt;script&gt;" in drawn.svg and "A&amp;B" in drawn.svg
 

@@ -12,7 +12,9 @@ DATA = ROOT / "tests" / "data" / "portal"
 
 def run(*args):
     """As a pipeline runs it: its own process, its exit status and output."""
-    return subprocess.run([sys.executable, "manage.py", "validate_schedule", *map(str, args)], cwd=ROOT, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "manage.py", "validate_schedule", *map(str, args)], cwd=ROOT, capture_output=True, text=True
+    )
 
 
 def test_a_clean_file_exits_0_and_prints_one_json_object():
@@ -57,15 +59,17 @@ def test_a_chosen_date_format_that_does_not_fit_is_an_error():
 
 
 def test_with_a_connection_unknown_agents_are_errors(personas):
-    from imports.models import ConnectionAgent
-
     from django.utils import timezone
+
+    from imports.models import ConnectionAgent
 
     ConnectionAgent.objects.create(connection=personas.acme, email="john.smith@example.com", name="John Smith")
     personas.acme.agents_synced_at = timezone.now()
     personas.acme.save()
     with pytest.raises(SystemExit) as exit_status:
-        call_command("validate_schedule", str(DATA / "schedule-example.csv"), "--connection", "Acme", "--format", "json")
+        call_command(
+            "validate_schedule", str(DATA / "schedule-example.csv"), "--connection", "Acme", "--format", "json"
+        )
     assert exit_status.value.code == 1
 
 

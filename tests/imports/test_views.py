@@ -81,7 +81,9 @@ def test_an_ambiguous_date_format_asks_and_a_recheck_settles_it(client, personas
     job = Import.objects.get()
     page = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
     assert "Choose the one the file uses" in page
-    client.post(reverse("imports:recheck", args=[job.pk]), {"time_zone": "Europe/Lisbon", "date_format": "HH:mm dd/MM/yyyy"})
+    client.post(
+        reverse("imports:recheck", args=[job.pk]), {"time_zone": "Europe/Lisbon", "date_format": "HH:mm dd/MM/yyyy"}
+    )
     job.refresh_from_db()
     assert job.error_count == 0
     assert job.date_format == "HH:mm dd/MM/yyyy" and job.time_zone == "Europe/Lisbon"
@@ -209,7 +211,10 @@ def test_the_fixed_file_defuses_formula_cells(client, personas):
 def test_the_preview_draws_each_agents_days_on_demand(client, personas):
     upload(client, personas, "portal/schedule-duplicate-rows.csv")
     job = Import.objects.get()
-    assert reverse("imports:timeline", args=[job.pk]) in client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+    assert (
+        reverse("imports:timeline", args=[job.pk])
+        in client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+    )
     fragment = client.get(reverse("imports:timeline", args=[job.pk]), headers={"HX-Request": "true"}).content.decode()
     assert "<svg" in fragment and "<html" not in fragment
     assert 'data-row="3"' in fragment and 'stroke="#b42318"' in fragment
@@ -227,14 +232,22 @@ def test_a_file_over_talkdesks_5_mb_is_one_import_sent_in_parts(client, personas
     client.force_login(personas.sam)
     client.post(
         reverse("imports:upload"),
-        {"team": personas.alpha.pk, "file": SimpleUploadedFile("big.csv", body.encode()), "time_zone": "UTC", "date_format": ""},
+        {
+            "team": personas.alpha.pk,
+            "file": SimpleUploadedFile("big.csv", body.encode()),
+            "time_zone": "UTC",
+            "date_format": "",
+        },
     )
     job = Import.objects.get()
     parts = list(job.parts.order_by("number"))
     assert len(parts) == 2
     assert all(part.size < 5_000_000 for part in parts)
     assert sum(part.rows for part in parts) == job.rows == 70_000
-    assert "2 (over Talkdesk's 5 MB limit, sent one after another)" in client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+    assert (
+        "2 (over Talkdesk's 5 MB limit, sent one after another)"
+        in client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+    )
 
 
 def test_the_history_refuses_a_team_or_uploader_the_person_cannot_see(client, personas):

@@ -24,7 +24,9 @@ def caddyfile() -> str:
 
 
 def test_only_the_proxy_is_published_on_the_host(compose):
-    published = {name for name, service in compose["services"].items() if "ports" in service and not service.get("profiles")}
+    published = {
+        name for name, service in compose["services"].items() if "ports" in service and not service.get("profiles")
+    }
     assert published == {"proxy"}
     assert sorted(compose["services"]["proxy"]["ports"]) == ["443:443", "80:80"]
 

@@ -63,9 +63,8 @@ def test_an_unreadable_message_is_dropped_and_named_in_the_log_instead_of_stoppi
     # Named to come first, as the older message it would be.
     (folders["queue"] / f"0_{'0' * 32}.{QUEUE}.msg").write_bytes(b"")
     channel._put(QUEUE, {"body": "the next one"})
-    with caplog.at_level(logging.ERROR, logger="portal.filesystem_broker"):
-        with pytest.raises(Empty):
-            channel._get(QUEUE)
+    with caplog.at_level(logging.ERROR, logger="portal.filesystem_broker"), pytest.raises(Empty):
+        channel._get(QUEUE)
     assert "could not be read and was dropped" in caplog.text
     assert channel._get(QUEUE) == {"body": "the next one"}
 

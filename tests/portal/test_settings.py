@@ -13,7 +13,11 @@ def _load_settings(tmp_path, **overrides):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PORTAL_", "DATABASE_URL", "REDIS_URL"))}
     env.update(PORTAL_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="portal.settings", **overrides)
     return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings; print(settings.DATABASES['default']['ENGINE'], settings.CELERY_BROKER_URL)"],
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; print(settings.DATABASES['default']['ENGINE'], settings.CELERY_BROKER_URL)",
+        ],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -58,7 +62,11 @@ def test_a_wait_of_no_time_or_forever_is_named(tmp_path, value):
 def _production_env(tmp_path, **overrides):
     from cryptography.fernet import Fernet
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PORTAL_", "DATABASE_URL", "REDIS_URL", "SECURE_", "DEBUG"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PORTAL_", "DATABASE_URL", "REDIS_URL", "SECURE_", "DEBUG"))
+    }
     env.update(
         PORTAL_DATA_DIR=str(tmp_path),
         PORTAL_ENV="production",
@@ -87,7 +95,9 @@ def test_the_deployment_checks_find_nothing_to_warn_about_in_production(tmp_path
 
 def test_the_deployment_checks_do_warn_on_a_developers_settings(tmp_path):
     env = _production_env(tmp_path, PORTAL_ENV="development")
-    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy"], cwd=ROOT, env=env, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
     for warning in ("security.W004", "security.W008", "security.W012", "security.W016"):
         assert warning in result.stderr
 
@@ -99,7 +109,9 @@ def test_production_turns_on_secure_cookies_hsts_and_https_redirects(tmp_path):
         "s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.DEBUG, "
         "getattr(s, 'SECURE_PROXY_SSL_HEADER', None))"
     )
-    result = subprocess.run([sys.executable, "-c", show], cwd=ROOT, env=_production_env(tmp_path), capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", show], cwd=ROOT, env=_production_env(tmp_path), capture_output=True, text=True
+    )
     assert result.stdout.split() == ["True", "True", "True", "True", "True", "31536000", "True", "False", "None"]
 
 

@@ -183,7 +183,9 @@ class RunningPortal:
 
     def received(self, file_name: str) -> list[dict]:
         """Every upload of this file that reached Talkdesk, in order."""
-        return [upload for upload in self.talkdesk.ledger(account="acme")["uploads"] if upload["file_name"] == file_name]
+        return [
+            upload for upload in self.talkdesk.ledger(account="acme")["uploads"] if upload["file_name"] == file_name
+        ]
 
     def wait_for_talkdesk_request(self, method: str, path_start: str, *, seconds: float = 30) -> None:
         """Until Talkdesk is handling such a request: its faults are already

@@ -55,7 +55,10 @@ def test_postgresql_restarted_mid_poll_and_the_import_still_completes(portal):
         ensure_postgresql_running()
     portal.talkdesk.set_faults(latency_ms=0)
     assert planner.wait_for(job).state == "imported"
-    assert re.search(r"poll_part\[[0-9a-f-]+\] raised unexpected: (OperationalError|InterfaceError)", portal.stack.log("worker")[log_before:])
+    assert re.search(
+        r"poll_part\[[0-9a-f-]+\] raised unexpected: (OperationalError|InterfaceError)",
+        portal.stack.log("worker")[log_before:],
+    )
     assert len(portal.received("database-restarted.csv")) == 1
 
 
@@ -68,12 +71,16 @@ def test_a_worker_held_up_past_the_visibility_timeout_gets_its_task_twice_and_se
     log_before = len(portal.stack.log("worker"))
     planner.confirm(job)
     assert planner.wait_for(job).state == "imported"
-    received = re.findall(r"Task imports\.tasks\.advance_account\[([0-9a-f-]+)\] received", portal.stack.log("worker")[log_before:])
+    received = re.findall(
+        r"Task imports\.tasks\.advance_account\[([0-9a-f-]+)\] received", portal.stack.log("worker")[log_before:]
+    )
     assert max(Counter(received).values()) >= 2, "Redis never delivered the held-up task a second time"
     assert len(portal.received("held-past-visibility.csv")) == 1
 
 
-def test_a_process_dying_after_the_confirmation_commits_but_before_its_task_is_sent_is_caught_up_by_the_reconciler(portal):
+def test_a_process_dying_after_the_confirmation_commits_but_before_its_task_is_sent_is_caught_up_by_the_reconciler(
+    portal,
+):
     planner = portal.sign_in()
     job = planner.upload("never-enqueued.csv", schedule(22))
     confirm_then_die = f"""
@@ -91,7 +98,10 @@ with transaction.atomic():
     services.import_confirm(job=Import.objects.get(pk="{job}"), actor=planner, warnings_acknowledged=True)
 """
     died = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", confirm_then_die], cwd=ROOT, env=portal.stack.env, capture_output=True
+        [sys.executable, "manage.py", "shell", "-c", confirm_then_die],
+        cwd=ROOT,
+        env=portal.stack.env,
+        capture_output=True,
     )
     assert died.returncode == -signal.SIGKILL
     assert portal.query("SELECT state FROM imports_import WHERE id = %s", job) == [("queued",)]

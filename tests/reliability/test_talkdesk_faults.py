@@ -57,7 +57,9 @@ def test_timed_out_sign_ins_and_status_reads_are_asked_again(portal):
     assert page.state == "imported"
     assert "sign-in service" in page.text and "broke before it answered" in page.text
     wait_until(
-        lambda: any(int(line.split()[3].removesuffix("ms")) >= 6000 for line in portal.talkdesk_log(f"GET {IMPORTS_PATH}/")),
+        lambda: any(
+            int(line.split()[3].removesuffix("ms")) >= 6000 for line in portal.talkdesk_log(f"GET {IMPORTS_PATH}/")
+        ),
         seconds=10,
         what="Talkdesk answered the status read the portal had given up on",
     )
@@ -154,19 +156,21 @@ for n in range(1, 21):
     answered_409_before = len(portal.talkdesk_answers(409))
     supervisors = [portal.sign_in(f"supervisor{n:02}") for n in range(1, 21)]
     jobs = [person.upload(f"supervisor-{n:02}.csv", schedule(60 + n)) for n, person in enumerate(supervisors, 1)]
-    tokens = [person.page_token(job) for person, job in zip(supervisors, jobs)]
+    tokens = [person.page_token(job) for person, job in zip(supervisors, jobs, strict=False)]
     together = threading.Barrier(len(supervisors))
 
     def confirm(person, job, token):
         together.wait()
         person.confirm_with(job, token)
 
-    threads = [threading.Thread(target=confirm, args=args) for args in zip(supervisors, jobs, tokens)]
+    threads = [threading.Thread(target=confirm, args=args) for args in zip(supervisors, jobs, tokens, strict=False)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    assert [supervisor.wait_for(job, seconds=120).state for supervisor, job in zip(supervisors, jobs)] == ["imported"] * 20
+    assert [
+        supervisor.wait_for(job, seconds=120).state for supervisor, job in zip(supervisors, jobs, strict=False)
+    ] == ["imported"] * 20
     confirmed_order = [
         name
         for (name,) in portal.query(

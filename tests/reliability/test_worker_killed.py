@@ -85,13 +85,17 @@ def test_a_worker_killed_while_polling_goes_on_following_the_import_after_a_rest
     assert len(portal.received("killed-while-polling.csv")) == 1
 
 
-def test_a_worker_killed_while_downloading_the_error_report_keeps_it_from_a_fresh_link_after_the_old_one_expired(portal):
+def test_a_worker_killed_while_downloading_the_error_report_keeps_it_from_a_fresh_link_after_the_old_one_expired(
+    portal,
+):
     planner = portal.sign_in()
     # Report links that live one second, and a download that takes three.
     portal.talkdesk.set_faults(report_link_ttl_seconds=1, report_latency_ms=3000)
     job = planner.upload("killed-while-downloading.csv", schedule(5, unknown_agents=True))
     planner.confirm(job)
-    (upload,) = wait_until(lambda: portal.received("killed-while-downloading.csv"), seconds=30, what="Talkdesk has the file")
+    (upload,) = wait_until(
+        lambda: portal.received("killed-while-downloading.csv"), seconds=30, what="Talkdesk has the file"
+    )
     wait_until(
         lambda: portal.talkdesk.remote_import(upload["import_id"])["report_downloads"] >= 1,
         seconds=30,

@@ -43,33 +43,52 @@ def test_an_upload_a_confirmation_and_a_cancellation_are_recorded_with_who_and_w
 def test_a_refused_action_records_nothing(client, personas):
     job = upload(client, personas, "portal/schedule-bad-times.csv")
     client.post(reverse("imports:confirm", args=[job.pk]))
-    assert list(AuditEvent.objects.exclude(action=Action.SIGNED_IN).values_list("action", flat=True)) == [Action.UPLOADED]
+    assert list(AuditEvent.objects.exclude(action=Action.SIGNED_IN).values_list("action", flat=True)) == [
+        Action.UPLOADED
+    ]
 
 
 def test_an_admin_sending_a_part_again_or_recording_it_imported_is_recorded(client, personas):
     job = services.import_create(
-        team=personas.alpha, uploaded_by=personas.sam, file_name="w.csv",
-        data=data_file("portal/schedule-example.csv"), time_zone="UTC", date_format=None,
+        team=personas.alpha,
+        uploaded_by=personas.sam,
+        file_name="w.csv",
+        data=data_file("portal/schedule-example.csv"),
+        time_zone="UTC",
+        date_format=None,
     )
     ImportPart.objects.filter(import_job=job).update(state=PartState.NEEDS_ATTENTION)
     client.force_login(personas.ada)
     client.post(reverse("imports:part_resend", args=[job.pk, 1]), headers={"X-Forwarded-For": OFFICE})
     ImportPart.objects.filter(import_job=job).update(state=PartState.NEEDS_ATTENTION)
     client.post(reverse("imports:part_mark_imported", args=[job.pk, 1]), headers={"X-Forwarded-For": OFFICE})
-    recorded = list(AuditEvent.objects.filter(username="ada").exclude(action=Action.SIGNED_IN).order_by("at", "id").values_list("action", "detail", "client_address"))
+    recorded = list(
+        AuditEvent.objects.filter(username="ada")
+        .exclude(action=Action.SIGNED_IN)
+        .order_by("at", "id")
+        .values_list("action", "detail", "client_address")
+    )
     assert recorded == [(Action.RESENT, "part 1", OFFICE), (Action.MARKED_IMPORTED, "part 1", OFFICE)]
 
 
 def test_connection_changes_name_what_changed_but_never_the_secret(client, personas):
     client.force_login(personas.ada)
     form = {
-        "name": "Acme", "account": "acme", "region": "custom", "base_url": "http://127.0.0.1:9",
-        "client_id": "demo-portal", "default_time_zone": "Europe/Lisbon", "default_date_format": "HH:mm yyyy-MM-dd",
+        "name": "Acme",
+        "account": "acme",
+        "region": "custom",
+        "base_url": "http://127.0.0.1:9",
+        "client_id": "demo-portal",
+        "default_time_zone": "Europe/Lisbon",
+        "default_date_format": "HH:mm yyyy-MM-dd",
     }
     edit = reverse("imports:connection_edit", args=[personas.acme.pk])
     client.post(edit, {**form, "client_secret": "a-brand-new-secret"}, headers={"X-Forwarded-For": OFFICE})
     client.post(edit, {**form, "client_secret": ""})
-    client.post(reverse("imports:connection_new"), {**form, "name": "Initech", "account": "initech", "client_secret": "another-secret"})
+    client.post(
+        reverse("imports:connection_new"),
+        {**form, "name": "Initech", "account": "initech", "client_secret": "another-secret"},
+    )
     events = list(AuditEvent.objects.exclude(action=Action.SIGNED_IN).order_by("at", "id"))
     assert [(e.action, e.username) for e in events] == [
         (Action.CONNECTION_CHANGED, "ada"),
@@ -94,7 +113,11 @@ def test_a_connection_test_is_recorded_with_its_outcome(client, connected):
 
 def _event(action, username, days_ago=0, address=OFFICE):
     return AuditEvent.objects.create(
-        action=action, username=username, client_address=address, at=timezone.now() - timedelta(days=days_ago), detail=f"{action} by {username}"
+        action=action,
+        username=username,
+        client_address=address,
+        at=timezone.now() - timedelta(days=days_ago),
+        detail=f"{action} by {username}",
     )
 
 

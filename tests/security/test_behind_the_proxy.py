@@ -25,7 +25,11 @@ def production(tmp_path_factory):
     stack = start_stack(
         tmp_path_factory.mktemp("stack-production"),
         backend="embedded",
-        env_overrides={"PORTAL_ENV": "production", "FORWARDED_ALLOW_IPS": "127.0.0.1", "AXES_FAILURE_LIMIT": str(FAILURE_LIMIT)},
+        env_overrides={
+            "PORTAL_ENV": "production",
+            "FORWARDED_ALLOW_IPS": "127.0.0.1",
+            "AXES_FAILURE_LIMIT": str(FAILURE_LIMIT),
+        },
     )
     yield stack
     stop_stack(stack)

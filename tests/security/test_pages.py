@@ -54,8 +54,12 @@ def _url(name, job, personas):
 def _every_answer(client, personas, job):
     """(route, response) for every GET route that answers Ada, and the login page as anyone."""
     preview = services.import_create(
-        team=personas.alpha, uploaded_by=personas.sam, file_name="preview.csv",
-        data=data_file("portal/schedule-duplicate-rows.csv"), time_zone="UTC", date_format=None,
+        team=personas.alpha,
+        uploaded_by=personas.sam,
+        file_name="preview.csv",
+        data=data_file("portal/schedule-duplicate-rows.csv"),
+        time_zone="UTC",
+        date_format=None,
     )
     yield "login", Client().get(reverse("login"))
     client.force_login(personas.ada)
@@ -76,7 +80,9 @@ class _Page(HTMLParser):
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         self.handler_attributes += [name for name in attrs if name.startswith("on")]
-        self.handler_attributes += [name for name, value in attrs.items() if (value or "").strip().lower().startswith("javascript:")]
+        self.handler_attributes += [
+            name for name, value in attrs.items() if (value or "").strip().lower().startswith("javascript:")
+        ]
         if tag == "form" and (attrs.get("method") or "get").lower() == "post":
             self.post_forms.append(set())
             self._in_post_form = True
@@ -118,7 +124,9 @@ def test_every_post_is_refused_without_a_csrf_token(personas, hostile_import, na
 def test_the_content_security_policy_allows_no_inline_script_and_no_page_has_one(client, personas, hostile_import):
     for name, response, page in _html_pages(client, personas, hostile_import):
         policy = dict(
-            (directive.split()[0], directive.split()[1:]) for directive in response["Content-Security-Policy"].split(";") if directive.strip()
+            (directive.split()[0], directive.split()[1:])
+            for directive in response["Content-Security-Policy"].split(";")
+            if directive.strip()
         )
         assert policy["script-src"] == ["'self'"], name
         assert policy["default-src"] == ["'self'"] and policy["object-src"] == ["'none'"], name

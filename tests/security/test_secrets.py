@@ -44,7 +44,14 @@ def test_a_secret_typed_into_a_form_that_fails_to_save_is_not_sent_back(client, 
     client.force_login(personas.ada)
     page = client.post(
         reverse("imports:connection_new"),
-        {"name": "X", "account": "x", "region": "custom", "client_id": "c", "client_secret": "typed-secret-value", "default_time_zone": "Mars/Olympus"},
+        {
+            "name": "X",
+            "account": "x",
+            "region": "custom",
+            "client_id": "c",
+            "client_secret": "typed-secret-value",
+            "default_time_zone": "Mars/Olympus",
+        },
     ).content.decode()
     assert "is not an IANA time zone" in page
     assert "typed-secret-value" not in page
@@ -73,7 +80,9 @@ def _text_of(records) -> str:
     return "\n".join(formatter.format(record) for record in records)
 
 
-def test_no_log_record_page_or_audit_entry_holds_the_secret_or_a_token_across_the_whole_flow(client, connected, every_log_record):
+def test_no_log_record_page_or_audit_entry_holds_the_secret_or_a_token_across_the_whole_flow(
+    client, connected, every_log_record
+):
     secret = connected.acme.client_secret()
     pages = []
 
@@ -84,19 +93,30 @@ def test_no_log_record_page_or_audit_entry_holds_the_secret_or_a_token_across_th
         client.post(
             edit,
             {
-                "name": "Acme", "account": "acme", "region": "custom", "base_url": connected.acme.base_url,
-                "client_id": "demo-portal", "client_secret": secret, "default_time_zone": "UTC",
+                "name": "Acme",
+                "account": "acme",
+                "region": "custom",
+                "base_url": connected.acme.base_url,
+                "client_id": "demo-portal",
+                "client_secret": secret,
+                "default_time_zone": "UTC",
                 "default_date_format": "HH:mm yyyy-MM-dd",
             },
             follow=True,
         )
     )
-    pages.append(client.post(reverse("imports:connection_test", args=[connected.acme.pk]), headers={"HX-Request": "true"}))
+    pages.append(
+        client.post(reverse("imports:connection_test", args=[connected.acme.pk]), headers={"HX-Request": "true"})
+    )
 
     client.force_login(connected.sam)
     with open(DATA / "portal/schedule-unknown-agents.csv", "rb") as file:
         pages.append(
-            client.post(reverse("imports:upload"), {"team": connected.alpha.pk, "file": file, "time_zone": "UTC", "date_format": ""}, follow=True)
+            client.post(
+                reverse("imports:upload"),
+                {"team": connected.alpha.pk, "file": file, "time_zone": "UTC", "date_format": ""},
+                follow=True,
+            )
         )
     job = Import.objects.get()
     pages.append(client.post(reverse("imports:confirm", args=[job.pk]), {"acknowledge_warnings": "on"}, follow=True))
@@ -114,7 +134,9 @@ def test_no_log_record_page_or_audit_entry_holds_the_secret_or_a_token_across_th
 
     client.force_login(connected.ada)
     TalkdeskConnection.objects.filter(pk=connected.acme.pk).update(client_id="demo-readonly")
-    pages.append(client.post(reverse("imports:connection_test", args=[connected.acme.pk]), headers={"HX-Request": "true"}))
+    pages.append(
+        client.post(reverse("imports:connection_test", args=[connected.acme.pk]), headers={"HX-Request": "true"})
+    )
     pages.append(client.get(reverse("imports:connections")))
     pages.append(client.get(reverse("imports:audit_log")))
 

@@ -13,7 +13,9 @@ ATTACKER, COLLEAGUE = "203.0.113.7", "198.51.100.20"
 
 def sign_in(client, username, password, *, through_proxy_from=None, remote=PROXY):
     headers = {"X-Forwarded-For": through_proxy_from} if through_proxy_from else {}
-    return client.post(reverse("login"), {"username": username, "password": password}, headers=headers, REMOTE_ADDR=remote)
+    return client.post(
+        reverse("login"), {"username": username, "password": password}, headers=headers, REMOTE_ADDR=remote
+    )
 
 
 def test_after_too_many_wrong_passwords_even_the_right_one_is_refused_from_that_address(client, personas):
@@ -81,5 +83,7 @@ def test_the_admin_sign_in_is_locked_out_the_same_way(client, personas):
     admin_login = reverse("admin:login")
     for _ in range(settings.AXES_FAILURE_LIMIT):
         client.post(admin_login, {"username": "ada", "password": "guess"}, headers={"X-Forwarded-For": ATTACKER})
-    response = client.post(admin_login, {"username": "ada", "password": "ada-password"}, headers={"X-Forwarded-For": ATTACKER})
+    response = client.post(
+        admin_login, {"username": "ada", "password": "ada-password"}, headers={"X-Forwarded-For": ATTACKER}
+    )
     assert response.status_code == 429

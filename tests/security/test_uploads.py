@@ -21,7 +21,9 @@ def capped(settings):
 def post_file(client, personas, content: bytes, name="week.csv", content_type="text/csv"):
     client.force_login(personas.sam)
     upload = SimpleUploadedFile(name, content, content_type=content_type)
-    return client.post(reverse("imports:upload"), {"team": personas.alpha.pk, "file": upload, "time_zone": "UTC", "date_format": ""})
+    return client.post(
+        reverse("imports:upload"), {"team": personas.alpha.pk, "file": upload, "time_zone": "UTC", "date_format": ""}
+    )
 
 
 def capping_handler(response) -> SizeCappedUploadHandler:
@@ -102,7 +104,9 @@ def test_uploads_are_kept_outside_every_folder_served_as_static_files_and_have_n
 
 
 def test_the_content_decides_not_the_name_or_the_type_the_browser_claims(client, personas):
-    response = post_file(client, personas, data_file("portal/not-a-schedule.png"), name="week.csv", content_type="text/csv")
+    response = post_file(
+        client, personas, data_file("portal/not-a-schedule.png"), name="week.csv", content_type="text/csv"
+    )
     job = Import.objects.get()
     assert job.error_count == 1 and not job.can_confirm
     assert "The whole file" in client.get(response["Location"]).content.decode()

@@ -60,13 +60,21 @@ def test_the_secret_and_the_tokens_stay_out_of_every_log_file_and_page_across_th
     saved = admin.post_form(
         f"/connections/{connection}/",
         {
-            "name": "Demo (simulator)", "account": "acme", "region": "custom", "base_url": watched_stack.simulator_url,
-            "client_id": "demo-portal", "client_secret": secret, "default_time_zone": "America/New_York",
-            "default_date_format": "HH:mm yyyy-MM-dd", "event_types_text": "",
+            "name": "Demo (simulator)",
+            "account": "acme",
+            "region": "custom",
+            "base_url": watched_stack.simulator_url,
+            "client_id": "demo-portal",
+            "client_secret": secret,
+            "default_time_zone": "America/New_York",
+            "default_date_format": "HH:mm yyyy-MM-dd",
+            "event_types_text": "",
         },
     )
     assert saved.status_code == 302
-    tested = admin.post_form(f"/connections/{connection}/test/", form_page="/connections/", headers={"HX-Request": "true"})
+    tested = admin.post_form(
+        f"/connections/{connection}/test/", form_page="/connections/", headers={"HX-Request": "true"}
+    )
     assert "wfm-public:write" in tested.text
 
     planner = PortalSession(watched_stack.url)
@@ -103,11 +111,7 @@ def test_an_oversized_upload_over_a_real_connection_gets_the_upload_page_with_th
 
 def _peak_memory_mb(pid: int) -> dict[int, int]:
     """The most memory gunicorn's master and each of its workers has held (VmHWM)."""
-    pids = [pid] + [
-        int(stat.parent.name)
-        for stat in Path("/proc").glob("[0-9]*/stat")
-        if _parent_of(stat) == pid
-    ]
+    pids = [pid] + [int(stat.parent.name) for stat in Path("/proc").glob("[0-9]*/stat") if _parent_of(stat) == pid]
     peaks = {}
     for each in pids:
         status = Path(f"/proc/{each}/status").read_text()
@@ -137,7 +141,9 @@ def test_a_body_far_over_the_cap_without_a_line_break_is_dropped_without_being_h
 @pytest.mark.browser
 def test_a_browser_runs_every_page_of_the_flow_without_breaking_the_content_security_policy(watched_stack, page):
     complaints = []
-    page.on("console", lambda message: complaints.append(message.text) if message.type in ("error", "warning") else None)
+    page.on(
+        "console", lambda message: complaints.append(message.text) if message.type in ("error", "warning") else None
+    )
     page.goto(watched_stack.url + "/")
     page.fill("input[name=username]", "planner")
     page.fill("input[name=password]", watched_stack.password)
@@ -161,6 +167,8 @@ def test_a_browser_uploading_a_file_over_the_cap_sees_why_on_the_upload_page(wat
     page.click("button[type=submit]")
     page.wait_for_url("**/imports/")
     page.goto(watched_stack.url + "/imports/new/")
-    page.set_input_files("input[type=file]", {"name": "huge.csv", "mimeType": "text/csv", "buffer": b"x" * (2 * UPLOAD_CAP)})
+    page.set_input_files(
+        "input[type=file]", {"name": "huge.csv", "mimeType": "text/csv", "buffer": b"x" * (2 * UPLOAD_CAP)}
+    )
     page.click("text=Check the file")
     assert "the portal takes files up to 1.0 MB" in page.inner_text("[data-refusal]")

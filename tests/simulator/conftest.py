@@ -64,7 +64,18 @@ class Talkdesk:
     def auth(self, token: str | None) -> dict:
         return {"Authorization": f"Bearer {token}"} if token else {}
 
-    def upload(self, content: bytes = EXAMPLE_CSV, *, token="acme", file_name="week.csv", time_zone="UTC", date_format=None, omit=(), timeout=30, **kwargs) -> requests.Response:
+    def upload(
+        self,
+        content: bytes = EXAMPLE_CSV,
+        *,
+        token="acme",
+        file_name="week.csv",
+        time_zone="UTC",
+        date_format=None,
+        omit=(),
+        timeout=30,
+        **kwargs,
+    ) -> requests.Response:
         token = self.token(token) if token in CONFIG["accounts"] else token
         fields = {"file_name": file_name, "time_zone": time_zone}
         if date_format is not None:

@@ -17,7 +17,9 @@ def test_it_answers_health(simulator):
 
 def test_the_ledger_can_be_filtered_by_account(talkdesk, simulator):
     acme = talkdesk.accepted(token="acme")
-    globex = talkdesk.accepted(csv_of("Hank Scorpio,hank.scorpio@example.com,09:00 2026-06-01,17:00 2026-06-01,Break"), token="globex")
+    globex = talkdesk.accepted(
+        csv_of("Hank Scorpio,hank.scorpio@example.com,09:00 2026-06-01,17:00 2026-06-01,Break"), token="globex"
+    )
     assert [u["import_id"] for u in simulator.control.ledger()["uploads"]] == [acme, globex]
     assert [u["import_id"] for u in simulator.control.ledger(account="globex")["uploads"]] == [globex]
     assert simulator.control.ledger(account="initech")["uploads"] == []
@@ -32,7 +34,11 @@ def test_it_shows_its_own_view_of_an_import(talkdesk, simulator):
     talkdesk.final(import_id)
     view = simulator.control.remote_import(import_id)
     assert view["account"] == "acme"
-    assert (view["file_name"], view["time_zone"], view["date_format"]) == ("mix.csv", "Europe/Lisbon", "HH:mm yyyy-MM-dd")
+    assert (view["file_name"], view["time_zone"], view["date_format"]) == (
+        "mix.csv",
+        "Europe/Lisbon",
+        "HH:mm yyyy-MM-dd",
+    )
     assert (view["status"], view["rows"], view["failed_rows"]) == ("IMPORTED_WITH_ERRORS", 2, 1)
     assert view["errors"] == [{"row": 3, "error": "Agent email not found or not active: nobody@example.com"}]
 

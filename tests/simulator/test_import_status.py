@@ -6,7 +6,7 @@ import io
 import re
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import requests
 
@@ -46,7 +46,7 @@ def test_an_import_with_failed_rows_ends_imported_with_errors_and_a_report_link(
         body["error_report_url"],
     )
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", body["error_report_expires_at"])
-    lifetime = datetime.fromisoformat(body["error_report_expires_at"].replace("Z", "+00:00")) - datetime.now(timezone.utc)
+    lifetime = datetime.fromisoformat(body["error_report_expires_at"].replace("Z", "+00:00")) - datetime.now(UTC)
     assert 595 <= lifetime.total_seconds() <= 601
 
 
@@ -56,7 +56,11 @@ def test_the_report_lists_the_failed_rows_with_their_row_number_and_reason(talkd
     assert list(rows[0]) == ["Agent Name", "Agent Email", "Start Time", "End Time", "Event Type Name", "Row", "Error"]
     assert [(r["Row"], r["Agent Email"], r["Error"]) for r in rows] == [
         ("3", "tom.baker@example.com", "Agent email not found or not active: tom.baker@example.com"),
-        ("5", "nobody@example.com", "Agent email not found or not active: nobody@example.com; Event type not found: Lunchh"),
+        (
+            "5",
+            "nobody@example.com",
+            "Agent email not found or not active: nobody@example.com; Event type not found: Lunchh",
+        ),
         ("7", "bob.wilson@example.com", "Invalid Start Time for format HH:mm yyyy-MM-dd: 9:00 2026-06-01"),
     ]
 

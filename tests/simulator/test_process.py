@@ -16,7 +16,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_simulator(*args, timeout=15):
-    return subprocess.run([sys.executable, "-m", "simulator", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "simulator", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def test_it_prints_one_listening_line_and_binds_to_loopback(simulator):
@@ -25,7 +27,13 @@ def test_it_prints_one_listening_line_and_binds_to_loopback(simulator):
 
 
 def test_it_starts_with_the_packaged_demo_config_when_given_none():
-    process = subprocess.Popen([sys.executable, "-m", "simulator", "--port", "0"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "simulator", "--port", "0"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         line = process.stdout.readline().strip()
         assert line.startswith("Talkdesk simulator listening on http://127.0.0.1:")
@@ -99,14 +107,20 @@ def test_the_request_log_has_one_line_per_request_and_no_secret(strict_simulator
     strict_simulator.control.reset()
     client = Talkdesk(strict_simulator.base_url)
     token = client.token()
-    import_id = client.accepted(csv_of("Nobody,nobody@example.com,09:00 2026-06-01,17:00 2026-06-01,Break"), token=token)
+    import_id = client.accepted(
+        csv_of("Nobody,nobody@example.com,09:00 2026-06-01,17:00 2026-06-01,Break"), token=token
+    )
     time.sleep(0.4)
     status = client.status(import_id, token=client.token_response().json()["access_token"]).json()
     assert requests.get(status["error_report_url"], timeout=10).status_code == 200
     log = strict_simulator.log_path.read_text()
     assert "POST /acme/oauth/token 200" in log
     assert "POST /wfm/aion/v1/schedules/event-imports 202" in log
-    line = next(line for line in log.splitlines() if line.startswith(f"GET /wfm/aion/v1/schedules/event-imports/{import_id} 200"))
+    line = next(
+        line
+        for line in log.splitlines()
+        if line.startswith(f"GET /wfm/aion/v1/schedules/event-imports/{import_id} 200")
+    )
     assert line.endswith("account=acme") and "ms " in line
     assert f"GET /reports/{import_id}/schedule_event_import_errors.csv 200" in log
     signature = status["error_report_url"].split("signature=")[1]

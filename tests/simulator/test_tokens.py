@@ -32,7 +32,10 @@ def test_it_issues_a_bearer_token_with_the_clients_scopes(talkdesk):
 
 def test_it_grants_a_limited_client_only_its_scopes(talkdesk):
     assert talkdesk.token_response("acme", "demo-readonly").json()["scope"] == "wfm-public:read"
-    assert set(talkdesk.token_response("acme", "demo-no-users").json()["scope"].split()) == {"wfm-public:write", "wfm-public:read"}
+    assert set(talkdesk.token_response("acme", "demo-no-users").json()["scope"].split()) == {
+        "wfm-public:write",
+        "wfm-public:read",
+    }
 
 
 def test_it_grants_a_requested_subset_of_scopes_and_refuses_more(talkdesk):
@@ -66,7 +69,9 @@ def test_it_refuses_an_unknown_account(talkdesk):
 
 
 def test_it_refuses_a_request_without_client_authentication(talkdesk):
-    response = requests.post(f"{talkdesk.base_url}/acme/oauth/token", data={"grant_type": "client_credentials"}, timeout=10)
+    response = requests.post(
+        f"{talkdesk.base_url}/acme/oauth/token", data={"grant_type": "client_credentials"}, timeout=10
+    )
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_client"
 
@@ -79,7 +84,10 @@ def test_it_refuses_another_grant_type(talkdesk):
 
 def test_it_asks_for_a_missing_grant_type(talkdesk):
     response = requests.post(
-        f"{talkdesk.base_url}/acme/oauth/token", data={}, auth=("demo-portal", secret_of("acme", "demo-portal")), timeout=10
+        f"{talkdesk.base_url}/acme/oauth/token",
+        data={},
+        auth=("demo-portal", secret_of("acme", "demo-portal")),
+        timeout=10,
     )
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request"
@@ -122,7 +130,11 @@ def test_the_signer_refuses_tampered_claims():
     signer = TokenSigner()
     token = signer.issue(account="acme", client_id="c", scopes=frozenset({"users:read"}), now=1000.0, ttl_seconds=600)
     header, payload, signature = token.split(".")
-    widened = base64.urlsafe_b64encode(json.dumps({**claims_of(token), "scope": "wfm-public:write"}).encode()).rstrip(b"=").decode()
+    widened = (
+        base64.urlsafe_b64encode(json.dumps({**claims_of(token), "scope": "wfm-public:write"}).encode())
+        .rstrip(b"=")
+        .decode()
+    )
     with pytest.raises(InvalidToken):
         signer.verify(f"{header}.{widened}.{signature}", now=1001.0)
     assert signer.verify(token, now=1599.0).scopes == {"users:read"}

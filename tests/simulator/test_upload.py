@@ -38,7 +38,10 @@ def test_it_accepts_the_specs_example_with_an_empty_body_and_a_location(talkdesk
     response = talkdesk.upload(EXAMPLE_CSV)
     assert response.status_code == 202
     assert response.content == b""
-    assert re.fullmatch(r"/v1/schedules/event-imports/[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", response.headers["Location"])
+    assert re.fullmatch(
+        r"/v1/schedules/event-imports/[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}",
+        response.headers["Location"],
+    )
 
 
 def test_it_records_an_accepted_file_once_in_the_ledger(talkdesk, simulator):
@@ -96,7 +99,9 @@ def test_it_rejects_a_token_with_a_bad_signature(talkdesk):
 
 
 def test_it_rejects_credentials_sent_as_basic_instead_of_a_bearer_token(talkdesk):
-    response = requests.post(talkdesk.base_url + IMPORTS, auth=("demo-portal", "x"), files={"csv_file": ("a.csv", EXAMPLE_CSV)}, timeout=10)
+    response = requests.post(
+        talkdesk.base_url + IMPORTS, auth=("demo-portal", "x"), files={"csv_file": ("a.csv", EXAMPLE_CSV)}, timeout=10
+    )
     assert_vendor_error(response, 401, "1580005", "Invalid authentication.")
 
 
@@ -140,7 +145,9 @@ def test_it_refuses_an_upper_case_csv_extension_as_the_spec_asks_for_dot_csv(tal
 
 
 def test_it_refuses_a_file_that_is_not_utf8_text(talkdesk):
-    content = csv_of("José Núñez,john.smith@example.com,09:00 2026-06-01,17:00 2026-06-01,Break").decode().encode("latin-1")
+    content = (
+        csv_of("José Núñez,john.smith@example.com,09:00 2026-06-01,17:00 2026-06-01,Break").decode().encode("latin-1")
+    )
     assert talkdesk.upload(content).json()["code"] == "1580027"
 
 
@@ -170,7 +177,12 @@ def test_it_rejects_a_header_with_a_byte_order_mark(talkdesk):
 
 
 def test_it_rejects_a_header_with_an_extra_column_or_spaces_or_quotes(talkdesk):
-    for header in (HEADER + ",Notes", HEADER + " ", HEADER.replace(",", ", "), '"Agent Name",Agent Email,Start Time,End Time,Event Type Name'):
+    for header in (
+        HEADER + ",Notes",
+        HEADER + " ",
+        HEADER.replace(",", ", "),
+        '"Agent Name",Agent Email,Start Time,End Time,Event Type Name',
+    ):
         assert talkdesk.upload(csv_of(header=header)).json()["code"] == "1580028", header
 
 
@@ -231,7 +243,9 @@ def test_it_rejects_a_multipart_body_without_its_closing_boundary(talkdesk):
 def test_it_refuses_a_second_import_while_the_first_is_processing(talkdesk, simulator):
     first = talkdesk.accepted()
     response = talkdesk.upload()
-    assert_vendor_error(response, 409, "1580026", "Another event import is already in progress. Please try again later.")
+    assert_vendor_error(
+        response, 409, "1580026", "Another event import is already in progress. Please try again later."
+    )
     assert [u["import_id"] for u in simulator.control.ledger()["uploads"]] == [first]
 
 

@@ -9,7 +9,13 @@ def test_it_lists_every_user_of_the_account_active_or_not(talkdesk):
     expected = CONFIG["accounts"]["acme"]["agents"]
     assert users == [{"id": a["id"], "email": a["email"], "name": a["name"], "active": a["active"]} for a in expected]
     assert any(not u["active"] for u in users)
-    assert (body["count"], body["total"], body["page"], body["per_page"], body["total_pages"]) == (len(expected), len(expected), 1, 100, 1)
+    assert (body["count"], body["total"], body["page"], body["per_page"], body["total_pages"]) == (
+        len(expected),
+        len(expected),
+        1,
+        100,
+        1,
+    )
     assert set(body["_links"]) == {"self", "first", "last"}
 
 

@@ -28,7 +28,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--simulator-url", default="http://127.0.0.1:8765")
         parser.add_argument("--password", required=True)
-        parser.add_argument("--sync-agents", action="store_true", help="List the demo account's agents from the simulator.")
+        parser.add_argument(
+            "--sync-agents", action="store_true", help="List the demo account's agents from the simulator."
+        )
 
     @transaction.atomic
     def handle(self, *args, simulator_url, password, sync_agents, **options):
@@ -48,7 +50,9 @@ class Command(BaseCommand):
         services.connection_save(connection=connection, client_secret=client["client_secret"])
         team, _ = Team.objects.get_or_create(name="Demo team", defaults={"connection": connection})
         users = get_user_model()
-        planner, _ = users.objects.get_or_create(username="planner", defaults={"first_name": "Demo", "last_name": "Planner"})
+        planner, _ = users.objects.get_or_create(
+            username="planner", defaults={"first_name": "Demo", "last_name": "Planner"}
+        )
         planner.set_password(password)
         planner.save()
         team.supervisors.add(planner)

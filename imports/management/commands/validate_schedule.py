@@ -23,7 +23,9 @@ class Command(BaseCommand):
         parser.add_argument("path")
         parser.add_argument("--date-format", choices=DATE_FORMATS, help="Default: detected from the file.")
         parser.add_argument("--time-zone", help="IANA time zone of the times. Default: the connection's, else UTC.")
-        parser.add_argument("--connection", help="Name of a Talkdesk connection: check agents and event types against it.")
+        parser.add_argument(
+            "--connection", help="Name of a Talkdesk connection: check agents and event types against it."
+        )
         parser.add_argument("--format", choices=("text", "json"), default="text")
 
     def handle(self, *args, path, date_format, time_zone, connection, format, **options):

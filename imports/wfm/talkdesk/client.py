@@ -34,7 +34,7 @@ REGIONS: dict[str, tuple[str, str]] = {
     "ca": ("https://{account}.talkdeskidca.com/oauth/token", "https://api.talkdeskappca.com"),
 }
 # A custom base URL (the simulator) serves the token service under the account's name.
-CUSTOM_TOKEN_URL = "{base_url}/{account}/oauth/token"
+CUSTOM_TOKEN_URL = "{base_url}/{account}/oauth/token"  # noqa: S105 (a URL, not a password)
 
 EVENT_IMPORTS_PATH = "/wfm/aion/v1/schedules/event-imports"
 USERS_PATH = "/users"
@@ -361,8 +361,7 @@ class TalkdeskClient:
 
     def __repr__(self) -> str:
         return (
-            f"TalkdeskClient(account={self.account!r}, client_id={self.client_id!r}, "
-            f"api={self.endpoints.api_base!r})"
+            f"TalkdeskClient(account={self.account!r}, client_id={self.client_id!r}, api={self.endpoints.api_base!r})"
         )
 
     # Tokens and scopes
