@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from imports.accepted_events import accepted_events_record
 from imports.models import Import, ImportPart, TalkdeskConnection, Transition
 from imports.states import IMPORT_MOVES_BY_PERSON, PART_MOVES, ImportState, PartState, import_state_from_parts
 
@@ -51,6 +52,10 @@ def _move_part(
         )
         if to in (PartState.FAILED, PartState.ERROR, PartState.STALLED):
             _skip_later_parts(part, note=f"Not sent because part {part.number} did not import.")
+        if to in (PartState.IMPORTED, PartState.IMPORTED_WITH_ERRORS):
+            # In the move's transaction: a part is never Imported without
+            # its events on record, nor on record without being Imported.
+            accepted_events_record(part_id=part.pk)
         _follow_parts(part.import_job_id, actor=actor)
     part.refresh_from_db()
     return True

@@ -1,4 +1,5 @@
 import uuid
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import models
@@ -80,6 +81,11 @@ class Team(models.Model):
     name = models.CharField(max_length=100, unique=True)
     connection = models.ForeignKey(TalkdeskConnection, on_delete=models.PROTECT, related_name="teams")
     supervisors = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="teams", blank=True)
+    imported_overlaps_are_errors = models.BooleanField(
+        default=False,
+        help_text="A row that overlaps an event already imported into the Talkdesk account is an error "
+        "that stops the file, not a warning.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -98,6 +104,10 @@ def _part_path(instance: "ImportPart", filename: str) -> str:
     return f"imports/{instance.import_job_id}/part-{instance.number}.csv"
 
 
+def _revision_path(instance: "FileRevision", filename: str) -> str:
+    return f"imports/{instance.import_job_id}/revision-{instance.number}.csv"
+
+
 def _report_path(instance: "ImportPart", filename: str) -> str:
     return f"imports/{instance.import_job_id}/part-{instance.number}-errors.csv"
 
@@ -114,6 +124,9 @@ class Import(models.Model):
     original = models.FileField(upload_to=_original_path)
     size = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)
+    # Of the file as it would be sent: the same schedule saved again, with
+    # other spaces, quotes or delimiter, is still the same file.
+    normalised_sha256 = models.CharField(max_length=64, blank=True)
     time_zone = models.CharField(max_length=64)
     date_format = models.CharField(max_length=32, blank=True)
     date_format_chosen = models.BooleanField(default=False)
@@ -152,6 +165,8 @@ class Import(models.Model):
             models.Index(fields=["account_key", "state", "confirmed_at"], name="import_account_state_queue"),
             # Who uploaded to a supervisor's teams, for the history's filter.
             models.Index(fields=["team", "uploaded_by"], name="import_team_uploader"),
+            # The same file imported before into the account, asked by every check.
+            models.Index(fields=["account_key", "normalised_sha256"], name="import_account_normalised"),
         ]
 
     def __str__(self) -> str:
@@ -180,6 +195,32 @@ class Import(models.Model):
     @property
     def can_confirm(self) -> bool:
         return self.state == ImportState.PREVIEW and self.error_count == 0 and self.rows > 0
+
+    def current_file(self):
+        """The file as it stands: its latest revision, else the upload."""
+        latest = self.revisions.order_by("-number").first()
+        return latest.content if latest else self.original
+
+
+class FileRevision(models.Model):
+    """A change made to an import's file before it is sent. The latest is
+    what is checked and sent; the upload stays as it was, downloadable."""
+
+    import_job = models.ForeignKey(Import, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveSmallIntegerField()
+    content = models.FileField(upload_to=_revision_path)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    note = models.CharField(max_length=500)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["import_job", "number"]
+        constraints = [models.UniqueConstraint(fields=["import_job", "number"], name="one_revision_per_number")]
+
+    def __str__(self) -> str:
+        return f"revision {self.number} of import {self.import_job_id}"
 
 
 class ImportPart(models.Model):
@@ -238,6 +279,49 @@ class ImportPart(models.Model):
         return f"part {self.number} of import {self.import_job_id}"
 
 
+class AcceptedEvent(models.Model):
+    """An event Talkdesk accepted through the portal: a row of a part that
+    ended Imported, or Imported with errors and not in its error report.
+    Recorded once, by the lifecycle move that records the part's final
+    state, and kept per Talkdesk account (teams may share one), so that a
+    new file can be compared with what is already in Talkdesk.
+
+    Start and end are instants as whole minutes since the epoch (the file
+    formats have no seconds), not DateTimeFields: a check reads tens of
+    thousands of them, and SQLite's datetimes come back as text that Django
+    parses one by one in Python, several times the whole check's time."""
+
+    account_key = models.CharField(max_length=300)
+    agent_email = models.CharField(max_length=254)
+    start_minute = models.IntegerField()
+    end_minute = models.IntegerField()
+    event_type = models.CharField(max_length=200)
+    import_job = models.ForeignKey(Import, on_delete=models.CASCADE, related_name="accepted_events")
+    part = models.ForeignKey(ImportPart, on_delete=models.CASCADE, related_name="accepted_events")
+    accepted_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["account_key", "start_minute"]
+        indexes = [
+            # The events of an account still going on or to come after a
+            # moment: what every check and "what changes" view asks for.
+            # Schedules are loaded ahead, so the history before the file
+            # lies outside the range read.
+            models.Index(fields=["account_key", "end_minute"], name="accepted_account_end"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} for {self.agent_email} at {self.start:%Y-%m-%d %H:%M} UTC"
+
+    @property
+    def start(self):
+        return datetime.fromtimestamp(self.start_minute * 60, UTC)
+
+    @property
+    def end(self):
+        return datetime.fromtimestamp(self.end_minute * 60, UTC)
+
+
 class Transition(models.Model):
     """Every state an import and its parts went through, with its time."""
 
@@ -274,6 +358,7 @@ class AuditEvent(models.Model):
         CANCELLED = "cancelled", "Cancelled an import"
         RESENT = "resent", "Sent a part again"
         MARKED_IMPORTED = "marked_imported", "Recorded a part as imported"
+        REVISED = "revised", "Changed an import's file"
         CONNECTION_ADDED = "connection_added", "Added a connection"
         CONNECTION_CHANGED = "connection_changed", "Changed a connection"
         CONNECTION_TESTED = "connection_tested", "Tested a connection"

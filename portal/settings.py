@@ -289,6 +289,11 @@ IMPORT_STALLED_AFTER_SECONDS = env_int("IMPORT_STALLED_AFTER_SECONDS", 6 * 3600)
 # A worker preparing or sending a part says it is alive this often; after
 # four missed beats the reconciler takes it for dead and frees the part.
 IMPORT_HEARTBEAT_SECONDS = env_float("IMPORT_HEARTBEAT_SECONDS", 10)
+# How far back the record of what Talkdesk accepted is consulted: what was
+# imported longer ago is history a new file is no longer compared with.
+ACCEPTED_EVENTS_DAYS = env_int("ACCEPTED_EVENTS_DAYS", 90)
+if ACCEPTED_EVENTS_DAYS < 0:
+    raise ImproperlyConfigured(f"ACCEPTED_EVENTS_DAYS must be 0 or more days, not {ACCEPTED_EVENTS_DAYS}.")
 
 REDIS_URL = ENV.get("REDIS_URL", "")
 CELERY_BROKER_VISIBILITY_TIMEOUT = env_int("CELERY_BROKER_VISIBILITY_TIMEOUT", 3600)

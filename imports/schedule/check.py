@@ -44,6 +44,7 @@ __all__ = [
     "MAX_FILE_BYTES",
     "PART_LIMIT_BYTES",
     "AccountFacts",
+    "EventColumns",
     "Fix",
     "Problem",
     "ScheduleCheck",
@@ -53,6 +54,7 @@ __all__ = [
     "download_csv",
     "download_rows_csv",
     "neutralise_cell",
+    "rows_csv",
 ]
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -133,6 +135,23 @@ class ScheduleRow(NamedTuple):
     end: datetime | None
 
 
+class EventColumns(NamedTuple):
+    """The file's events column by column, for comparing them with other
+    events without building a row object each: the spreadsheet row, the
+    e-mail and event type as sent, and the start and end as minutes since
+    the epoch (None where the time was not read as an instant)."""
+
+    rows: list[int]
+    emails: list[str]
+    starts: list[int | None]
+    ends: list[int | None]
+    types: list[str]
+
+
+def _no_events() -> EventColumns:
+    return EventColumns([], [], [], [], [])
+
+
 # Tens of thousands of rows are built at once: tuple.__new__ through partial
 # runs in C, where ScheduleRow(...) and ScheduleRow._make run Python code.
 _make_row = partial(tuple.__new__, ScheduleRow)
@@ -152,6 +171,7 @@ class ScheduleCheck:
     """Builds rows on first use: the findings and the file to send do not
     need them, and building tens of thousands of rows adds a sixth to the
     check's time."""
+    read_events: Callable[[], EventColumns] = field(default=_no_events, repr=False, compare=False)
     normalised: bytes = b""
     """The file sent: UTF-8 without a byte-order mark, commas, CRLF, the exact
     header, values trimmed, quoted only where they must be."""
@@ -207,17 +227,24 @@ def download_csv(check: ScheduleCheck) -> bytes:
 
 def download_rows_csv(rows: list[ScheduleRow]) -> bytes:
     """download_csv of rows a check read."""
+    return "\ufeff".encode() + _rows_csv(rows, neutralise_cell)
+
+
+def rows_csv(rows: list[ScheduleRow]) -> bytes:
+    """Rows a check read as a schedule file to check and send again: the
+    cells as read, nothing neutralised, no byte-order mark."""
+    return _rows_csv(rows, str)
+
+
+def _rows_csv(rows: list[ScheduleRow], shown: Callable[[str], str]) -> bytes:
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator=LINE_END)
     writer.writerow(HEADER)
     writer.writerows(
-        [
-            neutralise_cell(value)
-            for value in (row.agent_name, row.agent_email, row.start_text, row.end_text, row.event_type)
-        ]
+        [shown(value) for value in (row.agent_name, row.agent_email, row.start_text, row.end_text, row.event_type)]
         for row in rows
     )
-    return "\ufeff".encode() + out.getvalue().encode("utf-8")
+    return out.getvalue().encode("utf-8")
 
 
 def _finding_dict(finding: Problem | Fix) -> dict:
@@ -381,8 +408,21 @@ class _Check:
                     )
                 )
 
+        instants = {text: times.minutes[text] for text in times.aware}
+
+        def read_events() -> EventColumns:
+            return EventColumns(
+                numbers,
+                emails.values,
+                list(map(instants.get, starts.values)),
+                list(map(instants.get, ends.values)),
+                types.values,
+            )
+
         normalised, parts = self._write(lines)
-        return self._result(_summary(times, starts, ends, emails, types, len(numbers)), read_rows, normalised, parts)
+        return self._result(
+            _summary(times, starts, ends, emails, types, len(numbers)), read_rows, normalised, parts, read_events
+        )
 
     def _clean(self, column: str, values: list[str]) -> _Cells:
         """Trims each value and puts a cell's line breaks on one line:
@@ -797,6 +837,7 @@ class _Check:
         read_rows: Callable[[], list[ScheduleRow]] = list,
         normalised: bytes = b"",
         parts: list[bytes] | None = None,
+        read_events: Callable[[], EventColumns] = _no_events,
     ) -> ScheduleCheck:
         return ScheduleCheck(
             readable=True,
@@ -808,6 +849,7 @@ class _Check:
             skipped_checks=self.skipped,
             summary=summary or Summary(),
             read_rows=read_rows,
+            read_events=read_events,
             normalised=normalised,
             parts=parts or [],
         )

@@ -17,7 +17,7 @@ from datetime import datetime
 from functools import partial
 from zoneinfo import ZoneInfo
 
-from imports.schedule.check import ScheduleRow
+from imports.schedule.check import EventColumns, ScheduleRow
 
 _make_row = partial(tuple.__new__, ScheduleRow)
 
@@ -65,3 +65,25 @@ def read_rows(data: bytes, *, time_zone: str) -> list[ScheduleRow]:
             io.StringIO(data.decode("utf-8"), newline="")
         )
     ]
+
+
+def read_events(data: bytes) -> EventColumns:
+    """The rows kept as the events to compare with others, without building
+    a datetime for each."""
+    minutes: dict[str, int | None] = {"": None}
+
+    def minute(seconds: str) -> int | None:
+        if seconds not in minutes:
+            minutes[seconds] = int(seconds) // 60
+        return minutes[seconds]
+
+    rows, emails, starts, ends, types = [], [], [], [], []
+    for row, _name, email, _start_text, _end_text, kind, start, end in csv.reader(
+        io.StringIO(data.decode("utf-8"), newline="")
+    ):
+        rows.append(int(row))
+        emails.append(email)
+        starts.append(minute(start))
+        ends.append(minute(end))
+        types.append(kind)
+    return EventColumns(rows, emails, starts, ends, types)

@@ -47,3 +47,24 @@ def read_error_report(data: bytes) -> list[FailedRow]:
         reason = cells[reason_index] if reason_index is not None and reason_index < len(cells) else ""
         failed.append(FailedRow(row=row, values=values, reason=reason.strip()))
     return failed
+
+
+def rejected_positions(report: list[FailedRow], sent: list[tuple[str, ...]], header: tuple[str, ...]) -> set[int]:
+    """The positions (0 for the first data row) of the sent file's rows the
+    report lists: by row number (the header is row 1) where it gives one,
+    otherwise the first not yet matched row with the same values."""
+    rejected: set[int] = set()
+    unnumbered = [failed for failed in report if failed.row is None]
+    for failed in report:
+        if failed.row is not None and 0 <= failed.row - 2 < len(sent):
+            rejected.add(failed.row - 2)
+    if unnumbered:
+        by_values: dict[tuple[str, ...], list[int]] = {}
+        for position, cells in enumerate(sent):
+            by_values.setdefault(tuple(cell.strip() for cell in cells), []).append(position)
+        for failed in unnumbered:
+            key = tuple(failed.values.get(name, "").strip() for name in header)
+            free = [position for position in by_values.get(key, []) if position not in rejected]
+            if free:
+                rejected.add(free[0])
+    return rejected

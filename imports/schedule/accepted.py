@@ -1,0 +1,312 @@
+"""A new file against the events Talkdesk already accepted through the
+portal for the same account: which rows are already there, which collide
+with an earlier event, and what the file changes, agent by agent and day by
+day.
+
+Talkdesk adds what it is given and removes nothing, so a file sent twice, or
+a corrected file sent after the first, leaves doubled or colliding events in
+an agent's day; only the portal, which saw everything that went in through
+it, can say so before it happens.
+
+Plain module, standard library only: the database's events come in as
+tuples, the file's as the check's EventColumns.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, tzinfo
+from itertools import accumulate
+from typing import NamedTuple
+
+from imports.schedule.check import EventColumns
+
+FILE_ALREADY_IMPORTED = "file_already_imported"
+ROW_ALREADY_IMPORTED = "row_already_imported"
+OVERLAPS_IMPORTED_EVENT = "overlaps_imported_event"
+
+_START_COLUMN = "Start Time"
+
+
+class Accepted(NamedTuple):
+    """One event Talkdesk accepted: the agent's e-mail in lower case, start
+    and end in minutes since the epoch, the event type, and the part it was
+    sent in (a key of the sources)."""
+
+    agent: str
+    start: int
+    end: int
+    kind: str
+    source: int
+
+
+@dataclass(frozen=True)
+class Source:
+    """An earlier import as the planner may hear of it. Another team's
+    import sharing the account is told as such, never named: its events
+    collide all the same, but its file is not the planner's to see."""
+
+    imported_at: datetime
+    name: str | None = None
+    by: str | None = None
+    link: str | None = None
+
+    def describe(self, zone: tzinfo) -> str:
+        when = _when(self.imported_at, zone)
+        if self.name is None:
+            return f"by another team sharing this Talkdesk account, {when}"
+        return f"in import {self.name}, {when}" + (f" by {self.by}" if self.by else "")
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    row: int | None
+    column: str | None
+    code: str
+    message: str
+    link: str | None = None
+
+    def to_dict(self) -> dict:
+        found = {"row": self.row, "column": self.column, "code": self.code, "message": self.message}
+        if self.link:
+            found["link"] = self.link
+        return found
+
+
+@dataclass
+class Comparison:
+    already: list[Finding] = field(default_factory=list)
+    overlapping: list[Finding] = field(default_factory=list)
+    already_rows: list[int] = field(default_factory=list)
+
+
+def file_already_imported(source: Source, *, zone: tzinfo) -> Finding:
+    return Finding(
+        None,
+        None,
+        FILE_ALREADY_IMPORTED,
+        f"This file, as it would be sent, was already imported into Talkdesk {source.describe(zone)}. "
+        "Sending it again adds every event a second time.",
+        source.link,
+    )
+
+
+def compare(events: EventColumns, accepted: list[Accepted], sources: dict[int, Source], *, zone: tzinfo) -> Comparison:
+    """Each row equal to an accepted event (same agent in any case, start,
+    end and type) and each other row that overlaps an accepted event of the
+    same agent and type. Only events of one type are compared for overlaps,
+    as the file's own check does: a break inside a shift is how schedules
+    are written, not a collision."""
+    result = Comparison()
+    if not accepted:
+        return result
+    exact: dict[tuple[str, int, int, str], int] = {}
+    groups: dict[tuple[str, str], list[Accepted]] = defaultdict(list)
+    for event in accepted:
+        exact.setdefault((event.agent, event.start, event.end, event.kind), event.source)
+        groups[event.agent, event.kind].append(event)
+    lowered = {email: email.lower() for email in set(events.emails)}
+    said: dict[int, tuple[str, str | None]] = {}
+    finder = _OverlapFinder(groups)
+    for number, email, start, end, kind in zip(
+        events.rows, events.emails, events.starts, events.ends, events.types, strict=True
+    ):
+        if start is None or end is None:
+            continue
+        agent = lowered[email]
+        source = exact.get((agent, start, end, kind))
+        if source is not None:
+            if source not in said:
+                described = sources[source]
+                said[source] = (f"Already imported {described.describe(zone)}.", described.link)
+            message, link = said[source]
+            result.already.append(Finding(number, None, ROW_ALREADY_IMPORTED, message, link))
+            result.already_rows.append(number)
+            continue
+        if end <= start:
+            continue
+        earlier = finder.find(agent, kind, start, end)
+        if earlier is not None:
+            described = sources[earlier.source]
+            result.overlapping.append(
+                Finding(
+                    number,
+                    _START_COLUMN,
+                    OVERLAPS_IMPORTED_EVENT,
+                    f"This {kind} for {email} overlaps the {kind} {_span(earlier.start, earlier.end, zone)} "
+                    f"imported {described.describe(zone)}. Talkdesk keeps both: importing does not remove "
+                    "earlier events.",
+                    described.link,
+                )
+            )
+    return result
+
+
+class _OverlapFinder:
+    """Per agent and type, the accepted events by start, with the latest end
+    so far, so that a look-up walks back only over events that can still
+    reach the new one."""
+
+    def __init__(self, groups: dict[tuple[str, str], list[Accepted]]):
+        self.groups = {}
+        for key, found in groups.items():
+            found.sort(key=lambda event: event.start)
+            self.groups[key] = (
+                [event.start for event in found],
+                list(accumulate((event.end for event in found), max)),
+                found,
+            )
+
+    def find(self, agent: str, kind: str, start: int, end: int) -> Accepted | None:
+        group = self.groups.get((agent, kind))
+        if group is None:
+            return None
+        starts, latest_ends, found = group
+        position = bisect_left(starts, end) - 1
+        while position >= 0 and latest_ends[position] > start:
+            if found[position].end > start:
+                return found[position]
+            position -= 1
+        return None
+
+
+# What changes
+
+
+class FileEvent(NamedTuple):
+    row: int
+    start: int
+    end: int
+    kind: str
+
+
+@dataclass
+class DayChange:
+    """One agent's day the file or an earlier import covers."""
+
+    agent: str
+    day: date
+    status: str
+    """new, identical, differs or left_empty."""
+    file_events: list[FileEvent]
+    earlier: list[Accepted]
+    """The earlier events that day the file does not repeat: still in
+    Talkdesk after the import."""
+
+
+@dataclass
+class Changes:
+    new: int = 0
+    identical: int = 0
+    differing: int = 0
+    left_empty: int = 0
+    days: list[DayChange] = field(default_factory=list)
+    """Every agent's day, in agent then day order."""
+
+    @property
+    def has_earlier_events(self) -> bool:
+        return bool(self.identical or self.differing or self.left_empty)
+
+
+def what_changes(events: EventColumns, accepted: list[Accepted], *, zone: tzinfo) -> Changes:
+    """For the agents and days the file covers, the file against what was
+    accepted before: events new to the day, identical to an earlier one, or
+    differing (the agent's day had other events), and the days that had
+    events before which the file leaves empty."""
+    days_of = _LocalDays(zone)
+    in_file: dict[tuple[str, date], list[FileEvent]] = defaultdict(list)
+    lowered: dict[str, str] = {}
+    for number, email, start, end, kind in zip(
+        events.rows, events.emails, events.starts, events.ends, events.types, strict=True
+    ):
+        if start is None or end is None:
+            continue
+        agent = lowered.get(email) or lowered.setdefault(email, email.lower())
+        in_file[agent, days_of(start)].append(FileEvent(number, start, end, kind))
+    changes = Changes()
+    if not in_file:
+        return changes
+    agents = {agent for agent, _ in in_file}
+    first_day = min(day for _, day in in_file)
+    last_day = max(day for _, day in in_file)
+    before: dict[tuple[str, date], list[Accepted]] = defaultdict(list)
+    for event in accepted:
+        if event.agent in agents:
+            day = days_of(event.start)
+            if first_day <= day <= last_day:
+                before[event.agent, day].append(event)
+    for key in sorted(in_file.keys() | before.keys()):
+        changes.days.append(_day_change(key, in_file.get(key, []), before.get(key, []), changes))
+    return changes
+
+
+def _day_change(key: tuple[str, date], file_events: list[FileEvent], earlier: list[Accepted], changes: Changes):
+    agent, day = key
+    if not file_events:
+        changes.left_empty += 1
+        return DayChange(agent, day, "left_empty", [], sorted(earlier))
+    remaining: dict[tuple[int, int, str], list[Accepted]] = defaultdict(list)
+    for event in earlier:
+        remaining[event.start, event.end, event.kind].append(event)
+    unmatched = []
+    for event in file_events:
+        same = remaining.get((event.start, event.end, event.kind))
+        if same:
+            same.pop()
+            changes.identical += 1
+        else:
+            unmatched.append(event)
+    left = sorted(event for events in remaining.values() for event in events)
+    if not unmatched and not left:
+        status = "identical"
+    elif not left:
+        # Everything the day had is repeated: the rest is added beside it.
+        status = "new"
+        changes.new += len(unmatched)
+    else:
+        # The day had events the file does not repeat: its events there
+        # differ, and the earlier ones stay in Talkdesk beside them.
+        status = "differs"
+        changes.differing += len(unmatched)
+    return DayChange(agent, day, status, sorted(file_events, key=lambda e: e.start), left)
+
+
+class _LocalDays:
+    """The day, in the file's zone, a minute since the epoch falls on; a
+    schedule repeats the same few times, so each is worked out once."""
+
+    def __init__(self, zone: tzinfo):
+        self.zone = zone
+        self.known: dict[int, date] = {}
+
+    def __call__(self, minute: int) -> date:
+        day = self.known.get(minute)
+        if day is None:
+            day = self.known[minute] = moment(minute, self.zone).date()
+        return day
+
+
+def event_text(event: FileEvent | Accepted, zone: tzinfo) -> str:
+    """An event as a line of the "what changes" view: its type and local
+    times, the day of the end named when it is not the start's."""
+    first, last = moment(event.start, zone), moment(event.end, zone)
+    until = f"{last:%H:%M}" if last.date() == first.date() else f"{last:%a} {last:%H:%M}"
+    text = f"{event.kind} {first:%H:%M}–{until}"
+    return f"row {event.row}: {text}" if isinstance(event, FileEvent) else text
+
+
+def moment(minute: int, zone: tzinfo) -> datetime:
+    return datetime.fromtimestamp(minute * 60, UTC).astimezone(zone)
+
+
+def _when(at: datetime, zone: tzinfo) -> str:
+    local = at.astimezone(zone)
+    return f"on {local.day} {local:%b %Y} at {local:%H:%M}"
+
+
+def _span(start: int, end: int, zone: tzinfo) -> str:
+    first, last = moment(start, zone), moment(end, zone)
+    until = f"{last:%H:%M}" if last.date() == first.date() else f"{last.day} {last:%b %H:%M}"
+    return f"of {first:%a} {first.day} {first:%b %Y} {first:%H:%M}–{until}"
