@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
+from functools import partial
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
-from imports.models import AuditEvent, Import, ImportPart, TalkdeskConnection, Team, Transition
+from imports.models import AcceptedEvent, AuditEvent, Import, ImportPart, TalkdeskConnection, Team, Transition
 from imports.schedule import checked_rows
-from imports.schedule.check import HEADER, ScheduleRow, check_schedule, download_csv, download_rows_csv
+from imports.schedule.accepted import Accepted, Changes, Comparison, Source, compare, moment
+from imports.schedule.accepted import what_changes as changes_of
+from imports.schedule.check import (
+    HEADER,
+    EventColumns,
+    ScheduleRow,
+    check_schedule,
+    download_csv,
+    download_rows_csv,
+)
 from imports.states import ImportState
 from imports.wfm.talkdesk.error_report import read_error_report
 
@@ -216,16 +228,15 @@ def _checked_rows(job: Import) -> list[ScheduleRow]:
     return _recheck(job).rows
 
 
-def _recheck(job: Import):
-    from imports.services import account_facts
+def rows_as_checked(job: Import) -> list[ScheduleRow]:
+    return _checked_rows(job)
 
-    with job.original.open("rb") as stored:
-        return check_schedule(
-            stored.read(),
-            time_zone=job.time_zone,
-            date_format=job.date_format or None,
-            account=account_facts(job.connection),
-        )
+
+def _recheck(job: Import):
+    # Only the rows are read from it, which do not depend on what is known
+    # of the account.
+    with job.current_file().open("rb") as stored:
+        return check_schedule(stored.read(), time_zone=job.time_zone, date_format=job.date_format or None)
 
 
 @dataclass(frozen=True)
@@ -301,3 +312,153 @@ def timeline(job: Import, *, first_agent: int, max_agents: int):
         if row.start is not None and row.end is not None
     )
     return draw_timeline(events, zone=ZoneInfo(job.time_zone), first_agent=first_agent, max_agents=max_agents)
+
+
+# The record of what Talkdesk accepted
+
+
+_make_accepted = partial(tuple.__new__, Accepted)
+
+
+def _consulted_since():
+    return timezone.now() - timedelta(days=settings.ACCEPTED_EVENTS_DAYS)
+
+
+def accepted_events_near(*, account_key: str, first_minute: int, last_minute: int) -> list[Accepted]:
+    """The account's events accepted within the days the record is
+    consulted for that overlap the span."""
+    found = AcceptedEvent.objects.filter(
+        account_key=account_key,
+        end_minute__gt=first_minute,
+        start_minute__lt=last_minute,
+        accepted_at__gte=_consulted_since(),
+    ).values_list("agent_email", "start_minute", "end_minute", "event_type", "part_id")
+    # Read as plain tuples: tens of thousands of rows come back when a file
+    # is sent again, and the ORM's row objects would take longer than the
+    # whole check of the file.
+    sql, params = found.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(map(_make_accepted, cursor.fetchall()))
+
+
+def accepted_sources(part_ids, *, team_id: int | None) -> dict[int, Source]:
+    """What to tell of the imports the parts belong to: named, with a link,
+    when they are the team's own (or for an operator, team_id None);
+    otherwise only that another team sharing the account imported them."""
+    sources = {}
+    parts = ImportPart.objects.filter(pk__in=set(part_ids)).values_list(
+        "pk",
+        "import_job_id",
+        "import_job__team_id",
+        "import_job__file_name",
+        "import_job__uploaded_by__username",
+        "finished_at",
+        "import_job__finished_at",
+    )
+    for pk, import_id, owner, name, by, part_finished, finished in parts:
+        imported_at = part_finished or finished
+        if team_id is None or owner == team_id:
+            sources[pk] = Source(imported_at, name, by, reverse("imports:detail", args=[import_id]))
+        else:
+            sources[pk] = Source(imported_at)
+    return sources
+
+
+def file_imported_before(*, account_key: str, normalised_sha256: str, team_id: int | None, exclude=None):
+    """The latest import into the account of the same file as sent, within
+    the days the record is consulted for, as a Source; or None."""
+    if not normalised_sha256:
+        return None
+    found = (
+        Import.objects.filter(
+            account_key=account_key,
+            normalised_sha256=normalised_sha256,
+            state__in=[ImportState.IMPORTED, ImportState.IMPORTED_WITH_ERRORS],
+            finished_at__gte=_consulted_since(),
+        )
+        .exclude(pk=exclude)
+        .order_by("-finished_at")
+        .values_list("pk", "team_id", "file_name", "uploaded_by__username", "finished_at")
+        .first()
+    )
+    if found is None:
+        return None
+    pk, owner, name, by, finished = found
+    if team_id is None or owner == team_id:
+        return Source(finished, name, by, reverse("imports:detail", args=[pk]))
+    return Source(finished)
+
+
+def compare_with_accepted(
+    events: EventColumns, *, account_key: str, team_id: int | None, zone
+) -> tuple[Comparison, list[Accepted]]:
+    """The file's events against the account's accepted events they could
+    meet."""
+    timed = [minute for minute in events.starts if minute is not None]
+    ends = [minute for minute in events.ends if minute is not None]
+    if not timed or not ends:
+        return Comparison(), []
+    accepted = accepted_events_near(account_key=account_key, first_minute=min(timed), last_minute=max(ends))
+    if not accepted:
+        return Comparison(), accepted
+    sources = accepted_sources({event.source for event in accepted}, team_id=team_id)
+    return compare(events, accepted, sources, zone=zone), accepted
+
+
+def file_events(job: Import) -> EventColumns:
+    name = checked_rows.stored_name(job.id)
+    if default_storage.exists(name):
+        with default_storage.open(name, "rb") as stored:
+            return checked_rows.read_events(stored.read())
+    rows = _recheck(job).rows
+    minute = {None: None}
+    for row in rows:
+        for instant in (row.start, row.end):
+            if instant not in minute:
+                minute[instant] = int(instant.timestamp()) // 60
+    return EventColumns(
+        [row.row for row in rows],
+        [row.agent_email for row in rows],
+        [minute[row.start] for row in rows],
+        [minute[row.end] for row in rows],
+        [row.event_type for row in rows],
+    )
+
+
+def what_changes(job: Import) -> Changes:
+    """The import's file against what was accepted before for its agents
+    and days: whole days, in the file's time zone."""
+    from zoneinfo import ZoneInfo
+
+    events = file_events(job)
+    zone = ZoneInfo(job.time_zone)
+    timed = [minute for minute in events.starts if minute is not None]
+    if not timed:
+        return Changes()
+    first = moment(min(timed), zone).replace(hour=0, minute=0)
+    last = moment(max(timed), zone).replace(hour=0, minute=0) + timedelta(days=1)
+    accepted = accepted_events_near(
+        account_key=job.account_key,
+        first_minute=int(first.timestamp()) // 60,
+        last_minute=int(last.timestamp()) // 60,
+    )
+    return changes_of(events, [event for event in accepted if event.source not in _own_parts(job)], zone=zone)
+
+
+def _own_parts(job: Import) -> set[int]:
+    # Once the import itself is accepted, its events are on record too:
+    # it is compared with what came before it, not with itself.
+    return set(job.parts.values_list("pk", flat=True))
+
+
+def earlier_events(job: Import, *, agents: set[str], first_minute: int, last_minute: int) -> list[Accepted]:
+    """Accepted events of the agents in the span, other than the import's own."""
+    own = _own_parts(job)
+    return [
+        event
+        for event in accepted_events_near(
+            account_key=job.account_key, first_minute=first_minute, last_minute=last_minute
+        )
+        if event.agent in agents and event.source not in own
+    ]

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import zoneinfo
+from dataclasses import dataclass, field
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
-from imports import audit, enqueue, lifecycle, secret_box
-from imports.models import AuditEvent, ConnectionAgent, Import, ImportPart, TalkdeskConnection, Team
+from imports import audit, enqueue, lifecycle, secret_box, selectors
+from imports.models import AuditEvent, ConnectionAgent, FileRevision, Import, ImportPart, TalkdeskConnection, Team
+from imports.schedule import accepted, checked_rows
 from imports.schedule import check as schedule_file
-from imports.schedule import checked_rows
 from imports.states import ImportState
 from imports.uploads import safe_file_name
 from imports.wfm.talkdesk.client import TalkdeskClient, TalkdeskError
@@ -36,6 +39,58 @@ def account_facts(connection: TalkdeskConnection) -> schedule_file.AccountFacts:
     return schedule_file.AccountFacts(active_agents=agents, event_types=event_types)
 
 
+@dataclass
+class RecordFindings:
+    """What the record of what Talkdesk accepted says of a file."""
+
+    errors: list[dict] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)
+    already_imported_rows: list[int] = field(default_factory=list)
+
+
+def record_findings(
+    check: schedule_file.ScheduleCheck,
+    *,
+    account_key: str,
+    time_zone: str,
+    team: Team | None,
+    exclude=None,
+) -> RecordFindings:
+    """The file against the events Talkdesk accepted for the account: the
+    same file imported before, rows already imported and rows that collide
+    with an earlier event. The preview, the command line and any other way
+    in ask this same question. Imports of a team other than `team` are told
+    of without their names (team None: an operator, who sees them all)."""
+    found = RecordFindings()
+    if not check.normalised or time_zone not in zoneinfo.available_timezones():
+        return found
+    zone = zoneinfo.ZoneInfo(time_zone)
+    team_id = team.pk if team else None
+    before = selectors.file_imported_before(
+        account_key=account_key,
+        normalised_sha256=hashlib.sha256(check.normalised).hexdigest(),
+        team_id=team_id,
+        exclude=exclude,
+    )
+    if before is not None:
+        found.warnings.append(accepted.file_already_imported(before, zone=zone).to_dict())
+    comparison, _ = selectors.compare_with_accepted(
+        check.read_events(), account_key=account_key, team_id=team_id, zone=zone
+    )
+    found.warnings += [finding.to_dict() for finding in comparison.already]
+    overlaps = [finding.to_dict() for finding in comparison.overlapping]
+    if team is not None and team.imported_overlaps_are_errors:
+        found.errors += overlaps
+    else:
+        found.warnings += overlaps
+    found.already_imported_rows = comparison.already_rows
+    return found
+
+
+def _in_row_order(findings: list[dict]) -> list[dict]:
+    return sorted(findings, key=lambda finding: finding["row"] or 0)
+
+
 def _check(job: Import, data: bytes) -> schedule_file.ScheduleCheck:
     check = schedule_file.check_schedule(
         data,
@@ -43,6 +98,8 @@ def _check(job: Import, data: bytes) -> schedule_file.ScheduleCheck:
         date_format=job.date_format or None,
         account=account_facts(job.connection),
     )
+    job.normalised_sha256 = hashlib.sha256(check.normalised).hexdigest() if check.normalised else ""
+    record = record_findings(check, account_key=job.account_key, time_zone=job.time_zone, team=job.team, exclude=job.pk)
     summary = check.summary
     job.date_format = check.date_format or job.date_format
     job.rows = summary.rows
@@ -52,14 +109,15 @@ def _check(job: Import, data: bytes) -> schedule_file.ScheduleCheck:
     job.events_by_type = dict(summary.events_by_type)
     as_dict = check.to_dict()
     job.findings = {
-        "errors": as_dict["errors"],
-        "warnings": as_dict["warnings"],
+        "errors": _in_row_order(as_dict["errors"] + record.errors) if record.errors else as_dict["errors"],
+        "warnings": _in_row_order(as_dict["warnings"] + record.warnings) if record.warnings else as_dict["warnings"],
         "fixes": as_dict["fixes"],
         "skipped_checks": list(check.skipped_checks),
         "date_format_candidates": list(check.date_format_candidates),
+        "already_imported_rows": len(record.already_imported_rows),
     }
-    job.error_count = len(check.errors)
-    job.warning_count = len(check.warnings)
+    job.error_count = len(job.findings["errors"])
+    job.warning_count = len(job.findings["warnings"])
     job.warnings_acknowledged = False
     return check
 
@@ -135,7 +193,7 @@ def import_recheck(*, job: Import, time_zone: str, date_format: str | None) -> I
     job.time_zone = time_zone
     job.date_format = date_format or ""
     job.date_format_chosen = bool(date_format)
-    with job.original.open("rb") as stored:
+    with job.current_file().open("rb") as stored:
         data = stored.read()
     check = _check(job, data)
     with transaction.atomic():
@@ -143,6 +201,57 @@ def import_recheck(*, job: Import, time_zone: str, date_format: str | None) -> I
         _store_parts(job, check)
         _store_rows(job, check)
     return job
+
+
+def import_leave_out_imported_rows(*, job: Import, actor, client_address: str | None = None) -> int:
+    """Makes a revision of the file without the rows Talkdesk already has,
+    as the record says now, and checks it in place of the file before.
+    Returns how many rows were left out."""
+    if job.state != ImportState.PREVIEW:
+        raise ActionRefused("This import was already confirmed or cancelled; its file cannot change any more.")
+    comparison, _ = selectors.compare_with_accepted(
+        selectors.file_events(job),
+        account_key=job.account_key,
+        team_id=job.team_id,
+        zone=zoneinfo.ZoneInfo(job.time_zone),
+    )
+    already = set(comparison.already_rows)
+    if not already:
+        raise ActionRefused("No row of this file is in Talkdesk already: there is nothing to leave out.")
+    rows = selectors.rows_as_checked(job)
+    kept = [row for row in rows if row.row not in already]
+    if not kept:
+        raise ActionRefused(
+            "Every row of this file is in Talkdesk already: there is nothing left to send. Discard this upload instead."
+        )
+    content = schedule_file.rows_csv(kept)
+    numbers = sorted(already)
+    shown = ", ".join(map(str, numbers[:10])) + (" and more" if len(numbers) > 10 else "")
+    note = (
+        f"Left out the {len(numbers)} row{'s' if len(numbers) != 1 else ''} already imported into Talkdesk ({shown})."
+    )
+    with transaction.atomic():
+        locked = Import.objects.select_for_update().get(pk=job.pk)
+        if locked.state != ImportState.PREVIEW:
+            raise ActionRefused("This import was already confirmed or cancelled; its file cannot change any more.")
+        revision = FileRevision(
+            import_job=job,
+            number=(job.revisions.aggregate(last=Max("number"))["last"] or 0) + 1,
+            size=len(content),
+            sha256=hashlib.sha256(content).hexdigest(),
+            note=note,
+            created_by=actor,
+        )
+        revision.content.save(f"revision-{revision.number}.csv", ContentFile(content), save=False)
+        revision.save()
+        # The revision writes the times as read, in the format they were read with.
+        job.date_format_chosen = bool(job.date_format)
+        check = _check(job, content)
+        job.save()
+        _store_parts(job, check)
+        _store_rows(job, check)
+        audit.record(Action.REVISED, user=actor, client_address=client_address, import_job=job, detail=note)
+    return len(numbers)
 
 
 def import_confirm(*, job: Import, actor, warnings_acknowledged: bool, client_address: str | None = None) -> Import:

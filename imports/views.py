@@ -1,3 +1,5 @@
+from zoneinfo import ZoneInfo
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -24,6 +26,7 @@ from imports.forms import (
     time_zone_names,
 )
 from imports.models import Import, TalkdeskConnection
+from imports.schedule.accepted import event_text
 from imports.secret_box import SecretUnreadable
 from imports.uploads import upload_refusal
 from imports.wfm.talkdesk.client import TalkdeskError
@@ -130,6 +133,7 @@ def _status_context(job: Import, *, ahead: int, is_admin: bool) -> dict:
 
 def _detail_context(request, job: Import) -> dict:
     context = _status_context(job, ahead=selectors.imports_ahead(job), is_admin=selectors.is_admin(request.user))
+    context["revisions"] = job.revisions.select_related("created_by")
     if job.state == "preview":
         context["recheck_form"] = RecheckForm(
             initial={"time_zone": job.time_zone, "date_format": job.date_format if job.date_format_chosen else ""}
@@ -237,6 +241,61 @@ def recheck(request, pk):
     try:
         services.import_recheck(
             job=job, time_zone=form.cleaned_data["time_zone"], date_format=form.cleaned_data["date_format"] or None
+        )
+    except services.ActionRefused as refusal:
+        messages.error(request, str(refusal))
+    return redirect("imports:detail", pk=job.pk)
+
+
+CHANGED_DAYS_PER_PAGE = 50
+CHANGE_FILTERS = {
+    "": ("new", "differs", "left_empty"),
+    "new": ("new",),
+    "differs": ("differs",),
+    "left_empty": ("left_empty",),
+    "identical": ("identical",),
+    "all": ("new", "differs", "left_empty", "identical"),
+}
+
+
+@login_required
+@require_GET
+def changes(request, pk):
+    job = _get_import_for_user(request, pk)
+    show = request.GET.get("show", "")
+    if show not in CHANGE_FILTERS:
+        show = ""
+    changed = selectors.what_changes(job)
+    days = [day for day in changed.days if day.status in CHANGE_FILTERS[show]]
+    page = Paginator(days, CHANGED_DAYS_PER_PAGE).get_page(request.GET.get("page"))
+    zone = ZoneInfo(job.time_zone)
+    shown = [
+        {
+            "agent": day.agent,
+            "day": day.day,
+            "status": day.status,
+            "file_events": [event_text(event, zone) for event in day.file_events],
+            "earlier": [event_text(event, zone) for event in day.earlier],
+        }
+        for day in page
+    ]
+    context = {"job": job, "changes": changed, "page": page, "shown": shown, "show": show}
+    template = "imports/changes.html#days" if request.htmx else "imports/changes.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_POST
+def leave_out_imported(request, pk):
+    job = _get_import_for_user(request, pk)
+    try:
+        left_out = services.import_leave_out_imported_rows(
+            job=job, actor=request.user, client_address=client_address(request)
+        )
+        messages.success(
+            request,
+            f"{left_out} row{'s' if left_out != 1 else ''} already in Talkdesk left out: "
+            "this is now a revision of the file without them, checked again. The original upload is kept.",
         )
     except services.ActionRefused as refusal:
         messages.error(request, str(refusal))

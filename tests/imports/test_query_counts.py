@@ -15,8 +15,8 @@ from imports.states import ImportState, PartState
 # chosen are checked against those already read.
 HISTORY_QUERIES = 6
 # Session, user, the import, whether any part has an error report, the
-# parts and the transitions.
-DETAIL_QUERIES = 6
+# parts, the transitions and the file's revisions.
+DETAIL_QUERIES = 7
 # Session, user, the status stamp (state, last transition, place in the
 # account's queue), the import, the parts and the transitions.
 FRAGMENT_QUERIES = 6

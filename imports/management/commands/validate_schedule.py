@@ -1,5 +1,7 @@
 """Checks a schedule file the way the portal's preview does, for pipelines
-that check before they upload.
+that check before they upload. With --connection it is also checked against
+what Talkdesk already accepted through the portal for that account (the same
+file, rows already imported, collisions: docs/finding-codes.md).
 
 Exit status: 0 without errors, 1 with errors, 2 when the file cannot be read.
 """
@@ -9,9 +11,9 @@ import zoneinfo
 
 from django.core.management.base import BaseCommand, CommandError
 
-from imports.models import TalkdeskConnection
+from imports.models import TalkdeskConnection, Team
 from imports.schedule.check import DATE_FORMATS, check_schedule
-from imports.services import account_facts
+from imports.services import RecordFindings, account_facts, record_findings
 
 UNREADABLE = 2
 
@@ -26,15 +28,27 @@ class Command(BaseCommand):
         parser.add_argument(
             "--connection", help="Name of a Talkdesk connection: check agents and event types against it."
         )
+        parser.add_argument(
+            "--team",
+            help="Name of a team of the connection: collisions are errors if the team says so, and only its own "
+            "imports are named. Default: every import is named and collisions are warnings.",
+        )
         parser.add_argument("--format", choices=("text", "json"), default="text")
 
-    def handle(self, *args, path, date_format, time_zone, connection, format, **options):
-        facts = None
+    def handle(self, *args, path, date_format, time_zone, connection, team, format, **options):
+        facts, found, on_team = None, None, None
+        if team and not connection:
+            raise CommandError("--team needs --connection: the team's account is the connection's.")
         if connection:
             found = TalkdeskConnection.objects.filter(name=connection).first()
             if found is None:
                 names = ", ".join(TalkdeskConnection.objects.values_list("name", flat=True)) or "none yet"
                 raise CommandError(f"No connection named {connection!r}. Connections: {names}.")
+            if team:
+                on_team = Team.objects.filter(name=team, connection=found).first()
+                if on_team is None:
+                    names = ", ".join(found.teams.values_list("name", flat=True)) or "none"
+                    raise CommandError(f"No team named {team!r} uses connection {connection!r}. Its teams: {names}.")
             facts = account_facts(found)
             time_zone = time_zone or found.default_time_zone
         time_zone = time_zone or "UTC"
@@ -47,21 +61,28 @@ class Command(BaseCommand):
             self.stderr.write(f"{path}: cannot be read: {error.strerror}.")
             raise SystemExit(UNREADABLE) from None
         check = check_schedule(data, time_zone=time_zone, date_format=date_format, account=facts)
+        record = RecordFindings()
+        if found is not None:
+            record = record_findings(check, account_key=found.account_key, time_zone=time_zone, team=on_team)
+        result = check.to_dict()
+        for key in ("errors", "warnings"):
+            if getattr(record, key):
+                result[key] = sorted(result[key] + getattr(record, key), key=lambda finding: finding["row"] or 0)
         if format == "json":
-            self.stdout.write(json.dumps(check.to_dict(), indent=2, ensure_ascii=False))
+            self.stdout.write(json.dumps(result, indent=2, ensure_ascii=False))
         else:
-            self._write_text(path, check)
+            self._write_text(path, check, result)
         if not check.readable:
             raise SystemExit(UNREADABLE)
-        if check.errors:
+        if result["errors"]:
             raise SystemExit(1)
 
-    def _write_text(self, path, check):
-        result = check.to_dict()
+    def _write_text(self, path, check, result):
         for key, kind in (("errors", "error"), ("warnings", "warning"), ("fixes", "fix")):
             for finding in result[key]:
                 where = f"row {finding['row']}" if finding["row"] else "file"
-                self.stdout.write(f"{path}: {where}: {kind}: {finding['message']}")
+                link = f" ({finding['link']})" if finding.get("link") else ""
+                self.stdout.write(f"{path}: {where}: {kind}: {finding['message']}{link}")
         for skipped in check.skipped_checks:
             self.stdout.write(f"{path}: not checked: {skipped}")
         self.stdout.write(
