@@ -12,6 +12,11 @@ how much memory it needs, next to two baselines measured in the same run:
 --quoted writes every cell in quotes, which takes the CSV reader's path
 instead of the quicker one for plain files; --quick times fewer runs.
 
+    .venv/bin/python benchmarks/validate.py --record embedded|postgres
+
+measures instead the same check against a record of 1,000,000 events
+Talkdesk accepted, and the "what changes" page (benchmarks/accepted_record.py).
+
 Targets: the check within 3x of the bare pass, at least 10x faster than the
 dry run, and under 150 MB peak RSS in a fresh process doing only the check.
 Each peak is measured in a fresh subprocess that does only that step
@@ -217,11 +222,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer timed runs")
     parser.add_argument("--quoted", action="store_true", help="every cell in quotes")
+    parser.add_argument(
+        "--record", choices=("embedded", "postgres"), help="the check against 1,000,000 accepted events instead"
+    )
     parser.add_argument("--peak", nargs=2, metavar=("STEP", "FILE"), help=argparse.SUPPRESS)
     parser.add_argument("--traced", nargs=2, metavar=("STEP", "FILE"), help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.peak or options.traced:
         peak_of(*(options.peak or options.traced), traced=bool(options.traced))
+        return
+    if options.record:
+        from benchmarks import accepted_record
+
+        data = schedule_bytes(PART_LIMIT_BYTES, csv.QUOTE_ALL if options.quoted else csv.QUOTE_MINIMAL)
+        accepted_record.run(options.record, data, 3 if options.quick else 7)
         return
 
     dry_run = dry_run_importer()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
 
 from django.conf import settings
@@ -311,7 +311,34 @@ def timeline(job: Import, *, first_agent: int, max_agents: int):
         for row in _checked_rows(job)
         if row.start is not None and row.end is not None
     )
-    return draw_timeline(events, zone=ZoneInfo(job.time_zone), first_agent=first_agent, max_agents=max_agents)
+    events = list(events)
+    if not events:
+        return draw_timeline(events, zone=ZoneInfo(job.time_zone), first_agent=first_agent, max_agents=max_agents)
+    names = {event.agent: event.label for event in events}
+    before = earlier_events(
+        job,
+        agents=set(names),
+        first_minute=int(min(event.start for event in events).timestamp()) // 60,
+        last_minute=int(max(event.end for event in events).timestamp()) // 60,
+    )
+    shown_before = (
+        Event(
+            agent=event.agent,
+            label=names[event.agent],
+            start=moment(event.start, UTC),
+            end=moment(event.end, UTC),
+            kind=event.kind,
+            row=0,
+        )
+        for event in before
+    )
+    return draw_timeline(
+        events,
+        zone=ZoneInfo(job.time_zone),
+        first_agent=first_agent,
+        max_agents=max_agents,
+        earlier=shown_before,
+    )
 
 
 # The record of what Talkdesk accepted

@@ -24,6 +24,8 @@ ROUTES = {
     "imports:rows": ("get", "import", {ANON: LOGIN, SAM: 200, BEA: 404, ADA: 200}),
     "imports:timeline": ("get", "import", {ANON: LOGIN, SAM: 200, BEA: 404, ADA: 200}),
     "imports:recheck": ("post", "import", {ANON: LOGIN, SAM: 302, BEA: 404, ADA: 302}),
+    "imports:changes": ("get", "import", {ANON: LOGIN, SAM: 200, BEA: 404, ADA: 200}),
+    "imports:leave_out_imported": ("post", "import", {ANON: LOGIN, SAM: 302, BEA: 404, ADA: 302}),
     "imports:confirm": ("post", "import", {ANON: LOGIN, SAM: 302, BEA: 404, ADA: 302}),
     "imports:cancel": ("post", "import", {ANON: LOGIN, SAM: 302, BEA: 404, ADA: 302}),
     "imports:original": ("get", "import", {ANON: LOGIN, SAM: 200, BEA: 404, ADA: 200}),

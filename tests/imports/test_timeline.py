@@ -82,3 +82,18 @@ def test_it_draws_a_page_of_agents_at_a_time():
 
 def test_nothing_readable_draws_nothing():
     assert draw_timeline([], zone=NY).svg == ""
+
+
+def test_events_already_in_talkdesk_are_drawn_faintly_behind_the_files_own():
+    day = datetime(2026, 6, 1, tzinfo=ZoneInfo("UTC"))
+    mine = Event("a@example.com", "Ann", day.replace(hour=9), day.replace(hour=17), "Available", row=2)
+    before = [
+        Event("a@example.com", "Ann", day.replace(hour=8), day.replace(hour=16), "Available", row=0),
+        # Another agent's: not in the file, not drawn.
+        Event("b@example.com", "Bo", day.replace(hour=8), day.replace(hour=16), "Available", row=0),
+    ]
+    drawn = draw_timeline([mine], zone=ZoneInfo("UTC"), earlier=before)
+    assert drawn.earlier_shown == 1
+    assert drawn.svg.count('data-earlier="1"') == 1
+    assert drawn.svg.index('data-earlier="1"') < drawn.svg.index('data-row="2"')
+    assert "Already in Talkdesk: Available, Mon 01 Jun 08:00–16:00" in drawn.svg

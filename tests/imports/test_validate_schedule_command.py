@@ -76,3 +76,44 @@ def test_with_a_connection_unknown_agents_are_errors(personas):
 def test_an_unknown_connection_is_named(personas):
     with pytest.raises(CommandError, match="No connection named 'Nope'. Connections: Acme, Globex"):
         call_command("validate_schedule", str(DATA / "schedule-example.csv"), "--connection", "Nope")
+
+
+def _imported_example(personas):
+    from tests.imports.test_accepted_record import imported
+
+    return imported(personas)
+
+
+def test_with_a_connection_the_file_and_its_rows_already_imported_are_warnings_with_stable_codes(personas, capsys):
+    first = _imported_example(personas)
+    call_command("validate_schedule", str(DATA / "schedule-example.csv"), "--connection", "Acme", "--format", "json")
+    report = json.loads(capsys.readouterr().out)
+    assert [(w["row"], w["code"]) for w in report["warnings"]] == [
+        (None, "file_already_imported"),
+        (2, "row_already_imported"),
+        (3, "row_already_imported"),
+        (4, "row_already_imported"),
+    ]
+    assert report["warnings"][0]["link"] == f"/imports/{first.pk}/"
+    assert report["errors"] == []
+
+
+def test_with_a_team_that_makes_collisions_errors_a_colliding_file_exits_1(personas, tmp_path, capsys):
+    from imports.models import Team
+
+    _imported_example(personas)
+    Team.objects.filter(pk=personas.alpha.pk).update(imported_overlaps_are_errors=True)
+    colliding = tmp_path / "later.csv"
+    colliding.write_bytes(
+        (DATA / "schedule-example.csv").read_bytes().replace(b"08:00 2026-06-01", b"07:00 2026-06-01")
+    )
+    with pytest.raises(SystemExit) as exit_status:
+        call_command("validate_schedule", str(colliding), "--connection", "Acme", "--team", "Alpha")
+    assert exit_status.value.code == 1
+    out = capsys.readouterr().out
+    assert "row 3: error: This Available for all channels for jane.doe@example.com overlaps" in out
+
+
+def test_a_team_not_on_the_connection_is_named(personas):
+    with pytest.raises(CommandError, match="No team named 'Bravo' uses connection 'Acme'. Its teams: Alpha."):
+        call_command("validate_schedule", str(DATA / "schedule-example.csv"), "--connection", "Acme", "--team", "Bravo")
