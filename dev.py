@@ -237,7 +237,11 @@ def check() -> None:
     steps = [
         ("lint (ruff check)", [str(bin_dir / "ruff"), "check", "."], None),
         ("format (ruff format --check)", [str(bin_dir / "ruff"), "format", "--check", "."], None),
-        ("types (mypy, strict on the Django-free packages)", [str(bin_dir / "mypy")], None),
+        (
+            "types (mypy: strict on the Django-free packages, django-stubs on services and selectors)",
+            [str(bin_dir / "mypy")],
+            development,
+        ),
         (
             "migrations (makemigrations --check)",
             [str(PYTHON), "manage.py", "makemigrations", "--check", "--dry-run"],
