@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class RemoteStatus(StrEnum):
@@ -62,7 +63,7 @@ class WfmError(Exception):
         *,
         http_status: int | None = None,
         code: str | None = None,
-        details: dict | None = None,
+        details: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -80,7 +81,7 @@ class Retryable(WfmError):
     """The WFM answered and took nothing, and asks to be asked again: rate
     limits, a busy business unit or account, a failure on its side."""
 
-    def __init__(self, message: str, *, after: float | None = None, **details) -> None:
+    def __init__(self, message: str, *, after: float | None = None, **details: Any) -> None:
         super().__init__(message, **details)
         self.after = after
 

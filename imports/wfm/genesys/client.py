@@ -21,10 +21,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import requests
 import urllib3.exceptions
+from requests import PreparedRequest
 from requests.auth import AuthBase, HTTPBasicAuth
 
 from imports.wfm.base import (
@@ -119,7 +121,7 @@ class _Bearer(AuthBase):
     def __init__(self, token: str) -> None:
         self._token = token
 
-    def __call__(self, request):
+    def __call__(self, request: PreparedRequest) -> PreparedRequest:
         request.headers["Authorization"] = f"Bearer {self._token}"
         return request
 
@@ -129,7 +131,7 @@ class _Bearer(AuthBase):
 
 class _NoAuthorization(AuthBase):
     # The upload URL is pre-signed: any Authorization header would be refused.
-    def __call__(self, request):
+    def __call__(self, request: PreparedRequest) -> PreparedRequest:
         request.headers.pop("Authorization", None)
         return request
 
@@ -161,7 +163,7 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def _body(response: requests.Response) -> dict:
+def _body(response: requests.Response) -> dict[str, Any]:
     try:
         body = response.json()
     except ValueError:
@@ -176,7 +178,7 @@ def _never_sent(error: requests.RequestException) -> bool:
     return isinstance(reason, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError))
 
 
-def missing_permissions(body: dict) -> str:
+def missing_permissions(body: dict[str, Any]) -> str:
     """The permissions a 403 names, as Genesys writes them: "[a, b]"."""
     params = body.get("messageParams") or {}
     named = params.get("permissions") if isinstance(params, dict) else None
@@ -186,7 +188,7 @@ def missing_permissions(body: dict) -> str:
     return message[message.find("[") + 1 : message.rfind("]")] if "[" in message else ""
 
 
-def gzip_json(document: dict) -> bytes:
+def gzip_json(document: dict[str, Any]) -> bytes:
     # mtime=0: the same schedule always gives the same bytes, so its sha256
     # in the ledger and in the portal agree.
     return gzip.compress(json.dumps(document, separators=(",", ":")).encode("utf-8"), mtime=0)
@@ -379,13 +381,13 @@ class GenesysClient:
             )
         response = self._call("POST", weeks, json={"uploadKey": key}, commits=file_name)
         started = _body(response)
-        if response.status_code in (200, 202) and isinstance(started.get("operationId"), str):
+        operation_id = started.get("operationId")
+        if response.status_code in (200, 202) and isinstance(operation_id, str):
             if started.get("status") == "Error":
                 raise Refused(
-                    f"Genesys Cloud refused to import {file_name} (operation {started['operationId']}).",
-                    details=started,
+                    f"Genesys Cloud refused to import {file_name} (operation {operation_id}).", details=started
                 )
-            return started["operationId"]
+            return operation_id
         if response.status_code in (200, 202):
             raise MaybeSent(
                 f"Genesys Cloud answered the import of {file_name} without an operation id. Check the week's "
@@ -499,19 +501,19 @@ class GenesysClient:
 
     # Transport
 
-    def _get_json(self, path: str, *, what: str, params: dict | None = None) -> dict:
+    def _get_json(self, path: str, *, what: str, params: dict[str, str] | None = None) -> dict[str, Any]:
         response = self._call("GET", path, params=params)
         if response.status_code == 200:
             return _body(response)
         raise self._failure(response, _body(response), what=what)
 
-    def _post_json(self, path: str, payload: dict, *, what: str) -> dict:
+    def _post_json(self, path: str, payload: dict[str, Any], *, what: str) -> dict[str, Any]:
         response = self._call("POST", path, json=payload)
         if response.status_code == 200:
             return _body(response)
         raise self._failure(response, _body(response), what=what)
 
-    def _call(self, method: str, path: str, *, commits: str | None = None, **request) -> requests.Response:
+    def _call(self, method: str, path: str, *, commits: str | None = None, **request: Any) -> requests.Response:
         response = self._send(method, path, self._current_token(), commits=commits, **request)
         if response.status_code != 401:
             return response
@@ -527,7 +529,7 @@ class GenesysClient:
             details=_body(response),
         )
 
-    def _send(self, method: str, path: str, token: _Token, *, commits: str | None, **request) -> requests.Response:
+    def _send(self, method: str, path: str, token: _Token, *, commits: str | None, **request: Any) -> requests.Response:
         try:
             response = self._session.request(
                 method,
@@ -558,10 +560,10 @@ class GenesysClient:
         return Retryable(f"The connection to {what} ({host}) broke before it answered. The portal will ask again.")
 
     def _failure(
-        self, response: requests.Response, body: dict, *, what: str, permission: str | None = None
+        self, response: requests.Response, body: dict[str, Any], *, what: str, permission: str | None = None
     ) -> WfmError:
         status, code = response.status_code, body.get("code")
-        common = {"http_status": status, "code": code, "details": body}
+        common: dict[str, Any] = {"http_status": status, "code": code, "details": body}
         if status == 403:
             named = missing_permissions(body) or permission or "(not named)"
             return Refused(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -43,7 +44,7 @@ class Code:
 @dataclass
 class Week:
     start: date
-    document: dict
+    document: dict[str, Any]
     rows: list[int] = field(default_factory=list)
 
 
@@ -110,7 +111,7 @@ def weeks(
                     on_shift.append((event, code))
             for group in _shifts(on_shift):
                 shifts.append(_shift(group))
-            schedule = {"userId": user_ids[email]}
+            schedule: dict[str, Any] = {"userId": user_ids[email]}
             if shifts:
                 schedule["shifts"] = shifts
             if markers:
@@ -131,7 +132,7 @@ def _is_full_days(event: Event, zone: ZoneInfo) -> bool:
     return start.time() == end.time() == datetime.min.time() and end.date() > start.date()
 
 
-def _markers(event: Event, code: Code, zone: ZoneInfo) -> list[dict]:
+def _markers(event: Event, code: Code, zone: ZoneInfo) -> list[dict[str, Any]]:
     day, last = event.start.astimezone(zone).date(), event.end.astimezone(zone).date()
     markers = []
     while day < last:
@@ -160,12 +161,12 @@ def _shifts(events: list[tuple[Event, Code]]) -> list[list[tuple[Event, Code]]]:
     return groups
 
 
-def _shift(group: list[tuple[Event, Code]]) -> dict:
+def _shift(group: list[tuple[Event, Code]]) -> dict[str, Any]:
     start = min(event.start for event, _ in group)
     end = max(event.end for event, _ in group)
     # Cut at every edge; each piece goes to the shortest event covering it.
     edges = sorted({moment for event, _ in group for moment in (event.start, event.end)})
-    pieces: list[list] = []
+    pieces: list[list[Any]] = []
     for left, right in zip(edges, edges[1:], strict=False):
         covering = [(e, c) for e, c in group if e.start <= left and e.end >= right]
         if not covering:
