@@ -311,15 +311,15 @@ def timeline(job: Import, *, first_agent: int, max_agents: int):
         for row in _checked_rows(job)
         if row.start is not None and row.end is not None
     )
-    events = list(events)
-    if not events:
-        return draw_timeline(events, zone=ZoneInfo(job.time_zone), first_agent=first_agent, max_agents=max_agents)
-    names = {event.agent: event.label for event in events}
+    drawn = list(events)
+    if not drawn:
+        return draw_timeline(drawn, zone=ZoneInfo(job.time_zone), first_agent=first_agent, max_agents=max_agents)
+    names = {event.agent: event.label for event in drawn}
     before = earlier_events(
         job,
         agents=set(names),
-        first_minute=int(min(event.start for event in events).timestamp()) // 60,
-        last_minute=int(max(event.end for event in events).timestamp()) // 60,
+        first_minute=int(min(event.start for event in drawn).timestamp()) // 60,
+        last_minute=int(max(event.end for event in drawn).timestamp()) // 60,
     )
     shown_before = (
         Event(
@@ -333,7 +333,7 @@ def timeline(job: Import, *, first_agent: int, max_agents: int):
         for event in before
     )
     return draw_timeline(
-        events,
+        drawn,
         zone=ZoneInfo(job.time_zone),
         first_agent=first_agent,
         max_agents=max_agents,
@@ -439,7 +439,7 @@ def file_events(job: Import) -> EventColumns:
         with default_storage.open(name, "rb") as stored:
             return checked_rows.read_events(stored.read())
     rows = _recheck(job).rows
-    minute = {None: None}
+    minute: dict[datetime | None, int | None] = {None: None}
     for row in rows:
         for instant in (row.start, row.end):
             if instant not in minute:

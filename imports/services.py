@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import zoneinfo
 from dataclasses import dataclass, field
+from typing import cast
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -108,9 +109,10 @@ def _check(job: Import, data: bytes) -> schedule_file.ScheduleCheck:
     job.last_end = summary.last_end
     job.events_by_type = dict(summary.events_by_type)
     as_dict = check.to_dict()
+    errors, warnings = cast(list[dict], as_dict["errors"]), cast(list[dict], as_dict["warnings"])
     job.findings = {
-        "errors": _in_row_order(as_dict["errors"] + record.errors) if record.errors else as_dict["errors"],
-        "warnings": _in_row_order(as_dict["warnings"] + record.warnings) if record.warnings else as_dict["warnings"],
+        "errors": _in_row_order(errors + record.errors) if record.errors else errors,
+        "warnings": _in_row_order(warnings + record.warnings) if record.warnings else warnings,
         "fixes": as_dict["fixes"],
         "skipped_checks": list(check.skipped_checks),
         "date_format_candidates": list(check.date_format_candidates),

@@ -48,7 +48,7 @@ class Source:
     import sharing the account is told as such, never named: its events
     collide all the same, but its file is not the planner's to see."""
 
-    imported_at: datetime
+    imported_at: datetime | None
     name: str | None = None
     by: str | None = None
     link: str | None = None
@@ -68,8 +68,8 @@ class Finding:
     message: str
     link: str | None = None
 
-    def to_dict(self) -> dict:
-        found = {"row": self.row, "column": self.column, "code": self.code, "message": self.message}
+    def to_dict(self) -> dict[str, object]:
+        found: dict[str, object] = {"row": self.row, "column": self.column, "code": self.code, "message": self.message}
         if self.link:
             found["link"] = self.link
         return found
@@ -242,14 +242,16 @@ def what_changes(events: EventColumns, accepted: list[Accepted], *, zone: tzinfo
     return changes
 
 
-def _day_change(key: tuple[str, date], file_events: list[FileEvent], earlier: list[Accepted], changes: Changes):
+def _day_change(
+    key: tuple[str, date], file_events: list[FileEvent], earlier: list[Accepted], changes: Changes
+) -> DayChange:
     agent, day = key
     if not file_events:
         changes.left_empty += 1
         return DayChange(agent, day, "left_empty", [], sorted(earlier))
     remaining: dict[tuple[int, int, str], list[Accepted]] = defaultdict(list)
-    for event in earlier:
-        remaining[event.start, event.end, event.kind].append(event)
+    for before in earlier:
+        remaining[before.start, before.end, before.kind].append(before)
     unmatched = []
     for event in file_events:
         same = remaining.get((event.start, event.end, event.kind))
@@ -258,7 +260,7 @@ def _day_change(key: tuple[str, date], file_events: list[FileEvent], earlier: li
             changes.identical += 1
         else:
             unmatched.append(event)
-    left = sorted(event for events in remaining.values() for event in events)
+    left = sorted(before for kept in remaining.values() for before in kept)
     if not unmatched and not left:
         status = "identical"
     elif not left:
@@ -301,7 +303,9 @@ def moment(minute: int, zone: tzinfo) -> datetime:
     return datetime.fromtimestamp(minute * 60, UTC).astimezone(zone)
 
 
-def _when(at: datetime, zone: tzinfo) -> str:
+def _when(at: datetime | None, zone: tzinfo) -> str:
+    if at is None:
+        return "at a time not recorded"
     local = at.astimezone(zone)
     return f"on {local.day} {local:%b %Y} at {local:%H:%M}"
 
