@@ -470,7 +470,8 @@ def what_changes(job: Import) -> Changes:
         first_minute=int(first.timestamp()) // 60,
         last_minute=int(last.timestamp()) // 60,
     )
-    return changes_of(events, [event for event in accepted if event.source not in _own_parts(job)], zone=zone)
+    own = _own_parts(job)
+    return changes_of(events, [event for event in accepted if event.source not in own], zone=zone)
 
 
 def _own_parts(job: Import) -> set[int]:

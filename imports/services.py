@@ -74,12 +74,12 @@ def record_findings(
         exclude=exclude,
     )
     if before is not None:
-        found.warnings.append(accepted.file_already_imported(before, zone=zone).to_dict())
+        found.warnings.append(accepted.file_already_imported(before, zone=zone))
     comparison, _ = selectors.compare_with_accepted(
         check.read_events(), account_key=account_key, team_id=team_id, zone=zone
     )
-    found.warnings += [finding.to_dict() for finding in comparison.already]
-    overlaps = [finding.to_dict() for finding in comparison.overlapping]
+    found.warnings += comparison.already
+    overlaps = comparison.overlapping
     if team is not None and team.imported_overlaps_are_errors:
         found.errors += overlaps
     else:

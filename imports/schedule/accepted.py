@@ -60,30 +60,24 @@ class Source:
         return f"in import {self.name}, {when}" + (f" by {self.by}" if self.by else "")
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
-    row: int | None
-    column: str | None
-    code: str
-    message: str
-    link: str | None = None
-
-    def to_dict(self) -> dict[str, object]:
-        found: dict[str, object] = {"row": self.row, "column": self.column, "code": self.code, "message": self.message}
-        if self.link:
-            found["link"] = self.link
-        return found
+def finding(row: int | None, column: str | None, code: str, message: str, link: str | None) -> dict[str, object]:
+    """A finding in the shape every check gives (docs/finding-codes.md),
+    with the link to the import it names, if it may be shown."""
+    found: dict[str, object] = {"row": row, "column": column, "code": code, "message": message}
+    if link:
+        found["link"] = link
+    return found
 
 
 @dataclass
 class Comparison:
-    already: list[Finding] = field(default_factory=list)
-    overlapping: list[Finding] = field(default_factory=list)
+    already: list[dict[str, object]] = field(default_factory=list)
+    overlapping: list[dict[str, object]] = field(default_factory=list)
     already_rows: list[int] = field(default_factory=list)
 
 
-def file_already_imported(source: Source, *, zone: tzinfo) -> Finding:
-    return Finding(
+def file_already_imported(source: Source, *, zone: tzinfo) -> dict[str, object]:
+    return finding(
         None,
         None,
         FILE_ALREADY_IMPORTED,
@@ -102,42 +96,49 @@ def compare(events: EventColumns, accepted: list[Accepted], sources: dict[int, S
     result = Comparison()
     if not accepted:
         return result
-    exact: dict[tuple[str, int, int, str], int] = {}
-    groups: dict[tuple[str, str], list[Accepted]] = defaultdict(list)
-    for event in accepted:
-        exact.setdefault((event.agent, event.start, event.end, event.kind), event.source)
-        groups[event.agent, event.kind].append(event)
+    # A file sent again meets tens of thousands of its own rows here, so the
+    # exact matches are found a column at a time, in C (the reversed order
+    # keeps the first import of an event), and Python walks only the rows
+    # that need a message.
+    agents, starts, ends, kinds, parts = zip(*reversed(accepted), strict=True)
+    exact = dict(zip(zip(agents, starts, ends, kinds, strict=True), parts, strict=True))
     lowered = {email: email.lower() for email in set(events.emails)}
+    file_agents = list(map(lowered.__getitem__, events.emails))
+    matches = list(map(exact.get, zip(file_agents, events.starts, events.ends, events.types, strict=True)))
     said: dict[int, tuple[str, str | None]] = {}
-    finder = _OverlapFinder(groups)
-    for number, email, start, end, kind in zip(
-        events.rows, events.emails, events.starts, events.ends, events.types, strict=True
-    ):
-        if start is None or end is None:
+    rows = events.rows
+    for index, source in enumerate(matches):
+        if source is None:
             continue
-        agent = lowered[email]
-        source = exact.get((agent, start, end, kind))
-        if source is not None:
-            if source not in said:
-                described = sources[source]
-                said[source] = (f"Already imported {described.describe(zone)}.", described.link)
-            message, link = said[source]
-            result.already.append(Finding(number, None, ROW_ALREADY_IMPORTED, message, link))
-            result.already_rows.append(number)
+        if source not in said:
+            described = sources[source]
+            said[source] = (f"Already imported {described.describe(zone)}.", described.link)
+        message, link = said[source]
+        result.already.append(
+            {"row": rows[index], "column": None, "code": ROW_ALREADY_IMPORTED, "message": message, "link": link}
+            if link
+            else {"row": rows[index], "column": None, "code": ROW_ALREADY_IMPORTED, "message": message}
+        )
+        result.already_rows.append(rows[index])
+    if len(result.already_rows) == len(rows):
+        return result
+    finder = _OverlapFinder(accepted)
+    for index, source in enumerate(matches):
+        start, end = events.starts[index], events.ends[index]
+        if source is not None or start is None or end is None or end <= start:
             continue
-        if end <= start:
-            continue
-        earlier = finder.find(agent, kind, start, end)
+        kind = events.types[index]
+        earlier = finder.find(file_agents[index], kind, start, end)
         if earlier is not None:
             described = sources[earlier.source]
             result.overlapping.append(
-                Finding(
-                    number,
+                finding(
+                    rows[index],
                     _START_COLUMN,
                     OVERLAPS_IMPORTED_EVENT,
-                    f"This {kind} for {email} overlaps the {kind} {_span(earlier.start, earlier.end, zone)} "
-                    f"imported {described.describe(zone)}. Talkdesk keeps both: importing does not remove "
-                    "earlier events.",
+                    f"This {kind} for {events.emails[index]} overlaps the {kind} "
+                    f"{_span(earlier.start, earlier.end, zone)} imported {described.describe(zone)}. "
+                    "Talkdesk keeps both: importing does not remove earlier events.",
                     described.link,
                 )
             )
@@ -149,7 +150,10 @@ class _OverlapFinder:
     so far, so that a look-up walks back only over events that can still
     reach the new one."""
 
-    def __init__(self, groups: dict[tuple[str, str], list[Accepted]]):
+    def __init__(self, accepted: list[Accepted]):
+        groups: dict[tuple[str, str], list[Accepted]] = defaultdict(list)
+        for event in accepted:
+            groups[event.agent, event.kind].append(event)
         self.groups = {}
         for key, found in groups.items():
             found.sort(key=lambda event: event.start)
