@@ -18,7 +18,9 @@ from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
+from functools import partial
 from itertools import accumulate
+from operator import itemgetter
 from typing import NamedTuple
 
 from imports.schedule.check import EventColumns
@@ -28,6 +30,12 @@ ROW_ALREADY_IMPORTED = "row_already_imported"
 OVERLAPS_IMPORTED_EVENT = "overlaps_imported_event"
 
 _START_COLUMN = "Start Time"
+# An accepted event's agent, start, end and type; and its source.
+_EVENT_KEY = itemgetter(0, 1, 2, 3)
+_SOURCE = itemgetter(4)
+_EVENT_KEY_NO_AGENT = itemgetter(1, 2, 3)
+_FILE_KEY = itemgetter(1, 2, 3)
+_START = itemgetter(1)
 
 
 class Accepted(NamedTuple):
@@ -100,8 +108,7 @@ def compare(events: EventColumns, accepted: list[Accepted], sources: dict[int, S
     # exact matches are found a column at a time, in C (the reversed order
     # keeps the first import of an event), and Python walks only the rows
     # that need a message.
-    agents, starts, ends, kinds, parts = zip(*reversed(accepted), strict=True)
-    exact = dict(zip(zip(agents, starts, ends, kinds, strict=True), parts, strict=True))
+    exact = dict(zip(map(_EVENT_KEY, reversed(accepted)), map(_SOURCE, reversed(accepted)), strict=True))
     lowered = {email: email.lower() for email in set(events.emails)}
     file_agents = list(map(lowered.__getitem__, events.emails))
     matches = list(map(exact.get, zip(file_agents, events.starts, events.ends, events.types, strict=True)))
@@ -186,6 +193,9 @@ class FileEvent(NamedTuple):
     kind: str
 
 
+_make_file_event = partial(tuple.__new__, FileEvent)
+
+
 @dataclass
 class DayChange:
     """One agent's day the file or an earlier import covers."""
@@ -219,26 +229,35 @@ def what_changes(events: EventColumns, accepted: list[Accepted], *, zone: tzinfo
     accepted before: events new to the day, identical to an earlier one, or
     differing (the agent's day had other events), and the days that had
     events before which the file leaves empty."""
-    days_of = _LocalDays(zone)
-    in_file: dict[tuple[str, date], list[FileEvent]] = defaultdict(list)
-    lowered: dict[str, str] = {}
-    for number, email, start, end, kind in zip(
-        events.rows, events.emails, events.starts, events.ends, events.types, strict=True
-    ):
-        if start is None or end is None:
-            continue
-        agent = lowered.get(email) or lowered.setdefault(email, email.lower())
-        in_file[agent, days_of(start)].append(FileEvent(number, start, end, kind))
+    timed = [
+        index
+        for index, (start, end) in enumerate(zip(events.starts, events.ends, strict=True))
+        if start is not None and end is not None
+    ]
     changes = Changes()
-    if not in_file:
+    if not timed:
         return changes
-    agents = {agent for agent, _ in in_file}
+    lowered = {email: email.lower() for email in set(events.emails)}
+    in_file: dict[tuple[str, date], list[FileEvent]] = defaultdict(list)
+    rows, emails, starts, ends, types = events
+    # A schedule repeats a few start times on row after row: each is turned
+    # into a day once.
+    days_of = {
+        minute: moment(minute, zone).date()
+        for minute in {starts[index] for index in timed} | set(map(_START, accepted))
+        if minute is not None
+    }
+    for index in timed:
+        in_file[lowered[emails[index]], days_of[starts[index]]].append(
+            _make_file_event((rows[index], starts[index], ends[index], types[index]))
+        )
+    agents = set(lowered.values())
     first_day = min(day for _, day in in_file)
     last_day = max(day for _, day in in_file)
     before: dict[tuple[str, date], list[Accepted]] = defaultdict(list)
     for event in accepted:
         if event.agent in agents:
-            day = days_of(event.start)
+            day = days_of[event.start]
             if first_day <= day <= last_day:
                 before[event.agent, day].append(event)
     for key in sorted(in_file.keys() | before.keys()):
@@ -253,6 +272,14 @@ def _day_change(
     if not file_events:
         changes.left_empty += 1
         return DayChange(agent, day, "left_empty", [], sorted(earlier))
+    if not earlier:
+        changes.new += len(file_events)
+        return DayChange(agent, day, "new", sorted(file_events, key=_START), [])
+    if len(file_events) == len(earlier) and sorted(map(_FILE_KEY, file_events)) == sorted(
+        map(_EVENT_KEY_NO_AGENT, earlier)
+    ):
+        changes.identical += len(file_events)
+        return DayChange(agent, day, "identical", sorted(file_events, key=_START), [])
     remaining: dict[tuple[int, int, str], list[Accepted]] = defaultdict(list)
     for before in earlier:
         remaining[before.start, before.end, before.kind].append(before)
@@ -276,22 +303,7 @@ def _day_change(
         # differ, and the earlier ones stay in Talkdesk beside them.
         status = "differs"
         changes.differing += len(unmatched)
-    return DayChange(agent, day, status, sorted(file_events, key=lambda e: e.start), left)
-
-
-class _LocalDays:
-    """The day, in the file's zone, a minute since the epoch falls on; a
-    schedule repeats the same few times, so each is worked out once."""
-
-    def __init__(self, zone: tzinfo):
-        self.zone = zone
-        self.known: dict[int, date] = {}
-
-    def __call__(self, minute: int) -> date:
-        day = self.known.get(minute)
-        if day is None:
-            day = self.known[minute] = moment(minute, self.zone).date()
-        return day
+    return DayChange(agent, day, status, sorted(file_events, key=_START), left)
 
 
 def event_text(event: FileEvent | Accepted, zone: tzinfo) -> str:
