@@ -10,6 +10,7 @@ import hashlib
 from collections.abc import Iterable
 
 from django.core.files.storage import default_storage
+from django.db import connection
 from django.utils import timezone
 
 from imports.models import AcceptedEvent, ImportPart
@@ -32,26 +33,55 @@ def accepted_events_record(*, part_id: int) -> int:
     if part.error_report:
         with part.error_report.open("rb") as stored:
             report = stored.read()
-    rows = accepted_rows(
-        rows_of_import(job.id, job.current_file(), job.time_zone, job.date_format)[offset : offset + part.rows],
-        state=part.state,
-        report=report,
-    )
-    accepted_at = part.finished_at or timezone.now()
-    events = (
-        AcceptedEvent(
-            account_key=part.account_key,
-            agent_email=row.agent_email.lower(),
-            start_minute=int(row.start.timestamp()) // 60,
-            end_minute=int(row.end.timestamp()) // 60,
-            event_type=row.event_type,
-            import_job_id=job.pk,
-            part_id=part.pk,
-            accepted_at=accepted_at,
+    rows = list(
+        accepted_rows(
+            rows_of_import(job.id, job.current_file(), job.time_zone, job.date_format)[offset : offset + part.rows],
+            state=part.state,
+            report=report,
         )
-        for row in rows
     )
-    return len(AcceptedEvent.objects.bulk_create(events, batch_size=BATCH))
+    _insert(part, job.pk, rows, part.finished_at or timezone.now())
+    return len(rows)
+
+
+def _insert(part: ImportPart, import_id, rows: list[ScheduleRow], accepted_at) -> None:
+    """Writes the rows in batches of plain tuples: the ORM's bulk_create
+    prepares every value of every object in Python, several seconds for a
+    5 MB file's 57,000 rows, all of it inside the lifecycle's transaction
+    (on SQLite, every other writer waits that long)."""
+    field = AcceptedEvent._meta.get_field
+    constant = (
+        field("import_job").get_db_prep_value(import_id, connection),
+        part.pk,
+        field("accepted_at").get_db_prep_value(accepted_at, connection),
+    )
+    minutes: dict = {}
+    for moment in {row.start for row in rows} | {row.end for row in rows}:
+        minutes[moment] = int(moment.timestamp()) // 60
+    lowered = {email: email.lower() for email in {row.agent_email for row in rows}}
+    values = [
+        (part.account_key, lowered[row.agent_email], minutes[row.start], minutes[row.end], row.event_type, *constant)
+        for row in rows
+    ]
+    table = connection.ops.quote_name(AcceptedEvent._meta.db_table)
+    columns = ", ".join(
+        connection.ops.quote_name(field(name).column)
+        for name in (
+            "account_key",
+            "agent_email",
+            "start_minute",
+            "end_minute",
+            "event_type",
+            "import_job",
+            "part",
+            "accepted_at",
+        )
+    )
+    # Only the table's and columns' names are formatted in; every value is a parameter.
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * 8)})"  # noqa: S608
+    with connection.cursor() as cursor:
+        for first in range(0, len(values), BATCH):
+            cursor.executemany(sql, values[first : first + BATCH])
 
 
 def accepted_rows(rows: list[ScheduleRow], *, state: str, report: bytes | None) -> Iterable[ScheduleRow]:
