@@ -162,14 +162,14 @@ class RunningPortal:
 
     def part(self, import_id: str, number: int = 1) -> dict:
         rows = self.query(
-            "SELECT state, polls, talkdesk_import_id FROM imports_importpart WHERE import_job_id = %s AND number = %s",
+            "SELECT state, polls, remote_id FROM imports_importpart WHERE import_job_id = %s AND number = %s",
             import_id,
             number,
         )
         if not rows:
             return {}
-        state, polls, talkdesk_import_id = rows[0]
-        return {"state": state, "polls": polls, "talkdesk_import_id": talkdesk_import_id}
+        state, polls, remote_id = rows[0]
+        return {"state": state, "polls": polls, "remote_id": remote_id}
 
     def wait_for_part(self, import_id: str, state: str, *, seconds: float = 30, polls: int = 0) -> dict:
         return wait_until(
