@@ -155,12 +155,12 @@ def _measure(backend: str, data: bytes, runs: int) -> None:
     from django.urls import reverse
 
     from imports import lifecycle, services
-    from imports.models import AcceptedEvent, TalkdeskConnection, Team
+    from imports.models import AcceptedEvent, Connection, Team
     from imports.schedule.check import check_schedule
 
     zone = ZoneInfo("America/New_York")
     user = get_user_model().objects.create_user("planner", password="bench-password")
-    connection_obj = TalkdeskConnection(name="Bench", account="bench", client_id="bench")
+    connection_obj = Connection(name="Bench", account="bench", client_id="bench")
     connection_obj.set_client_secret("bench-secret-not-real")
     connection_obj.save()
     team = Team.objects.create(name="Bench team", connection=connection_obj)

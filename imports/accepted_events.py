@@ -13,7 +13,7 @@ from django.core.files.storage import default_storage
 from django.db import connection
 from django.utils import timezone
 
-from imports.models import AcceptedEvent, ImportPart
+from imports.models import AcceptedEvent, Connection, ImportPart
 from imports.schedule import checked_rows
 from imports.schedule.check import HEADER, ScheduleRow, check_schedule
 from imports.states import PartState
@@ -24,10 +24,15 @@ BATCH = 5000
 
 def accepted_events_record(*, part_id: int) -> int:
     """Records the part's accepted rows once; returns how many."""
-    part = ImportPart.objects.select_related("import_job").get(pk=part_id)
+    part = ImportPart.objects.select_related("import_job__connection").get(pk=part_id)
     if part.state not in (PartState.IMPORTED, PartState.IMPORTED_WITH_ERRORS) or part.accepted_events.exists():
         return 0
     job = part.import_job
+    if job.connection.kind != Connection.Kind.TALKDESK:
+        # The record is of what Talkdesk accepted; a Genesys Cloud part is a
+        # week of the file, not a run of its rows, and Genesys replaces a
+        # week's schedule rather than adding to it.
+        return 0
     offset = sum(job.parts.filter(number__lt=part.number).values_list("rows", flat=True))
     report = None
     if part.error_report:

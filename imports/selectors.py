@@ -14,7 +14,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from imports.models import AcceptedEvent, AuditEvent, Import, ImportPart, TalkdeskConnection, Team, Transition
+from imports.models import AcceptedEvent, AuditEvent, Connection, Import, ImportPart, Team, Transition
 from imports.schedule import checked_rows
 from imports.schedule.accepted import Accepted, Changes, Comparison, Source, compare, moment
 from imports.schedule.accepted import what_changes as changes_of
@@ -174,8 +174,8 @@ def audit_events(filters: AuditFilters) -> QuerySet[AuditEvent]:
     return events.order_by("-at", "-id")
 
 
-def connections_for_admin() -> QuerySet[TalkdeskConnection]:
-    return TalkdeskConnection.objects.prefetch_related("teams")
+def connections_for_admin() -> QuerySet[Connection]:
+    return Connection.objects.prefetch_related("teams")
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import zoneinfo
 
 from django.core.management.base import BaseCommand, CommandError
 
-from imports.models import TalkdeskConnection, Team
+from imports.models import Connection, Team
 from imports.schedule.check import DATE_FORMATS, check_schedule
 from imports.services import RecordFindings, account_facts, record_findings
 
@@ -40,9 +40,9 @@ class Command(BaseCommand):
         if team and not connection:
             raise CommandError("--team needs --connection: the team's account is the connection's.")
         if connection:
-            found = TalkdeskConnection.objects.filter(name=connection).first()
+            found = Connection.objects.filter(name=connection).first()
             if found is None:
-                names = ", ".join(TalkdeskConnection.objects.values_list("name", flat=True)) or "none yet"
+                names = ", ".join(Connection.objects.values_list("name", flat=True)) or "none yet"
                 raise CommandError(f"No connection named {connection!r}. Connections: {names}.")
             if team:
                 on_team = Team.objects.filter(name=team, connection=found).first()
@@ -62,7 +62,7 @@ class Command(BaseCommand):
             raise SystemExit(UNREADABLE) from None
         check = check_schedule(data, time_zone=time_zone, date_format=date_format, account=facts)
         record = RecordFindings()
-        if found is not None:
+        if found is not None and found.kind == Connection.Kind.TALKDESK:
             record = record_findings(check, account_key=found.account_key, time_zone=time_zone, team=on_team)
         result = check.to_dict()
         for key in ("errors", "warnings"):

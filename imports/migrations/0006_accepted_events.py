@@ -9,7 +9,7 @@ import imports.models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("imports", "0004_history_indexes"),
+        ("imports", "0005_wfm_kinds"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
