@@ -200,9 +200,9 @@ def _measure(backend: str, data: bytes, runs: int) -> None:
     part = job.parts.get()
     lifecycle.part_claim(part=part, held_by="bench")
     lifecycle.part_upload_started(part=part)
-    lifecycle.part_accepted(part=part, talkdesk_import_id="bench", first_poll_at=datetime.now(UTC))
+    lifecycle.part_accepted(part=part, remote_id="bench", first_poll_at=datetime.now(UTC))
     started = time.perf_counter()
-    lifecycle.part_finish(part=part, remote_status="IMPORTED")
+    lifecycle.part_finish(part=part, remote_status="imported")
     recorded = time.perf_counter() - started
     surplus = AcceptedEvent.objects.count() - EVENTS
     if surplus > 0:

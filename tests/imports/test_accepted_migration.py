@@ -20,10 +20,10 @@ def test_imports_finished_before_the_record_are_put_on_it(personas):
     done = imported(personas)
     with_errors = imported(
         personas,
-        remote_status="IMPORTED_WITH_ERRORS",
+        remote_status="imported_with_errors",
         report=b"Row,Agent Email,Error\n2,john.smith@example.com,Unknown agent\n",
     )
-    failed = imported(personas, remote_status="ERROR")
+    failed = imported(personas, remote_status="failed")
     fingerprint = done.normalised_sha256
     as_before_the_record(done, with_errors, failed)
     fill(apps, None)

@@ -36,14 +36,14 @@ def uploaded(personas, data=EXAMPLE, *, team=None, user=None, name="week.csv"):
     )
 
 
-def imported(personas, data=EXAMPLE, *, remote_status="IMPORTED", report: bytes | None = None, **who):
+def imported(personas, data=EXAMPLE, *, remote_status="imported", report: bytes | None = None, **who):
     """An upload taken through every move to Talkdesk's final answer."""
     job = uploaded(personas, data, **who)
     assert lifecycle.import_queue(job=job, actor=job.uploaded_by)
     part = job.parts.get()
     assert lifecycle.part_claim(part=part, held_by="worker test")
     assert lifecycle.part_upload_started(part=part)
-    assert lifecycle.part_accepted(part=part, talkdesk_import_id="td-1", first_poll_at=timezone.now())
+    assert lifecycle.part_accepted(part=part, remote_id="td-1", first_poll_at=timezone.now())
     fields = {}
     if report is not None:
         fields["error_report"] = default_storage.save(f"imports/{job.pk}/part-1-errors.csv", ContentFile(report))
@@ -71,7 +71,7 @@ def test_a_part_imported_puts_each_of_its_rows_on_record_for_the_account(persona
 
 def test_the_rows_talkdesks_error_report_lists_are_not_on_record(personas):
     report = b"Row,Agent Email,Error\n3,jane.doe@example.com,Unknown agent\n"
-    imported(personas, remote_status="IMPORTED_WITH_ERRORS", report=report)
+    imported(personas, remote_status="imported_with_errors", report=report)
     assert sorted(AcceptedEvent.objects.values_list("agent_email", flat=True)) == [
         "bob.wilson@example.com",
         "john.smith@example.com",
@@ -83,24 +83,24 @@ def test_a_report_row_without_a_number_is_matched_by_its_values(personas):
         b"Agent Name,Agent Email,Start Time,End Time,Event Type Name,Error\n"
         b"Bob Wilson,bob.wilson@example.com,12:00 2026-06-01,12:30 2026-06-01,Break,Unknown event type\n"
     )
-    imported(personas, remote_status="IMPORTED_WITH_ERRORS", report=report)
+    imported(personas, remote_status="imported_with_errors", report=report)
     assert "bob.wilson@example.com" not in AcceptedEvent.objects.values_list("agent_email", flat=True)
     assert AcceptedEvent.objects.count() == 2
 
 
 def test_without_its_error_report_no_row_of_a_part_imported_with_errors_is_called_imported(personas):
-    imported(personas, remote_status="IMPORTED_WITH_ERRORS")
+    imported(personas, remote_status="imported_with_errors")
     assert not AcceptedEvent.objects.exists()
 
 
 def test_nothing_is_on_record_for_a_part_talkdesk_failed(personas):
-    imported(personas, remote_status="ERROR")
+    imported(personas, remote_status="failed")
     assert not AcceptedEvent.objects.exists()
 
 
 def test_a_repeated_final_answer_records_the_rows_once(personas):
     job = imported(personas)
-    assert not lifecycle.part_finish(part=job.parts.get(), remote_status="IMPORTED")
+    assert not lifecycle.part_finish(part=job.parts.get(), remote_status="imported")
     assert AcceptedEvent.objects.count() == 3
 
 
@@ -132,7 +132,7 @@ def test_the_same_file_again_is_named_with_when_by_whom_and_a_link(personas):
 
 
 def test_an_import_that_never_reached_talkdesk_is_not_the_same_file_imported(personas):
-    imported(personas, remote_status="ERROR")
+    imported(personas, remote_status="failed")
     assert codes(uploaded(personas)) == []
 
 
