@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-
+from django.core.files import File
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from imports import audit, enqueue, lifecycle, secret_box
+from imports import audit, checking, enqueue, lifecycle, secret_box
 from imports.models import AuditEvent, ConnectionAgent, Import, ImportPart, TalkdeskConnection, Team
-from imports.schedule import check as schedule_file
-from imports.schedule import checked_rows
 from imports.states import ImportState
 from imports.uploads import safe_file_name
 from imports.wfm.talkdesk.client import TalkdeskClient, TalkdeskError
@@ -24,81 +20,21 @@ class ActionRefused(Exception):
     """What a person asked for cannot be done; the message says why, plainly."""
 
 
-def account_facts(connection: TalkdeskConnection) -> schedule_file.AccountFacts:
-    agents = None
-    # Read from the database: the agents may have been synced since this
-    # connection object was loaded.
-    if TalkdeskConnection.objects.filter(pk=connection.pk, agents_synced_at__isnull=False).exists():
-        agents = {
-            email.lower(): name for email, name in connection.agents.filter(active=True).values_list("email", "name")
-        }
-    event_types = frozenset(connection.event_types) if connection.event_types else None
-    return schedule_file.AccountFacts(active_agents=agents, event_types=event_types)
-
-
-def _check(job: Import, data: bytes) -> schedule_file.ScheduleCheck:
-    check = schedule_file.check_schedule(
-        data,
-        time_zone=job.time_zone,
-        date_format=job.date_format or None,
-        account=account_facts(job.connection),
-    )
-    summary = check.summary
-    job.date_format = check.date_format or job.date_format
-    job.rows = summary.rows
-    job.agents = summary.agents
-    job.first_start = summary.first_start
-    job.last_end = summary.last_end
-    job.events_by_type = dict(summary.events_by_type)
-    as_dict = check.to_dict()
-    job.findings = {
-        "errors": as_dict["errors"],
-        "warnings": as_dict["warnings"],
-        "fixes": as_dict["fixes"],
-        "skipped_checks": list(check.skipped_checks),
-        "date_format_candidates": list(check.date_format_candidates),
-    }
-    job.error_count = len(check.errors)
-    job.warning_count = len(check.warnings)
-    job.warnings_acknowledged = False
-    return check
-
-
-def _store_parts(job: Import, check: schedule_file.ScheduleCheck) -> None:
-    job.parts.all().delete()
-    if not check.ok:
-        return
-    for number, content in enumerate(check.parts, start=1):
-        part = ImportPart(
-            import_job=job,
-            number=number,
-            account_key=job.account_key,
-            size=len(content),
-            sha256=hashlib.sha256(content).hexdigest(),
-            rows=max(content.count(b"\n") - 1, 0),
-        )
-        part.content.save(f"part-{number}.csv", ContentFile(content), save=False)
-        part.save()
-
-
-def _store_rows(job: Import, check: schedule_file.ScheduleCheck) -> None:
-    """The rows as the checks read them, for the pages that show them."""
-    name = checked_rows.stored_name(job.id)
-    default_storage.delete(name)
-    if check.normalised:
-        default_storage.save(name, ContentFile(checked_rows.write_rows(check.rows)))
-
-
 def import_create(
     *,
     team: Team,
     uploaded_by,
     file_name: str,
-    data: bytes,
+    data: bytes | File,
     time_zone: str,
     date_format: str | None,
     client_address: str | None = None,
 ) -> Import:
+    """Keeps the upload and checks it: here, or by the worker when the file
+    is too large to check in a web request. data may be the uploaded file
+    itself, which is then read in chunks and never whole in this process
+    unless it is checked here."""
+    content = data if isinstance(data, File) else ContentFile(data)
     connection = team.connection
     job = Import(
         team=team,
@@ -106,42 +42,58 @@ def import_create(
         account_key=connection.account_key,
         uploaded_by=uploaded_by,
         file_name=safe_file_name(file_name),
-        size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
+        size=content.size,
+        sha256=checking.sha256_of(content),
         time_zone=time_zone,
         date_format=date_format or "",
         date_format_chosen=bool(date_format),
     )
-    check = _check(job, data)
-    with transaction.atomic():
-        job.original.save("original", ContentFile(data), save=False)
-        job.save()
-        _store_parts(job, check)
-        _store_rows(job, check)
-        audit.record(
-            Action.UPLOADED,
-            user=uploaded_by,
-            client_address=client_address,
-            import_job=job,
-            detail=f"{job.file_name} for team {team.name}: {job.size} bytes, {job.rows} rows",
-        )
+    with checking.every_finding_spool() as every_finding:
+        check = None
+        if checking.checked_in_web(job.size):
+            content.seek(0)
+            check = checking.run_check(job, content.read(), every_finding)
+        content.seek(0)
+        with transaction.atomic():
+            job.original.save("original", content, save=False)
+            job.save()
+            if check is None:
+                checking.check_later(job, note=f"{job.size:,} bytes: checked by the worker.")
+            else:
+                checking.store_check(job, check, every_finding)
+            audit.record(
+                Action.UPLOADED,
+                user=uploaded_by,
+                client_address=client_address,
+                import_job=job,
+                detail=f"{job.file_name} for team {team.name}: {job.size} bytes"
+                + (f", {job.rows} rows" if check is not None else ", checked by the worker"),
+            )
     return job
 
 
 def import_recheck(*, job: Import, time_zone: str, date_format: str | None) -> Import:
     """Checks the kept file again with another time zone or date format."""
+    if job.state == ImportState.CHECKING:
+        raise ActionRefused("The file is still being checked; read it differently once the check is done.")
     if job.state != ImportState.PREVIEW:
         raise ActionRefused("This import was already confirmed; upload the file again to change how it is read.")
     job.time_zone = time_zone
     job.date_format = date_format or ""
     job.date_format_chosen = bool(date_format)
+    if not checking.checked_in_web(job.size):
+        with transaction.atomic():
+            job.save(update_fields=["time_zone", "date_format", "date_format_chosen"])
+            if not checking.check_later(job, note=f"Read again in {time_zone}, by the worker."):
+                raise ActionRefused("This import was already confirmed or is being checked.")
+        return job
     with job.original.open("rb") as stored:
         data = stored.read()
-    check = _check(job, data)
-    with transaction.atomic():
-        job.save()
-        _store_parts(job, check)
-        _store_rows(job, check)
+    with checking.every_finding_spool() as every_finding:
+        check = checking.run_check(job, data, every_finding)
+        with transaction.atomic():
+            job.save()
+            checking.store_check(job, check, every_finding)
     return job
 
 
