@@ -67,7 +67,7 @@ def draw_timeline(events: Iterable[Event], *, zone: tzinfo, first_agent: int = 0
         kinds[kind] = PALETTE[index % len(PALETTE)]
     legend = list(kinds.items())
     agents = list(lanes)
-    if earliest is None or not agents:
+    if earliest is None or latest is None or not agents:
         return Timeline(svg="", agents_total=len(numbers), agents_shown=0, legend=legend)
 
     start = _day_start(earliest, zone)
