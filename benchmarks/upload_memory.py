@@ -18,14 +18,15 @@ each check to finish before the next upload, as a planner would.
 
 Each page the planner's browser asks for is asked for as a browser does
 (the preview, then its timeline fragment when the page loads it by itself),
-and the preview, the timeline and the first page of the rows are timed, 20
-times each, for the 3-row import and the last 50 MB one.
+and the preview and the first page of the rows are timed 20 times each, the
+timeline 3 times, for the 3-row import and the last 50 MB one (medians).
 
 Targets: the web process grows by no more than 50 MB over the ten 50 MB
-uploads (RSS after minus RSS before); the 50 MB import's preview and rows
-pages within 3x of the 3-row import's (the timeline, which reads every row
-to draw a page of agents and is drawn on request for a file this large, is
-printed beside them); the worker's peak is recorded.
+uploads (RSS after minus RSS before); the 50 MB import's preview, with its
+half a million problems, within 1.5x of the 3-row import's. The rows pages
+(which read the kept rows up to the page shown) and the timeline (which
+reads every row to draw a page of agents, and is drawn on request for a
+file this large) are printed beside it; the worker's peak is recorded.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ except ImportError as missing:
 UPLOADS = 10
 LARGE_BYTES = 50_000_000
 TARGET_GROWTH_MB = 50
-TARGET_PAGE_RATIO = 3
+TARGET_PREVIEW_RATIO = 1.5
 PAGE_TIMINGS = 20
 ZONE = "America/New_York"
 SMALL = (ROOT / "examples" / "schedule-example.csv").read_bytes()
@@ -152,7 +153,8 @@ class Planner:
         medians = {}
         for label, (address, headers) in pages.items():
             took = []
-            for _ in range(PAGE_TIMINGS):
+            # The timeline reads every row: a few times tell its time.
+            for _ in range(3 if label == "timeline" else PAGE_TIMINGS):
                 started = time.perf_counter()
                 self.session.get(address, headers=headers, timeout=60).raise_for_status()
                 took.append((time.perf_counter() - started) * 1000)
@@ -220,6 +222,7 @@ def main() -> None:
                 flush=True,
             )
         after_large = rss_mb(web)
+        upload_peak = peak_mb(web)
         small_pages = planner.time_pages(small_url)
         large_pages = planner.time_pages(url)
         after_pages = rss_mb(web)
@@ -242,20 +245,20 @@ def main() -> None:
     )
     print(
         f"  {UPLOADS} uploads of a {len(large) / 1e6:.1f} MB file ({rows:,} rows): "
-        f"{before_large:.0f} -> {after_large:.0f} MB ({growth_large:+.1f} MB); peak {web_peak:.0f} MB"
+        f"{before_large:.0f} -> {after_large:.0f} MB ({growth_large:+.1f} MB); peak so far {upload_peak:.0f} MB"
     )
     print(f"  growth against the baseline's: {growth_large - growth_small:+.1f} MB")
     print(
         f"  upload and page: median {sorted(uploads)[len(uploads) // 2]:.1f} s; check done after median {sorted(checks)[len(checks) // 2]:.1f} s"
     )
-    print(f"  after timing the 50 MB import's pages {PAGE_TIMINGS} times each: {after_pages:.0f} MB")
+    print(f"  after timing both imports' pages: {after_pages:.0f} MB; peak {web_peak:.0f} MB")
     found = with_problems.group(1) if with_problems else "?"
-    print(f"Pages, median of {PAGE_TIMINGS} (the 50 MB import has {found} duplicate-row warnings):")
-    worst = 0.0
+    print(f"Pages, median of {PAGE_TIMINGS} (timeline: of 3; the 50 MB import has {found} duplicate-row warnings):")
+    preview_ratio = 0.0
     for label, small_ms in small_pages.items():
         ratio = large_pages[label] / small_ms
-        if label != "timeline":
-            worst = max(worst, ratio)
+        if label == "preview":
+            preview_ratio = ratio
         print(f"  {label:32s} 3-row {small_ms:7.1f} ms   50 MB {large_pages[label]:7.1f} ms   {ratio:5.1f}x")
     print(
         f"Celery worker process checking the {len(large) / 1e6:.1f} MB file: peak {worker_peak:.0f} MB, {worker_now:.0f} MB after"
@@ -263,8 +266,8 @@ def main() -> None:
     verdict = "met" if growth_large <= TARGET_GROWTH_MB else "MISSED"
     print(f"Target: web growth over the {UPLOADS} large uploads at most {TARGET_GROWTH_MB} MB: {verdict}")
     print(
-        f"Target: the 50 MB import's preview and rows pages within {TARGET_PAGE_RATIO}x of the 3-row import's: "
-        f"{'met' if worst <= TARGET_PAGE_RATIO else 'MISSED'} (worst {worst:.1f}x)"
+        f"Target: the 50 MB import's preview within {TARGET_PREVIEW_RATIO}x of the 3-row import's: "
+        f"{'met' if preview_ratio <= TARGET_PREVIEW_RATIO else 'MISSED'} ({preview_ratio:.1f}x)"
     )
     if growth_large > TARGET_GROWTH_MB:
         raise SystemExit(1)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from itertools import islice
 from types import SimpleNamespace
+from typing import BinaryIO, cast
 
 from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
@@ -204,7 +205,7 @@ def failed_rows(job: Import, limit: int = 500) -> list[FailedRowView]:
     # The rows' numbers in the planner's file, read in one pass for only
     # the rows rejected.
     wanted = {index for _, index, _ in rejected if index is not None and index >= 0}
-    original_rows = {}
+    original_rows: dict[int, int] = {}
     if wanted:
         with _checked_rows(job) as rows:
             for index, row in enumerate(rows):
@@ -215,7 +216,7 @@ def failed_rows(job: Import, limit: int = 500) -> list[FailedRowView]:
     return [
         FailedRowView(
             part=number,
-            row=original_rows.get(index),
+            row=None if index is None else original_rows.get(index),
             cells=tuple(failed.values.get(name, "") for name in HEADER),
             reason=failed.reason,
         )
@@ -234,7 +235,8 @@ def _checked_rows(job: Import) -> Iterator[Iterator[ScheduleRow]]:
     name = checked_rows.stored_name(job.id)
     if default_storage.exists(name):
         with default_storage.open(name, "rb") as stored:
-            yield checked_rows.iter_rows(stored, time_zone=job.time_zone)
+            # A storage's File proxies the binary file it opened.
+            yield checked_rows.iter_rows(cast("BinaryIO", stored), time_zone=job.time_zone)
     else:
         yield iter(_recheck(job).rows)
 

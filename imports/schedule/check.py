@@ -28,7 +28,7 @@ from datetime import datetime
 from functools import cached_property, partial
 from itertools import islice
 from operator import add, lt, sub
-from typing import NamedTuple, TextIO
+from typing import NamedTuple, TextIO, TypeVar
 
 from imports.schedule.csv_text import CONTROL_CHARACTER, DELIMITER_NAMES, UnreadableFile, decode, sniff_delimiter
 from imports.schedule.findings import FIRST_OF_EACH_KIND, Findings, Severity
@@ -215,7 +215,9 @@ def check_schedule(
             return _Check(time_zone, date_format, account, findings).run(data)
         except UnreadableFile as unreadable:
             findings.add(Severity.ERROR, Problem(None, None, "unreadable_file", str(unreadable)))
-            return ScheduleCheck(readable=False, errors=findings.kept(Severity.ERROR), counts=findings.counts())
+            return ScheduleCheck(
+                readable=False, errors=_kept(findings, Severity.ERROR, Problem), counts=findings.counts()
+            )
 
 
 def download_csv(check: ScheduleCheck) -> bytes:
@@ -832,9 +834,9 @@ class _Check:
     ) -> ScheduleCheck:
         return ScheduleCheck(
             readable=True,
-            errors=sorted(self.findings.kept(Severity.ERROR), key=_in_row_order),
-            warnings=sorted(self.findings.kept(Severity.WARNING), key=_in_row_order),
-            fixes=sorted(self.findings.kept(Severity.FIX), key=_in_row_order),
+            errors=_kept(self.findings, Severity.ERROR, Problem),
+            warnings=_kept(self.findings, Severity.WARNING, Problem),
+            fixes=_kept(self.findings, Severity.FIX, Fix),
             counts=self.findings.counts(),
             date_format=self.date_format,
             date_format_candidates=list(self.candidates),
@@ -962,6 +964,14 @@ def _split(header: str, lines: list[str]) -> list[bytes]:
         size += line_size
     parts.append((LINE_END.join([header, *chunk]) + LINE_END).encode("utf-8"))
     return parts
+
+
+_Found = TypeVar("_Found", Problem, Fix)
+
+
+def _kept(findings: Findings, severity: Severity, kind: type[_Found]) -> list[_Found]:
+    """The findings of a severity that were kept, in row order."""
+    return sorted((found for found in findings.kept(severity) if isinstance(found, kind)), key=_in_row_order)
 
 
 def _in_row_order(finding: Problem | Fix) -> tuple[int, int]:

@@ -60,7 +60,7 @@ class Findings:
 
     def __init__(self, *, keep: int | None = FIRST_OF_EACH_KIND, every: TextIO | None = None):
         self._keep = keep
-        self._kept: dict[Severity, list] = {severity: [] for severity in Severity}
+        self._kept: dict[Severity, list[Finding]] = {severity: [] for severity in Severity}
         self._counts: dict[Severity, Counter[str]] = {severity: Counter() for severity in Severity}
         self._writer = None
         if every is not None:
@@ -83,7 +83,7 @@ class Findings:
                 )
             )
 
-    def kept(self, severity: Severity) -> list:
+    def kept(self, severity: Severity) -> list[Finding]:
         """The findings kept, in the order found."""
         return list(self._kept[severity])
 
@@ -100,6 +100,6 @@ class Findings:
         return all(len(self._kept[severity]) == self.count(severity) for severity in Severity)
 
 
-def stored_name(import_id) -> str:
+def stored_name(import_id: object) -> str:
     """Where an import's complete list of findings is kept, beside its original."""
     return f"imports/{import_id}/findings.csv"
