@@ -206,7 +206,11 @@ def _give_up(job: Import, attempt: int) -> None:
         if not Import.objects.select_for_update().filter(pk=job.pk, state=ImportState.CHECKING).exists():
             return
         job.save(update_fields=CHECK_FIELDS)
+        # Nothing of an earlier check (before the file was read again) stays
+        # to contradict the error.
         job.parts.all().delete()
+        default_storage.delete(checked_rows.stored_name(job.id))
+        default_storage.delete(findings.stored_name(job.id))
         lifecycle.import_checked(job=job, attempt=attempt, note=message)
     log.error("Gave up checking import %s after %s attempts", job.pk, attempt - 1)
 

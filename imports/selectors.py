@@ -236,7 +236,12 @@ def _checked_rows(job: Import) -> Iterator[Iterator[ScheduleRow]]:
     if default_storage.exists(name):
         with default_storage.open(name, "rb") as stored:
             # A storage's File proxies the binary file it opened.
-            yield checked_rows.iter_rows(cast("BinaryIO", stored), time_zone=job.time_zone)
+            rows = checked_rows.iter_rows(cast("BinaryIO", stored), time_zone=job.time_zone)
+            try:
+                yield rows
+            finally:
+                # Done with while the file is still open, however far it was read.
+                rows.close()
     else:
         yield iter(_recheck(job).rows)
 

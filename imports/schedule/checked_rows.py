@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Generator
 from datetime import datetime
 from functools import partial
 from typing import BinaryIO
@@ -59,17 +59,22 @@ def read_rows(data: bytes, *, time_zone: str) -> list[ScheduleRow]:
     return list(iter_rows(io.BytesIO(data), time_zone=time_zone))
 
 
-def iter_rows(stored: BinaryIO, *, time_zone: str) -> Iterator[ScheduleRow]:
+def iter_rows(stored: BinaryIO, *, time_zone: str) -> Generator[ScheduleRow, None, None]:
     """The rows one at a time, as they are read from the open file: a page
     that shows a few of 700,000 rows holds only those."""
     zone = ZoneInfo(time_zone)
     moments: dict[str, datetime | None] = {"": None}
-    for row, name, email, start_text, end_text, kind, start, end in csv.reader(
-        io.TextIOWrapper(stored, encoding="utf-8", newline="")
-    ):
-        for seconds in (start, end):
-            if seconds not in moments:
-                if len(moments) > _MOMENTS_KEPT:
-                    moments = {"": None}
-                moments[seconds] = datetime.fromtimestamp(int(seconds), zone)
-        yield _make_row((int(row), name, email, start_text, end_text, kind, moments[start], moments[end]))
+    text = io.TextIOWrapper(stored, encoding="utf-8", newline="")
+    try:
+        for row, name, email, start_text, end_text, kind, start, end in csv.reader(text):
+            for seconds in (start, end):
+                if seconds not in moments:
+                    if len(moments) > _MOMENTS_KEPT:
+                        moments = {"": None}
+                    moments[seconds] = datetime.fromtimestamp(int(seconds), zone)
+            yield _make_row((int(row), name, email, start_text, end_text, kind, moments[start], moments[end]))
+    finally:
+        # The file is the caller's to close, not the reader's: a wrapper
+        # dropped with the rows would close it.
+        if not stored.closed:
+            text.detach()
