@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from itertools import islice
-from types import SimpleNamespace
 from typing import BinaryIO, cast
 
 from django.contrib.auth import get_user_model
@@ -18,7 +17,7 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from imports.models import AuditEvent, Import, ImportPart, TalkdeskConnection, Team, Transition
+from imports.models import AuditEvent, Connection, Import, ImportPart, Team, Transition
 from imports.schedule import checked_rows, findings
 from imports.schedule.check import HEADER, ScheduleRow, check_schedule, download_csv, download_rows_csv
 from imports.states import ImportState
@@ -169,8 +168,8 @@ def audit_events(filters: AuditFilters) -> QuerySet[AuditEvent]:
     return events.order_by("-at", "-id")
 
 
-def connections_for_admin() -> QuerySet[TalkdeskConnection]:
-    return TalkdeskConnection.objects.prefetch_related("teams")
+def connections_for_admin() -> QuerySet[Connection]:
+    return Connection.objects.prefetch_related("teams")
 
 
 @dataclass(frozen=True)
@@ -247,7 +246,7 @@ def _checked_rows(job: Import) -> Iterator[Iterator[ScheduleRow]]:
 
 
 def _recheck(job: Import):
-    from imports.checking import account_facts
+    from imports.services import account_facts
 
     with job.original.open("rb") as stored:
         return check_schedule(
@@ -347,7 +346,7 @@ def findings_file(job: Import):
         (findings.Severity.FIX, job.fixes),
     ):
         for finding in kept:
-            collected.add(severity, SimpleNamespace(**finding))
+            collected.add(severity, findings.Found(**finding))
     return io.BytesIO(every.getvalue().encode("utf-8"))
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol, TextIO
 
@@ -49,23 +50,35 @@ class Finding(Protocol):
     def message(self) -> str: ...
 
 
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A finding made outside the check, such as the WFM's answer to the file."""
+
+    row: int | None
+    column: str | None
+    code: str
+    message: str
+
+
 class Findings:
     """Collects one check's findings.
 
     keep: how many of each kind (severity and code) are kept, the first
     found; None keeps every one (the command line, whose output lists them).
     every: a text stream that receives every finding as a CSV row when it is
-    found, formula cells shown as text, for the complete list to download.
+    found, formula cells shown as text, for the complete list to download;
+    the CSV header first unless header is False (the stream already has it).
     """
 
-    def __init__(self, *, keep: int | None = FIRST_OF_EACH_KIND, every: TextIO | None = None):
+    def __init__(self, *, keep: int | None = FIRST_OF_EACH_KIND, every: TextIO | None = None, header: bool = True):
         self._keep = keep
         self._kept: dict[Severity, list[Finding]] = {severity: [] for severity in Severity}
         self._counts: dict[Severity, Counter[str]] = {severity: Counter() for severity in Severity}
         self._writer = None
         if every is not None:
             self._writer = csv.writer(every, lineterminator=_LINE_END)
-            self._writer.writerow(CSV_HEADER)
+            if header:
+                self._writer.writerow(CSV_HEADER)
 
     def add(self, severity: Severity, finding: Finding) -> None:
         counts = self._counts[severity]
