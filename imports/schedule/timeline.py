@@ -1,6 +1,5 @@
 """Draws a schedule as an SVG timeline: one lane per agent across the file's
-days, one bar per event coloured by its type, problem rows outlined, and
-faintly behind them the events Talkdesk already has from earlier imports.
+days, one bar per event coloured by its type, problem rows outlined.
 
 Plain module: it takes events and returns markup, so the page and the tests
 need nothing else. Drawn on the server, so the page needs no script.
@@ -17,7 +16,6 @@ from xml.sax.saxutils import escape
 # Distinct on white and for the common colour-vision deficiencies.
 PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#9c755f", "#bab0ac", "#ff9da7", "#e15759")
 PROBLEM = "#b42318"
-EARLIER = "#7b8794"
 LABEL_WIDTH = 200
 PLOT_WIDTH = 900
 LANE = 20
@@ -42,8 +40,6 @@ class Timeline:
     agents_total: int
     agents_shown: int
     legend: list[tuple[str, str]]
-    earlier_shown: int = 0
-    """How many events from earlier imports are drawn behind the file's."""
 
 
 def _day_start(moment: datetime, zone: tzinfo) -> datetime:
@@ -51,30 +47,28 @@ def _day_start(moment: datetime, zone: tzinfo) -> datetime:
     return datetime(local.year, local.month, local.day, tzinfo=zone)
 
 
-def draw_timeline(
-    events: Iterable[Event],
-    *,
-    zone: tzinfo,
-    first_agent: int = 0,
-    max_agents: int = 40,
-    earlier: Iterable[Event] = (),
-) -> Timeline:
+def draw_timeline(events: Iterable[Event], *, zone: tzinfo, first_agent: int = 0, max_agents: int = 40) -> Timeline:
+    # Only the events of the agents drawn are kept: the others are counted,
+    # so that a file of 700,000 rows is drawn holding only a page of agents.
+    numbers: dict[str, int] = {}
     lanes: OrderedDict[str, list[Event]] = OrderedDict()
     kinds: dict[str, str] = {}
     earliest = latest = None
     for event in events:
         if event.end <= event.start:
             continue
-        lanes.setdefault(event.agent, []).append(event)
+        number = numbers.setdefault(event.agent, len(numbers))
+        if first_agent <= number < first_agent + max_agents:
+            lanes.setdefault(event.agent, []).append(event)
         kinds.setdefault(event.kind, "")
         earliest = event.start if earliest is None or event.start < earliest else earliest
         latest = event.end if latest is None or event.end > latest else latest
     for index, kind in enumerate(sorted(kinds)):
         kinds[kind] = PALETTE[index % len(PALETTE)]
     legend = list(kinds.items())
-    agents = list(lanes)[first_agent : first_agent + max_agents]
+    agents = list(lanes)
     if earliest is None or latest is None or not agents:
-        return Timeline(svg="", agents_total=len(lanes), agents_shown=0, legend=legend)
+        return Timeline(svg="", agents_total=len(numbers), agents_shown=0, legend=legend)
 
     start = _day_start(earliest, zone)
     days = []
@@ -86,12 +80,7 @@ def draw_timeline(
     span = (end - start).total_seconds()
 
     def x(moment: datetime) -> float:
-        return LABEL_WIDTH + (min(max(moment, start), end) - start).total_seconds() / span * PLOT_WIDTH
-
-    behind: dict[str, list[Event]] = {}
-    for event in earlier:
-        if event.agent in agents and event.end > start and event.start < end:
-            behind.setdefault(event.agent, []).append(event)
+        return LABEL_WIDTH + (moment - start).total_seconds() / span * PLOT_WIDTH
 
     height = HEADER + LANE * len(agents) + 4
     width = LABEL_WIDTH + PLOT_WIDTH + 4
@@ -110,14 +99,6 @@ def draw_timeline(
         if lane % 2:
             parts.append(f'<rect x="0" y="{top}" width="{width}" height="{LANE}" fill="#f5f7fa"/>')
         parts.append(f'<text x="4" y="{top + 14}" fill="#1f2933">{escape(lanes[agent][0].label[:32])}</text>')
-        for event in behind.get(agent, []):
-            left = x(event.start)
-            tip = f"Already in Talkdesk: {event.kind}, {event.start.astimezone(zone):%a %d %b %H:%M}–{event.end.astimezone(zone):%H:%M}"
-            parts.append(
-                f'<rect x="{left:.1f}" y="{top + 2}" width="{max(x(event.end) - left, 1.5):.1f}" height="{LANE - 4}" '
-                f'fill="{kinds.get(event.kind, EARLIER)}" fill-opacity="0.22" stroke="{EARLIER}" stroke-dasharray="3 2" '
-                f'data-earlier="1"><title>{escape(tip)}</title></rect>'
-            )
         for event in sorted(lanes[agent], key=lambda e: e.start):
             left = x(event.start)
             bar_width = max(x(event.end) - left, 1.5)
@@ -132,10 +113,4 @@ def draw_timeline(
             if event.problem:
                 parts.append(f'<text x="{left:.1f}" y="{top + 4}" fill="{PROBLEM}" font-weight="700">!</text>')
     parts.append("</svg>")
-    return Timeline(
-        svg="".join(parts),
-        agents_total=len(lanes),
-        agents_shown=len(agents),
-        legend=legend,
-        earlier_shown=sum(map(len, behind.values())),
-    )
+    return Timeline(svg="".join(parts), agents_total=len(numbers), agents_shown=len(agents), legend=legend)

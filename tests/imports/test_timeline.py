@@ -84,16 +84,8 @@ def test_nothing_readable_draws_nothing():
     assert draw_timeline([], zone=NY).svg == ""
 
 
-def test_events_already_in_talkdesk_are_drawn_faintly_behind_the_files_own():
-    day = datetime(2026, 6, 1, tzinfo=ZoneInfo("UTC"))
-    mine = Event("a@example.com", "Ann", day.replace(hour=9), day.replace(hour=17), "Available", row=2)
-    before = [
-        Event("a@example.com", "Ann", day.replace(hour=8), day.replace(hour=16), "Available", row=0),
-        # Another agent's: not in the file, not drawn.
-        Event("b@example.com", "Bo", day.replace(hour=8), day.replace(hour=16), "Available", row=0),
-    ]
-    drawn = draw_timeline([mine], zone=ZoneInfo("UTC"), earlier=before)
-    assert drawn.earlier_shown == 1
-    assert drawn.svg.count('data-earlier="1"') == 1
-    assert drawn.svg.index('data-earlier="1"') < drawn.svg.index('data-row="2"')
-    assert "Already in Talkdesk: Available, Mon 01 Jun 08:00–16:00" in drawn.svg
+def test_a_page_of_agents_is_drawn_from_a_stream_of_every_agents_events():
+    events = (event(f"agent{n % 100}@example.com", 1 + n // 100 % 28, 9, 17, row=n + 2) for n in range(2_000))
+    drawn = draw_timeline(events, zone=NY, first_agent=0, max_agents=10)
+    assert drawn.agents_total == 100 and drawn.agents_shown == 10
+    assert drawn.svg.count("data-row=") == 10 * 20

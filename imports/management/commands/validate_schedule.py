@@ -60,7 +60,8 @@ class Command(BaseCommand):
         except OSError as error:
             self.stderr.write(f"{path}: cannot be read: {error.strerror}.")
             raise SystemExit(UNREADABLE) from None
-        check = check_schedule(data, time_zone=time_zone, date_format=date_format, account=facts)
+        # Every finding kept: the output lists each one.
+        check = check_schedule(data, time_zone=time_zone, date_format=date_format, account=facts, keep=None)
         record = RecordFindings()
         if found is not None and found.kind == Connection.Kind.TALKDESK:
             record = record_findings(check, account_key=found.account_key, time_zone=time_zone, team=on_team)

@@ -9,7 +9,7 @@ import imports.models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("imports", "0005_wfm_kinds"),
+        ("imports", "0006_check_in_worker"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
