@@ -19,7 +19,8 @@ def fill(apps, schema_editor):
             for part in ImportPart.objects.filter(import_job=job).order_by("number"):
                 with part.content.open("rb") as stored:
                     contents.append(stored.read())
-        except OSError:
+        except (OSError, ValueError):
+            # A part whose file is gone (or was never kept) leaves the fingerprint unknown.
             continue
         Import.objects.filter(pk=job.pk).update(normalised_sha256=normalised_sha256(contents))
 
@@ -30,7 +31,7 @@ def fill(apps, schema_editor):
         latest = job.revisions.order_by("-number").first()
         try:
             rows = rows_of_import(job.pk, latest.content if latest else job.original, job.time_zone, job.date_format)
-        except OSError as error:
+        except (OSError, ValueError) as error:
             # A file lost from storage must not stop the portal from starting;
             # that import's events are simply not on record.
             print(f"  import {job.pk}: its file cannot be read ({error}); its events are not recorded.")
