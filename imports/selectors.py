@@ -32,6 +32,17 @@ def imports_for(user) -> QuerySet[Import]:
     return imports if is_admin(user) else imports.filter(team__supervisors=user)
 
 
+def approval_refusal(*, job: Import, user) -> str | None:
+    """Why this person may not approve or reject the import, or None."""
+    if job.state != ImportState.AWAITING_APPROVAL:
+        return "This import is not waiting for approval."
+    if job.uploaded_by_id == user.pk:
+        return "Another supervisor of the team or an admin must approve it: you uploaded it."
+    if not (is_admin(user) or job.team.supervisors.filter(pk=user.pk).exists()):
+        return "Only a supervisor of the team or an admin can approve it."
+    return None
+
+
 @dataclass(frozen=True)
 class HistoryFilters:
     team: int | None = None

@@ -20,11 +20,13 @@ from imports.forms import (
     ConnectionForm,
     HistoryFilterForm,
     RecheckForm,
+    RejectForm,
     UploadForm,
     time_zone_names,
 )
 from imports.models import Import, TalkdeskConnection
 from imports.secret_box import SecretUnreadable
+from imports.states import ImportState
 from imports.uploads import upload_refusal
 from imports.wfm.talkdesk.client import TalkdeskError
 from portal.client_address import client_address
@@ -138,6 +140,12 @@ def _detail_context(request, job: Import) -> dict:
         context["time_zones"] = time_zone_names()
         context["error_groups"] = selectors.problem_groups(job.errors)
         context["warning_groups"] = selectors.problem_groups(job.warnings)
+    if job.state == ImportState.AWAITING_APPROVAL:
+        # The approver sees what the uploader saw before confirming.
+        context["error_groups"] = selectors.problem_groups(job.errors)
+        context["warning_groups"] = selectors.problem_groups(job.warnings)
+        context["approval_refusal"] = selectors.approval_refusal(job=job, user=request.user)
+        context["reject_form"] = RejectForm()
     if job.state == "imported_with_errors" or job.parts.exclude(error_report="").exists():
         context["failed_rows"] = selectors.failed_rows(job)
     return context
@@ -256,6 +264,35 @@ def confirm(request, pk):
             warnings_acknowledged=form.cleaned_data.get("acknowledge_warnings", False),
             client_address=client_address(request),
         )
+    except services.ActionRefused as refusal:
+        messages.error(request, str(refusal))
+    return redirect("imports:detail", pk=job.pk)
+
+
+@login_required
+@require_POST
+def approve(request, pk):
+    job = _get_import_for_user(request, pk)
+    try:
+        services.import_approve(job=job, actor=request.user, client_address=client_address(request))
+        messages.success(request, "Approved: the import joined its account's queue.")
+    except services.ActionRefused as refusal:
+        messages.error(request, str(refusal))
+    return redirect("imports:detail", pk=job.pk)
+
+
+@login_required
+@require_POST
+def reject(request, pk):
+    job = _get_import_for_user(request, pk)
+    form = RejectForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise services.ActionRefused(" ".join(e for errors in form.errors.values() for e in errors))
+        services.import_reject(
+            job=job, actor=request.user, reason=form.cleaned_data["reason"], client_address=client_address(request)
+        )
+        messages.success(request, "Rejected: nothing was sent to Talkdesk, and the uploader can read your reason.")
     except services.ActionRefused as refusal:
         messages.error(request, str(refusal))
     return redirect("imports:detail", pk=job.pk)
