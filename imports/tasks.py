@@ -7,6 +7,8 @@ be delivered again; `delivery` finds the work already claimed and does nothing.
 from celery import shared_task
 
 from imports import delivery
+from imports.notifications import sending
+from portal import health
 
 
 @shared_task(acks_late=True)
@@ -33,3 +35,16 @@ def sync_connection_agents(connection_id: int) -> None:
 def sync_all_connection_agents() -> None:
     for connection_id in delivery.connections_due_for_agent_sync():
         sync_connection_agents.delay(connection_id)
+
+
+@shared_task(acks_late=True)
+def send_notification(notification_id: int) -> None:
+    sending.notification_send(notification_id=notification_id)
+
+
+@shared_task
+def heartbeat() -> int:
+    """Beat sent it and a worker ran it: /readyz reads when. It also wakes the
+    e-mails a lost message or a dead worker left behind."""
+    health.heartbeat_record()
+    return sending.notifications_sweep()

@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotModified
+from django.http import FileResponse, Http404, HttpResponseNotModified
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -416,10 +416,6 @@ def connection_sync_agents(request, pk):
     except (services.ActionRefused, SecretUnreadable) as error:
         messages.error(request, str(error))
     return redirect(reverse("imports:connections"))
-
-
-def healthz(request):
-    return HttpResponse("ok", content_type="text/plain")
 
 
 def _get_part_for_admin(request, pk, number):

@@ -4,25 +4,65 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('imports', '0004_history_indexes'),
+        ("imports", "0004_history_indexes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='team',
-            name='imports_need_approval',
-            field=models.BooleanField(default=False, help_text='A confirmed import waits until another supervisor of the team or an admin approves it.'),
+            model_name="team",
+            name="imports_need_approval",
+            field=models.BooleanField(
+                default=False,
+                help_text="A confirmed import waits until another supervisor of the team or an admin approves it.",
+            ),
         ),
         migrations.AlterField(
-            model_name='auditevent',
-            name='action',
-            field=models.CharField(choices=[('signed_in', 'Signed in'), ('sign_in_failed', 'Sign-in failed'), ('locked_out', 'Locked out after failed sign-ins'), ('uploaded', 'Uploaded a file'), ('confirmed', 'Confirmed an import'), ('cancelled', 'Cancelled an import'), ('approved', 'Approved an import'), ('rejected', 'Rejected an import'), ('access_from_provider', 'Teams and role set by the identity provider'), ('notifications_changed', 'Changed e-mail notifications'), ('resent', 'Sent a part again'), ('marked_imported', 'Recorded a part as imported'), ('connection_added', 'Added a connection'), ('connection_changed', 'Changed a connection'), ('connection_tested', 'Tested a connection'), ('secrets_resealed', 'Re-encrypted a client secret under the new key')], max_length=32),
+            model_name="auditevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("signed_in", "Signed in"),
+                    ("sign_in_failed", "Sign-in failed"),
+                    ("locked_out", "Locked out after failed sign-ins"),
+                    ("uploaded", "Uploaded a file"),
+                    ("confirmed", "Confirmed an import"),
+                    ("cancelled", "Cancelled an import"),
+                    ("approved", "Approved an import"),
+                    ("rejected", "Rejected an import"),
+                    ("access_from_provider", "Teams and role set by the identity provider"),
+                    ("notifications_changed", "Changed e-mail notifications"),
+                    ("resent", "Sent a part again"),
+                    ("marked_imported", "Recorded a part as imported"),
+                    ("connection_added", "Added a connection"),
+                    ("connection_changed", "Changed a connection"),
+                    ("connection_tested", "Tested a connection"),
+                    ("secrets_resealed", "Re-encrypted a client secret under the new key"),
+                ],
+                max_length=32,
+            ),
         ),
         migrations.AlterField(
-            model_name='import',
-            name='state',
-            field=models.CharField(choices=[('preview', 'Awaiting confirmation'), ('awaiting_approval', 'Awaiting approval'), ('queued', 'Queued'), ('sending', 'Sending to Talkdesk'), ('processing', 'Talkdesk is processing'), ('imported', 'Imported'), ('imported_with_errors', 'Imported with errors'), ('error', 'Failed in Talkdesk'), ('failed', 'Not sent'), ('stalled', 'Stalled in Talkdesk'), ('needs_attention', 'Needs attention'), ('cancelled', 'Cancelled'), ('rejected', 'Rejected')], default='preview', max_length=24),
+            model_name="import",
+            name="state",
+            field=models.CharField(
+                choices=[
+                    ("preview", "Awaiting confirmation"),
+                    ("awaiting_approval", "Awaiting approval"),
+                    ("queued", "Queued"),
+                    ("sending", "Sending to Talkdesk"),
+                    ("processing", "Talkdesk is processing"),
+                    ("imported", "Imported"),
+                    ("imported_with_errors", "Imported with errors"),
+                    ("error", "Failed in Talkdesk"),
+                    ("failed", "Not sent"),
+                    ("stalled", "Stalled in Talkdesk"),
+                    ("needs_attention", "Needs attention"),
+                    ("cancelled", "Cancelled"),
+                    ("rejected", "Rejected"),
+                ],
+                default="preview",
+                max_length=24,
+            ),
         ),
     ]
