@@ -11,15 +11,12 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from imports.access import is_admin
 from imports.models import AuditEvent, Import, ImportPart, TalkdeskConnection, Team, Transition
 from imports.schedule import checked_rows
 from imports.schedule.check import HEADER, ScheduleRow, check_schedule, download_csv, download_rows_csv
 from imports.states import ImportState
 from imports.wfm.talkdesk.error_report import read_error_report
-
-
-def is_admin(user) -> bool:
-    return bool(user.is_authenticated and user.is_staff)
 
 
 def teams_for(user) -> QuerySet[Team]:
@@ -30,17 +27,6 @@ def teams_for(user) -> QuerySet[Team]:
 def imports_for(user) -> QuerySet[Import]:
     imports = Import.objects.all()
     return imports if is_admin(user) else imports.filter(team__supervisors=user)
-
-
-def approval_refusal(*, job: Import, user) -> str | None:
-    """Why this person may not approve or reject the import, or None."""
-    if job.state != ImportState.AWAITING_APPROVAL:
-        return "This import is not waiting for approval."
-    if job.uploaded_by_id == user.pk:
-        return "Another supervisor of the team or an admin must approve it: you uploaded it."
-    if not (is_admin(user) or job.team.supervisors.filter(pk=user.pk).exists()):
-        return "Only a supervisor of the team or an admin can approve it."
-    return None
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from imports import audit, enqueue, lifecycle, secret_box, selectors
+from imports import access, audit, enqueue, lifecycle, secret_box
 from imports.models import AuditEvent, ConnectionAgent, Import, ImportPart, TalkdeskConnection, Team
 from imports.schedule import check as schedule_file
 from imports.schedule import checked_rows
@@ -181,7 +181,7 @@ def import_confirm(*, job: Import, actor, warnings_acknowledged: bool, client_ad
 
 
 def import_approve(*, job: Import, actor, client_address: str | None = None) -> Import:
-    refusal = selectors.approval_refusal(job=job, user=actor)
+    refusal = access.approval_refusal(job=job, user=actor)
     if refusal:
         raise ActionRefused(refusal)
     with transaction.atomic():
@@ -196,7 +196,7 @@ REJECTION_REASON_MAX = 500
 
 
 def import_reject(*, job: Import, actor, reason: str, client_address: str | None = None) -> Import:
-    refusal = selectors.approval_refusal(job=job, user=actor)
+    refusal = access.approval_refusal(job=job, user=actor)
     if refusal:
         raise ActionRefused(refusal)
     reason = " ".join(reason.split())

@@ -12,7 +12,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
-from imports import selectors, services
+from imports import access, selectors, services
 from imports.csv_download import csv_attachment
 from imports.forms import (
     AuditFilterForm,
@@ -144,7 +144,7 @@ def _detail_context(request, job: Import) -> dict:
         # The approver sees what the uploader saw before confirming.
         context["error_groups"] = selectors.problem_groups(job.errors)
         context["warning_groups"] = selectors.problem_groups(job.warnings)
-        context["approval_refusal"] = selectors.approval_refusal(job=job, user=request.user)
+        context["approval_refusal"] = access.approval_refusal(job=job, user=request.user)
         context["reject_form"] = RejectForm()
     if job.state == "imported_with_errors" or job.parts.exclude(error_report="").exists():
         context["failed_rows"] = selectors.failed_rows(job)

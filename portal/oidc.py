@@ -245,3 +245,12 @@ class SignInStart(OIDCAuthenticationRequestView):
 class SignInCallback(OIDCAuthenticationCallbackView):
     """Where the provider sends the browser back; a failure lands on the
     sign-in page with a plain message, never a server error."""
+
+    def get(self, request):
+        try:
+            return super().get(request)
+        except SuspiciousOperation as error:
+            # A reply to a sign-in this browser did not start here (an old
+            # tab, a replayed link): start again rather than a 400 page.
+            log.warning("Sign-in reply refused: %s", error)
+            return self.login_failure()

@@ -2,8 +2,11 @@
 set up, and the password form unless local passwords are turned off."""
 
 from django.conf import settings
+from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.http import HttpResponseForbidden
+from django.shortcuts import redirect
+from django.urls import reverse
 
 
 class SignInView(auth_views.LoginView):
@@ -25,3 +28,12 @@ class SignInView(auth_views.LoginView):
                 f"Passwords are turned off on this portal: sign in with {settings.OIDC_PROVIDER_NAME}."
             )
         return super().post(request, *args, **kwargs)
+
+
+def admin_sign_in(request, extra_context=None):
+    """With single sign-on, the admin signs in on the portal's page too, so
+    that the provider's button, and LOCAL_PASSWORDS=false, hold there."""
+    if settings.OIDC_ENABLED:
+        query = request.GET.urlencode()
+        return redirect(reverse("login") + (f"?{query}" if query else ""))
+    return admin.site.login(request, extra_context)

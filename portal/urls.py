@@ -1,10 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from portal import health, metrics, oidc
-from portal.sign_in import SignInView
+from portal.sign_in import SignInView, admin_sign_in
 
 admin.site.site_header = "Schedule import portal: administration"
 
@@ -13,9 +12,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("oidc/authenticate/", oidc.SignInStart.as_view(), name="oidc_authentication_init"),
     path("oidc/callback/", oidc.SignInCallback.as_view(), name="oidc_authentication_callback"),
-    # One sign-in page for the portal and its admin, so that single sign-on
-    # and LOCAL_PASSWORDS=false hold there too.
-    path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
+    path("admin/login/", admin_sign_in),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
