@@ -6,6 +6,7 @@ the e-mail through a real SMTP server (aiosmtpd), and /metrics counts it."""
 
 from __future__ import annotations
 
+import os
 import re
 import urllib.request
 from pathlib import Path
@@ -40,7 +41,9 @@ def company(tmp_path_factory):
             tmp,
             backend="postgres",
             web_port=web_port,
-            redis_db=12,
+            # The run's own Redis database (dev.py gives each run one), so
+            # that this stack's worker never takes another run's tasks.
+            redis_db=int(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/13").rsplit("/", 1)[1] or 13),
             env_overrides={
                 "OIDC_ISSUER": provider.issuer,
                 "OIDC_CLIENT_ID": provider.client_id,
