@@ -34,29 +34,31 @@ def failed_row_count(job: Import) -> int:
 def compose(notification: Notification) -> Message:
     job = notification.import_job
     name = job.file_name
-    account = job.connection.account
+    # Talkdesk or Genesys Cloud, and the connection's name the team knows it by.
+    wfm = f"{job.connection.get_kind_display()} ({job.connection.name})"
+    vendor = job.connection.get_kind_display()
     kind = Kind(notification.kind)
     if kind == Kind.IMPORTED:
         subject = f"Imported: {name}"
-        news = f"Every row of {name} ({job.rows} rows, team {job.team.name}) is in Talkdesk WFM account {account}."
+        news = f"Every row of {name} ({job.rows} rows, team {job.team.name}) is in {wfm}."
     elif kind == Kind.IMPORTED_WITH_ERRORS:
         failed = failed_row_count(job)
         rows = f"{failed} row{'' if failed == 1 else 's'}" if failed else "some rows"
         subject = f"Imported with errors: {name} ({rows} not imported)"
         news = (
-            f"Talkdesk WFM account {account} imported {name} but rejected {rows} of {job.rows}. "
-            "The import's page lists each rejected row with Talkdesk's reason."
+            f"{wfm} imported {name} but rejected {rows} of {job.rows}. "
+            f"The import's page lists each rejected row with {vendor}'s reason."
         )
     elif kind == Kind.NOT_IMPORTED:
         subject = f"{job.get_state_display()}: {name}"
-        news = f"{name} was not imported into Talkdesk WFM account {account}."
+        news = f"{name} was not imported into {wfm}."
         if job.message:
             news += f"\n\n{job.message}"
     elif kind == Kind.AWAITING_APPROVAL:
         subject = f"Waiting for your approval: {name}"
         news = (
             f"{job.uploaded_by.get_username()} confirmed {name} ({job.rows} rows) for team {job.team.name}. "
-            "It is sent to Talkdesk only once another supervisor of the team or an admin approves it."
+            f"It is sent to {vendor} only once another supervisor of the team or an admin approves it."
         )
     else:
         subject = f"Needs an admin's attention: {name}"
