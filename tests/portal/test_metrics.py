@@ -5,6 +5,7 @@ import pytest
 from django.utils import timezone
 
 from imports import lifecycle, services
+from imports.wfm.base import RemoteStatus
 from tests.conftest import data_file
 
 TOKEN = "test-only-metrics-token"
@@ -56,12 +57,12 @@ def test_the_figures_follow_the_imports(client, personas, guarded):
     lifecycle.part_release(part=part, not_before=timezone.now(), message="Talkdesk is busy.")
     lifecycle.part_claim(part=part, held_by="w2")
     lifecycle.part_upload_started(part=part)
-    lifecycle.part_accepted(part=part, talkdesk_import_id="abc", first_poll_at=timezone.now())
-    lifecycle.part_finish(part=part, remote_status="IMPORTED")
+    lifecycle.part_accepted(part=part, remote_id="abc", first_poll_at=timezone.now())
+    lifecycle.part_finish(part=part, remote_status=RemoteStatus.IMPORTED)
     done = scrape(client, Authorization=f"Bearer {TOKEN}").content.decode()
     assert 'portal_imports{state="imported"} 1.0' in done
     assert 'portal_imports{state="queued"} 0.0' in done
-    assert 'portal_wfm_parts_by_answer{status="IMPORTED"} 1.0' in done
+    assert 'portal_wfm_parts_by_answer{status="imported"} 1.0' in done
     assert "portal_send_retries_total 1.0" in done
     assert 'portal_import_confirm_to_final_seconds_bucket{le="5.0"} 1.0' in done
     assert "portal_import_confirm_to_final_seconds_count 1.0" in done

@@ -12,6 +12,7 @@ from imports import lifecycle, services
 from imports.models import AuditEvent
 from imports.notifications import sending
 from imports.notifications.models import Kind, Notification, Preference
+from imports.wfm.base import RemoteStatus
 from tests.conftest import NOWHERE, data_file
 
 State = Notification.State
@@ -55,7 +56,7 @@ def sent_part(people, django_capture_on_commit_callbacks):
     part = job.parts.get()
     lifecycle.part_claim(part=part, held_by="w")
     lifecycle.part_upload_started(part=part)
-    lifecycle.part_accepted(part=part, talkdesk_import_id="abc", first_poll_at=timezone.now())
+    lifecycle.part_accepted(part=part, remote_id="abc", first_poll_at=timezone.now())
     return job, part
 
 
@@ -69,7 +70,9 @@ def test_the_uploader_hears_that_the_import_failed_with_one_link_to_it(
 ):
     job, part = sent_part(people, django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks() as callbacks:
-        lifecycle.part_finish(part=part, remote_status="ERROR", message="Talkdesk could not import this file.")
+        lifecycle.part_finish(
+            part=part, remote_status=RemoteStatus.FAILED, message="Talkdesk could not import this file."
+        )
     assert len(callbacks) >= 1
     deliver_all()
     message = mail.wait_for(lambda m: m["To"] == "sam@example.test", seconds=10)
@@ -88,7 +91,7 @@ def test_imported_with_errors_says_how_many_rows_failed(mail, people, django_cap
         b"Dan,dan@example.com,2025-01-06T09:00:00,2025-01-06T17:00:00,Work,Agent not found\n"
     )
     part.error_report.save("r.csv", ContentFile(report), save=True)
-    lifecycle.part_finish(part=part, remote_status="IMPORTED_WITH_ERRORS")
+    lifecycle.part_finish(part=part, remote_status=RemoteStatus.IMPORTED_WITH_ERRORS)
     deliver_all()
     message = mail.wait_for(lambda m: m["To"] == "sam@example.test", seconds=10)
     assert message["Subject"] == "Imported with errors: week.csv (2 rows not imported)"
@@ -96,11 +99,11 @@ def test_imported_with_errors_says_how_many_rows_failed(mail, people, django_cap
 
 def test_a_plain_success_is_off_until_the_person_turns_it_on(mail, people, django_capture_on_commit_callbacks):
     job, part = sent_part(people, django_capture_on_commit_callbacks)
-    lifecycle.part_finish(part=part, remote_status="IMPORTED")
+    lifecycle.part_finish(part=part, remote_status=RemoteStatus.IMPORTED)
     assert not Notification.objects.exists()
     Preference.objects.create(user=people.sam, imported=True)
     job2, part2 = sent_part(people, django_capture_on_commit_callbacks)
-    lifecycle.part_finish(part=part2, remote_status="IMPORTED")
+    lifecycle.part_finish(part=part2, remote_status=RemoteStatus.IMPORTED)
     deliver_all()
     assert mail.wait_for(lambda m: m["To"] == "sam@example.test", seconds=10)["Subject"] == "Imported: week.csv"
 
@@ -142,7 +145,7 @@ def test_admins_hear_of_a_part_that_needs_attention(mail, people):
 
 def test_a_notification_is_sent_once_however_often_its_task_runs(mail, people, django_capture_on_commit_callbacks):
     job, part = sent_part(people, django_capture_on_commit_callbacks)
-    lifecycle.part_finish(part=part, remote_status="ERROR")
+    lifecycle.part_finish(part=part, remote_status=RemoteStatus.FAILED)
     notification = Notification.objects.get()
     sending.notification_send(notification_id=notification.pk)
     sending.notification_send(notification_id=notification.pk)
@@ -157,7 +160,7 @@ def test_a_mail_server_that_does_not_answer_is_tried_again_later(
 ):
     settings.EMAIL_PORT = int(NOWHERE.rsplit(":", 1)[1])
     job, part = sent_part(people, django_capture_on_commit_callbacks)
-    lifecycle.part_finish(part=part, remote_status="ERROR")
+    lifecycle.part_finish(part=part, remote_status=RemoteStatus.FAILED)
     notification = Notification.objects.get()
     with django_capture_on_commit_callbacks() as retried:
         sending.notification_send(notification_id=notification.pk)
@@ -171,7 +174,7 @@ def test_a_mail_server_that_does_not_answer_is_tried_again_later(
 def test_without_a_mail_server_no_notification_is_written(settings, people, django_capture_on_commit_callbacks):
     settings.EMAIL_NOTIFICATIONS = False
     job, part = sent_part(people, django_capture_on_commit_callbacks)
-    lifecycle.part_finish(part=part, remote_status="ERROR")
+    lifecycle.part_finish(part=part, remote_status=RemoteStatus.FAILED)
     assert not Notification.objects.exists()
 
 
