@@ -16,6 +16,7 @@ from portal.celery import app
 ADVANCE_ACCOUNT = "imports.tasks.advance_account"
 POLL_PART = "imports.tasks.poll_part"
 SEND_NOTIFICATION = "imports.tasks.send_notification"
+CHECK_IMPORT = "imports.tasks.check_import"
 
 
 def capped_countdown(seconds: float) -> float:

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("imports", "0006_team_approval_and_audit_actions"),
+        ("imports", "0007_team_approval_and_audit_actions"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
