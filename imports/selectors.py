@@ -60,8 +60,17 @@ def history(user, filters: HistoryFilters) -> QuerySet[Import]:
     # thousands of problems alone weigh megabytes.
     imports = (
         imports_for(user)
-        .select_related("team", "uploaded_by")
-        .only("file_name", "rows", "state", "created_at", "finished_at", "team__name", "uploaded_by__username")
+        .select_related("team", "uploaded_by", "connection")
+        .only(
+            "file_name",
+            "rows",
+            "state",
+            "created_at",
+            "finished_at",
+            "team__name",
+            "uploaded_by__username",
+            "connection__kind",
+        )
     )
     if filters.team:
         imports = imports.filter(team_id=filters.team)

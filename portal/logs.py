@@ -116,4 +116,8 @@ def configuration(*, log_format: str, level: str) -> dict:
         },
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": formatter, "filters": ["import_id"]}},
         "root": {"handlers": ["console"], "level": level},
+        # urllib3 logs every request's whole URL at DEBUG, query and all: the
+        # signature of a pre-signed link (Genesys's upload URL, Talkdesk's error
+        # report) would reach the log with LOG_LEVEL=DEBUG.
+        "loggers": {"urllib3.connectionpool": {"level": "INFO"}},
     }
