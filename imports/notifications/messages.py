@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from imports.models import Import
 from imports.notifications.models import Kind, Notification
+from imports.states import label_for
 from imports.wfm.talkdesk.error_report import read_error_report
 
 
@@ -50,7 +51,7 @@ def compose(notification: Notification) -> Message:
             f"The import's page lists each rejected row with {vendor}'s reason."
         )
     elif kind == Kind.NOT_IMPORTED:
-        subject = f"{job.get_state_display()}: {name}"
+        subject = f"{label_for(job.get_state_display(), wfm=vendor)}: {name}"
         news = f"{name} was not imported into {wfm}."
         if job.message:
             news += f"\n\n{job.message}"
