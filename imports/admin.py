@@ -8,5 +8,5 @@ from imports.models import Team
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ["name", "connection", "imported_overlaps_are_errors"]
+    list_display = ["name", "connection", "imports_need_approval", "imported_overlaps_are_errors"]
     filter_horizontal = ["supervisors"]

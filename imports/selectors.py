@@ -20,6 +20,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from imports.access import is_admin
 from imports.models import AcceptedEvent, AuditEvent, Connection, Import, ImportPart, Team, Transition
 from imports.schedule import checked_rows, findings
 from imports.schedule.accepted import Accepted, Changes, Comparison, Source, compare, moment
@@ -27,10 +28,6 @@ from imports.schedule.accepted import what_changes as changes_of
 from imports.schedule.check import HEADER, EventColumns, ScheduleRow, check_schedule, download_csv, download_rows_csv
 from imports.states import ImportState
 from imports.wfm.talkdesk.error_report import read_error_report
-
-
-def is_admin(user) -> bool:
-    return bool(user.is_authenticated and user.is_staff)
 
 
 def teams_for(user) -> QuerySet[Team]:
