@@ -15,6 +15,7 @@ from portal.celery import app
 
 ADVANCE_ACCOUNT = "imports.tasks.advance_account"
 POLL_PART = "imports.tasks.poll_part"
+SEND_WEBHOOK = "imports.tasks.send_webhook"
 
 
 def capped_countdown(seconds: float) -> float:
@@ -33,3 +34,7 @@ def on_commit(task_name: str, *args, countdown: float = 0) -> None:
 
 def account_advance_on_commit(account_key: str, *, countdown: float = 0) -> None:
     on_commit(ADVANCE_ACCOUNT, account_key, countdown=countdown)
+
+
+def webhook_send_on_commit(message_id: str, *, countdown: float = 0) -> None:
+    on_commit(SEND_WEBHOOK, message_id, countdown=countdown)

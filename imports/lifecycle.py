@@ -4,16 +4,25 @@ Every move is a conditional update (`WHERE state IN (allowed sources)`), so a
 task that runs twice, or two workers racing, can only make the move once: the
 loser sees `False` and does nothing. Each move that happens is recorded as a
 Transition with its time, and the import's own state follows its parts'.
+
+Every move of an import sends `import_moved` inside the transaction that
+made it, so that what must follow a state (a webhook owed) is written with
+it or not at all; receivers must not write states.
 """
 
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.dispatch import Signal
 from django.utils import timezone
 
 from imports.models import Import, ImportPart, TalkdeskConnection, Transition
 from imports.states import IMPORT_MOVES_BY_PERSON, PART_MOVES, ImportState, PartState, import_state_from_parts
+
+# Sent with import_id, from_state and to_state (ImportState) after an
+# import's state changed, inside the transaction that changed it.
+import_moved = Signal()
 
 
 def _sources_for(target: PartState, sources: set[PartState] | None) -> list[str]:
@@ -93,6 +102,7 @@ def _follow_parts(import_id, *, actor=None) -> None:
         message=last_message or "",
     )
     Transition.objects.create(import_job=job, from_state=job.state, to_state=target, actor=actor)
+    import_moved.send(sender=Import, import_id=job.pk, from_state=ImportState(job.state), to_state=target)
 
 
 _TELLING_ORDER = [
@@ -155,6 +165,7 @@ def _move_import(job: Import, to: ImportState, *, actor, note: str = "", **field
         if not moved:
             return False
         Transition.objects.create(import_job=job, from_state=job.state, to_state=to, note=note, actor=actor)
+        import_moved.send(sender=Import, import_id=job.pk, from_state=ImportState(job.state), to_state=to)
     job.refresh_from_db()
     return True
 

@@ -278,6 +278,13 @@ class AuditEvent(models.Model):
         CONNECTION_CHANGED = "connection_changed", "Changed a connection"
         CONNECTION_TESTED = "connection_tested", "Tested a connection"
         SECRETS_RESEALED = "secrets_resealed", "Re-encrypted a client secret under the new key"
+        CHECKED = "checked", "Checked a file without keeping it"
+        API_READ = "api_read", "Read through the API"
+        API_KEY_CREATED = "api_key_created", "Created an API key"
+        API_KEY_REVOKED = "api_key_revoked", "Revoked an API key"
+        WEBHOOK_ADDED = "webhook_added", "Added a webhook endpoint"
+        WEBHOOK_CHANGED = "webhook_changed", "Changed a webhook endpoint"
+        WEBHOOK_RESENT = "webhook_resent", "Sent a webhook again"
 
     at = models.DateTimeField(default=timezone.now)
     action = models.CharField(max_length=32, choices=Action.choices)
@@ -305,3 +312,24 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username or 'the portal'}: {self.get_action_display()}"
+
+
+# The API's and the webhooks' models live beside their code and belong to
+# this app; Django finds an app's models through this module.
+from imports.api.models import ApiKey, IdempotentRequest  # noqa: E402
+from imports.webhooks.models import WebhookAttempt, WebhookEndpoint, WebhookMessage  # noqa: E402
+
+__all__ = [
+    "ApiKey",
+    "AuditEvent",
+    "ConnectionAgent",
+    "IdempotentRequest",
+    "Import",
+    "ImportPart",
+    "TalkdeskConnection",
+    "Team",
+    "Transition",
+    "WebhookAttempt",
+    "WebhookEndpoint",
+    "WebhookMessage",
+]

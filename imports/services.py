@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -98,7 +99,11 @@ def import_create(
     time_zone: str,
     date_format: str | None,
     client_address: str | None = None,
+    recorded_with: Callable[[Import], None] | None = None,
 ) -> Import:
+    """Checks the file and keeps it as a preview. `recorded_with` is called
+    inside the transaction that keeps the import, for what must commit with
+    it or not at all (the API's record of the request that made it)."""
     connection = team.connection
     job = Import(
         team=team,
@@ -125,6 +130,8 @@ def import_create(
             import_job=job,
             detail=f"{job.file_name} for team {team.name}: {job.size} bytes, {job.rows} rows",
         )
+        if recorded_with is not None:
+            recorded_with(job)
     return job
 
 

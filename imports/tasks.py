@@ -7,6 +7,8 @@ be delivered again; `delivery` finds the work already claimed and does nothing.
 from celery import shared_task
 
 from imports import delivery
+from imports.api import idempotency
+from imports.webhooks import delivery as webhooks
 
 
 @shared_task(acks_late=True)
@@ -33,3 +35,18 @@ def sync_connection_agents(connection_id: int) -> None:
 def sync_all_connection_agents() -> None:
     for connection_id in delivery.connections_due_for_agent_sync():
         sync_connection_agents.delay(connection_id)
+
+
+@shared_task(acks_late=True)
+def send_webhook(message_id: str) -> None:
+    webhooks.message_send(message_id=message_id)
+
+
+@shared_task
+def send_due_webhooks() -> int:
+    return webhooks.messages_wake_due()
+
+
+@shared_task
+def forget_idempotency_keys() -> int:
+    return idempotency.forget_expired()
