@@ -20,6 +20,8 @@ from imports.models import AuditEvent, Team
 
 Action = AuditEvent.Action
 KEY_PREFIX = "sip_"
+# "sip_" and 8 hex digits, then "_" and the secret (which may hold "_" too).
+PREFIX_CHARS = len(KEY_PREFIX) + 8
 RATE_WINDOW = timedelta(minutes=1)
 
 
@@ -105,8 +107,8 @@ def api_key_revoke(*, api_key: ApiKey, actor=None, client_address: str | None = 
 
 def api_key_for(*, key: str) -> ApiKey | None:
     """The usable key this is, or None."""
-    prefix, _, rest = key.rpartition("_")
-    if not prefix.startswith(KEY_PREFIX) or not rest:
+    prefix, separator, rest = key[:PREFIX_CHARS], key[PREFIX_CHARS : PREFIX_CHARS + 1], key[PREFIX_CHARS + 1 :]
+    if not prefix.startswith(KEY_PREFIX) or separator != "_" or not rest:
         return None
     found = ApiKey.objects.select_related("team", "user").filter(prefix=prefix).first()
     if found is None or not hmac.compare_digest(found.hashed, _hash(key)) or not found.is_usable:
