@@ -14,7 +14,9 @@ import json
 import logging
 from http import HTTPStatus
 
+from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 log = logging.getLogger(__name__)
@@ -111,6 +113,20 @@ def install(api) -> None:
     @api.exception_handler(HttpError)
     def _http_error(request, exc: HttpError):
         return response(Problem(exc.status_code, str(exc)))
+
+    @api.exception_handler(MultiPartParserError)
+    def _unreadable_body(request, exc):
+        return response(
+            Problem(
+                400,
+                f"The body is not valid multipart/form-data ({exc}). Send the file as a form field named file.",
+                code="unreadable_body",
+            )
+        )
+
+    @api.exception_handler(SuspiciousOperation)
+    def _refused_body(request, exc):
+        return response(Problem(400, "The request was refused as malformed or too large.", code="refused"))
 
     @api.exception_handler(Http404)
     def _not_found(request, exc):

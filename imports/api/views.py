@@ -57,7 +57,20 @@ Authenticate with `Authorization: Bearer <key>`; an admin makes keys under
 first time, and nothing is done twice. Errors are `application/problem+json`.
 """
 
-api = NinjaAPI(
+
+class PortalApi(NinjaAPI):
+    def get_openapi_schema(self, **kwargs):
+        """ninja's document, with every error answer a problem+json."""
+        document = super().get_openapi_schema(**kwargs)
+        for item in document["paths"].values():
+            for operation in item.values():
+                for status, answer in operation.get("responses", {}).items():
+                    if int(status) >= 400 and "application/json" in answer.get("content", {}):
+                        answer["content"] = {problems.MEDIA_TYPE: answer["content"].pop("application/json")}
+        return document
+
+
+api = PortalApi(
     title="Schedule import portal API",
     version="1",
     description=DESCRIPTION.strip(),
