@@ -181,3 +181,20 @@ def webhook_message_resend(*, message: WebhookMessage, actor=None, client_addres
         enqueue.webhook_send_on_commit(message.pk)
     message.refresh_from_db()
     return message
+
+
+def webhook_secrets_reseal() -> tuple[int, list[str]]:
+    """Seals every endpoint's signing secret again under the first key.
+    Returns how many were resealed and the URLs of those no key opens."""
+    from imports import secret_box
+
+    resealed, unreadable = 0, []
+    for endpoint in WebhookEndpoint.objects.order_by("pk"):
+        try:
+            sealed = secret_box.reseal(endpoint.secret_sealed, settings.PORTAL_ENCRYPTION_KEYS)
+        except secret_box.SecretUnreadable:
+            unreadable.append(endpoint.url)
+            continue
+        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(secret_sealed=sealed)
+        resealed += 1
+    return resealed, unreadable
