@@ -128,16 +128,16 @@ def setup(stack, receiver_url: str) -> list[str]:
     django.setup()
     from imports import services
     from imports.api.keys import api_key_create
-    from imports.models import TalkdeskConnection, Team
+    from imports.models import Connection, Team
     from imports.webhooks.services import webhook_endpoint_create
 
     client_secret = simulator_config()["accounts"][account_name(0)]["clients"][0]["client_secret"]
     keys = []
     for number in range(ACCOUNTS):
-        connection = TalkdeskConnection(
+        connection = Connection(
             name=f"API bench {number:02d}",
             account=account_name(number),
-            region=TalkdeskConnection.Region.CUSTOM,
+            region=Connection.Region.CUSTOM,
             base_url=stack.simulator_url,
             client_id=f"api-{number:02d}",
             default_time_zone="America/New_York",

@@ -30,8 +30,8 @@ class PartOut(Schema):
     state: PartStateName
     state_label: str = Field(description="The state in the words the portal's pages use.")
     rows: int
-    talkdesk_import_id: str | None = Field(description="Talkdesk's id for the part once Talkdesk accepted it.")
-    talkdesk_status: str | None
+    remote_id: str | None = Field(description="The WFM's id for the part (Talkdesk's import id) once it accepted it.")
+    remote_status: str | None = Field(description="The WFM's own word for the part's status, such as IMPORTED.")
     message: str
     sent_at: datetime | None
     finished_at: datetime | None
@@ -112,6 +112,9 @@ class FailedRowsOut(Schema):
 
 class CheckOut(Schema):
     readable: bool
+    counts: dict[str, dict[str, int]] = Field(
+        description="{severity: {code: how many}}: every finding counted, where the lists hold the first of each kind."
+    )
     rows: int
     date_format: str | None
     parts: int = Field(description="How many files of under 5 MB the file would be sent as.")
@@ -173,8 +176,8 @@ def import_document(job: Import, *, confirmation_refused: str | None = None) -> 
                 state=part.state,
                 state_label=PartState(part.state).label,
                 rows=part.rows,
-                talkdesk_import_id=part.talkdesk_import_id or None,
-                talkdesk_status=part.remote_status or None,
+                remote_id=part.remote_id or None,
+                remote_status=part.remote_status or None,
                 message=part.message,
                 sent_at=part.sent_at,
                 finished_at=part.finished_at,

@@ -9,6 +9,7 @@ import base64
 import binascii
 import csv
 import io
+import itertools
 import uuid
 import zoneinfo
 from datetime import date, datetime
@@ -194,6 +195,11 @@ def import_create(request, file: File[UploadedFile], form: Form[UploadForm]):
             recorded_with=(lambda made: link_import(held, made)) if held is not None else None,
         )
     refused = None
+    if form.confirm and job.state == ImportState.CHECKING:
+        refused = (
+            "The file is large, so the worker is checking it; confirm it with the confirm link once its state is "
+            "preview."
+        )
     if form.confirm and job.state == ImportState.PREVIEW:
         try:
             services.import_confirm(
@@ -323,17 +329,37 @@ def import_findings(request, import_id: uuid.UUID, query: Query[FindingsQuery]):
             code="invalid_request",
             errors=[{"field": "severity", "in": "query", "message": "not error, warning or fix"}],
         )
-    findings = [
-        {"severity": severity, **{key: finding.get(key) for key in ("row", "column", "code", "message")}}
-        for severity, key in (("error", "errors"), ("warning", "warnings"), ("fix", "fixes"))
+    count = sum(
+        number
+        for severity, number in (("error", job.error_count), ("warning", job.warning_count), ("fix", job.fix_count))
         if severity in wanted
-        for finding in job.findings.get(key, [])
-    ]
-    page = findings[query.offset : query.offset + query.limit]
+    )
+    page = []
+    if job.state != ImportState.CHECKING:
+        # Every finding, from the CSV the pages offer for download: the
+        # import itself keeps only the first of each kind.
+        with selectors.findings_file(job) as stored:
+            text = io.TextIOWrapper(stored, encoding="utf-8-sig", newline="")
+            rows = csv.reader(text)
+            next(rows, None)
+            matching = (row for row in rows if row and row[0] in wanted)
+            for severity, row, column, code, message in itertools.islice(
+                matching, query.offset, query.offset + query.limit
+            ):
+                page.append(
+                    {
+                        "severity": severity,
+                        "row": int(row) if row else None,
+                        "column": column or None,
+                        "code": code,
+                        "message": message,
+                    }
+                )
+            text.detach()
     return {
-        "count": len(findings),
+        "count": count,
         "items": page,
-        "next": _next_page(request, "import_findings", job, query.offset, query.limit, len(findings)),
+        "next": _next_page(request, "import_findings", job, query.offset, query.limit, count),
     }
 
 
@@ -475,13 +501,14 @@ def check(request, file: File[UploadedFile], form: Form[CheckForm]):
         user=request.user,
         client_address=client_address(request),
         detail=f"{file.name}: {len(data)} bytes, {result.summary.rows} rows, "
-        f"{len(result.errors)} errors, {len(result.warnings)} warnings",
+        f"{result.error_count} errors, {result.warning_count} warnings",
     )
     as_dict = result.to_dict()
     summary = result.summary
     return _json(
         {
             "readable": result.readable,
+            "counts": result.counts,
             "rows": summary.rows,
             "date_format": result.date_format,
             "parts": len(result.parts),

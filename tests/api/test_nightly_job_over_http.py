@@ -41,8 +41,8 @@ def test_an_upload_with_confirm_is_imported_and_the_job_hears_it_by_webhook(api,
     assert heard["body"]["data"]["state_label"] == "Imported"
     document = api.get(f"/api/v1/imports/{created['id']}").json()
     assert document["state"] == "imported" and document["final"]
-    assert document["parts"][0]["talkdesk_import_id"]
-    assert document["parts"][0]["talkdesk_status"] == "IMPORTED"
+    assert document["parts"][0]["remote_id"]
+    assert document["parts"][0]["remote_status"] == "IMPORTED"
     assert _ledger_uploads(api_stack) == before + 1
 
 
@@ -204,8 +204,8 @@ def test_another_teams_import_is_not_there(api_stack, api):
     api_stack.manage(
         "shell",
         "-c",
-        "from imports.models import Team, TalkdeskConnection; "
-        "Team.objects.get_or_create(name='Other team', defaults={'connection': TalkdeskConnection.objects.first()})",
+        "from imports.models import Team, Connection; "
+        "Team.objects.get_or_create(name='Other team', defaults={'connection': Connection.objects.first()})",
     )
     other = Api(api_stack.url, make_key(api_stack, team="Other team"))
     theirs = other.upload("schedule-example.csv").json()["id"]
