@@ -402,11 +402,11 @@ from imports.webhooks.models import WebhookAttempt, WebhookEndpoint, WebhookMess
 __all__ = [
     "ApiKey",
     "AuditEvent",
+    "Connection",
     "ConnectionAgent",
     "IdempotentRequest",
     "Import",
     "ImportPart",
-    "TalkdeskConnection",
     "Team",
     "Transition",
     "WebhookAttempt",

@@ -2,9 +2,10 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import imports.webhooks.models
 from django.conf import settings
 from django.db import migrations, models
+
+import imports.webhooks.models
 
 
 class Migration(migrations.Migration):
