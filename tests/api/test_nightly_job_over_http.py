@@ -42,7 +42,7 @@ def test_an_upload_with_confirm_is_imported_and_the_job_hears_it_by_webhook(api,
     document = api.get(f"/api/v1/imports/{created['id']}").json()
     assert document["state"] == "imported" and document["final"]
     assert document["parts"][0]["remote_id"]
-    assert document["parts"][0]["remote_status"] == "IMPORTED"
+    assert document["parts"][0]["remote_status"] == "imported"
     assert _ledger_uploads(api_stack) == before + 1
 
 
