@@ -4,10 +4,11 @@ own transaction."""
 
 from django.dispatch import receiver
 
-from imports.lifecycle import import_moved
+from imports.signals import import_moved
+from imports.states import ImportState
 from imports.webhooks.services import webhook_messages_for_move
 
 
 @receiver(import_moved, dispatch_uid="webhooks_for_import_moves")
-def _owe_webhooks(sender, import_id, from_state, to_state, **kwargs):
-    webhook_messages_for_move(import_id=import_id, to_state=to_state)
+def _owe_webhooks(sender, transition, **kwargs):
+    webhook_messages_for_move(import_id=transition.import_job_id, to_state=ImportState(transition.to_state))
