@@ -30,11 +30,13 @@ from itertools import islice
 from operator import add, lt, sub
 from typing import NamedTuple
 
-from imports.schedule.csv_text import CONTROL_CHARACTER, DELIMITER_NAMES, UnreadableFile, decode, sniff_delimiter
+from imports.schedule.csv_text import CONTROL_CHARACTER, UnreadableFile
 from imports.schedule.header import HEADER, map_header
 from imports.schedule.java_date_format import DATE_FORMATS, DEFAULT_DATE_FORMAT, EXAMPLES, parse_time, read_time
 from imports.schedule.local_times import ZoneClock, zone_names
-from imports.schedule.table import pick_columns, read_table
+from imports.schedule.readers import ReadOptions, read_schedule_table
+from imports.schedule.table import Table, pick_columns
+from imports.schedule.workbook import WorkbookLimits
 
 __all__ = [
     "DATE_FORMATS",
@@ -50,6 +52,7 @@ __all__ = [
     "ScheduleRow",
     "Summary",
     "check_schedule",
+    "check_table",
     "download_csv",
     "download_rows_csv",
     "neutralise_cell",
@@ -158,6 +161,12 @@ class ScheduleCheck:
     parts: list[bytes] = field(default_factory=list)
     """The normalised file cut at row boundaries into files under
     PART_LIMIT_BYTES, each with the header; empty when there is no row."""
+    kind: str = "csv"
+    """What was read: csv, xlsx, xls or ods."""
+    sheet: str | None = None
+    """The workbook's sheet whose rows these are (rows are numbered as in it)."""
+    sheets: list[str] = field(default_factory=list)
+    """The workbook's sheets, to choose from."""
 
     @cached_property
     def rows(self) -> list[ScheduleRow]:
@@ -179,15 +188,33 @@ class ScheduleCheck:
 
 
 def check_schedule(
-    data: bytes, *, time_zone: str, date_format: str | None = None, account: AccountFacts | None = None
+    data: bytes,
+    *,
+    time_zone: str,
+    date_format: str | None = None,
+    account: AccountFacts | None = None,
+    sheet: str | None = None,
+    workbook_limits: WorkbookLimits | None = None,
 ) -> ScheduleCheck:
-    """Everything known to be wrong with the file, in row order, and the file
-    to send."""
+    """Everything known to be wrong with the file (a CSV file or a sheet of
+    a workbook), in row order, and the file to send."""
+    options = ReadOptions(sheet=sheet, date_format=date_format, workbook_limits=workbook_limits)
     with _collector_paused():
         try:
-            return _Check(time_zone, date_format, account).run(data)
+            table = read_schedule_table(data, options)
         except UnreadableFile as unreadable:
             return ScheduleCheck(readable=False, errors=[Problem(None, None, "unreadable_file", str(unreadable))])
+        return check_table(table, time_zone=time_zone, date_format=date_format, account=account)
+
+
+def check_table(
+    table: Table, *, time_zone: str, date_format: str | None = None, account: AccountFacts | None = None
+) -> ScheduleCheck:
+    """check_schedule of a file already read."""
+    with _collector_paused():
+        check = _Check(time_zone, date_format, account).run(table)
+    check.kind, check.sheet, check.sheets = table.kind, table.sheet, list(table.sheets)
+    return check
 
 
 def neutralise_cell(value: str) -> str:
@@ -299,22 +326,9 @@ class _Check:
             )
         self.clock = self._zone_clock()
 
-    def run(self, data: bytes) -> ScheduleCheck:
-        text = decode(data)
-        if text.encoding_fix:
-            self.fixes.append(Fix(None, None, "encoding_converted", text.encoding_fix))
-        delimiter = sniff_delimiter(text.text)
-        if delimiter != ",":
-            self.fixes.append(
-                Fix(
-                    None,
-                    None,
-                    "delimiter_converted",
-                    f"The columns were separated by {DELIMITER_NAMES[delimiter]}; the file sent uses commas.",
-                )
-            )
-        table = read_table(text.text, delimiter)
-        header = map_header(table.header, table.header_row)
+    def run(self, table: Table) -> ScheduleCheck:
+        self.fixes += [Fix(row, None, code, message) for row, code, message in table.fixes]
+        header = map_header(table.header, table.header_row, first_column=table.first_column)
         self.fixes += [Fix(table.header_row, found.column, found.code, found.message) for found in header.fixes]
         self.errors += [Problem(table.header_row, found.column, found.code, found.message) for found in header.errors]
         unclosed = table.unclosed_quote_row
@@ -343,12 +357,12 @@ class _Check:
             self.misshapen.add(len(self.numbers) - 1)
         columns = [self._clean(column, values) for column, values in zip(HEADER, picked.values, strict=True)]
         # A plain file already in Talkdesk's shape is sent line for line.
-        unchanged = table.lines is not None and table.header == list(HEADER) and delimiter == ","
+        unchanged = table.lines is not None and table.header == list(HEADER) and table.delimiter == ","
         unchanged = unchanged and not any(cells.cleaned for cells in columns)
         names, emails, starts, ends, types = columns
 
         for column, cells in zip(HEADER, columns, strict=True):
-            if text.has_control_characters:
+            if table.has_control_characters:
                 self._check_control_characters(column, cells)
             self._check_filled(column, cells)
             self._check_formulas(column, cells)

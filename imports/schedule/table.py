@@ -41,6 +41,17 @@ class Table:
     """Each data row's line as it is in the file, when cells are plain."""
     unclosed_quote_row: int | None = None
     """The row where a quote opens that is never closed."""
+    fixes: list[tuple[int | None, str, str]] = field(default_factory=list)
+    """What reading changed, said to the planner: (row, code, message)."""
+    has_control_characters: bool = False
+    """Whether any cell may hold a control character worth looking for."""
+    kind: str = "csv"
+    sheet: str | None = None
+    """The workbook's sheet the rows are from; None for a CSV file."""
+    sheets: list[str] = field(default_factory=list)
+    """Every sheet of the workbook a planner may choose."""
+    first_column: int = 0
+    """The spreadsheet column (from 0) of header[0], for the letters said."""
 
 
 @dataclass

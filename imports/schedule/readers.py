@@ -1,0 +1,71 @@
+"""Turns the bytes a planner uploaded into one Table, whatever kind of file
+they are: each reader says whether it takes the bytes, and the first that
+does reads them. The checks after this see only the Table.
+
+Plain module: no Django.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from imports.schedule.csv_text import DELIMITER_NAMES, UnreadableFile, decode, sniff_delimiter
+from imports.schedule.java_date_format import DATE_FORMATS, DEFAULT_DATE_FORMAT
+from imports.schedule.table import Table, read_table
+from imports.schedule.workbook import WorkbookLimits, read_workbook, workbook_kind
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    sheet: str | None = None
+    """The workbook's sheet to read; None for the first with data."""
+    date_format: str | None = None
+    """The format that date-time cells are written in; the default when None."""
+    workbook_limits: WorkbookLimits | None = None
+
+
+@dataclass(frozen=True)
+class Reader:
+    name: str
+    takes: Callable[[bytes], bool]
+    read: Callable[[bytes, ReadOptions], Table]
+
+
+def _read_workbook(data: bytes, options: ReadOptions) -> Table:
+    date_format = options.date_format if options.date_format in DATE_FORMATS else DEFAULT_DATE_FORMAT
+    return read_workbook(data, sheet=options.sheet, date_format=date_format, limits=options.workbook_limits)
+
+
+def _read_csv(data: bytes, options: ReadOptions) -> Table:
+    if options.sheet:
+        raise UnreadableFile(f"A CSV file has no sheets, so it has no sheet '{options.sheet}'.")
+    text = decode(data)
+    delimiter = sniff_delimiter(text.text)
+    table = read_table(text.text, delimiter)
+    if text.encoding_fix:
+        table.fixes.append((None, "encoding_converted", text.encoding_fix))
+    if delimiter != ",":
+        table.fixes.append(
+            (
+                None,
+                "delimiter_converted",
+                f"The columns were separated by {DELIMITER_NAMES[delimiter]}; the file sent uses commas.",
+            )
+        )
+    table.has_control_characters = text.has_control_characters
+    return table
+
+
+READERS: tuple[Reader, ...] = (
+    Reader("workbook", lambda data: workbook_kind(data) is not None, _read_workbook),
+    # Last: it takes anything, and says plainly what is not a CSV file.
+    Reader("csv", lambda data: True, _read_csv),
+)
+
+
+def read_schedule_table(data: bytes, options: ReadOptions | None = None) -> Table:
+    """The file as a Table; UnreadableFile saying why when it cannot be one."""
+    options = options or ReadOptions()
+    reader = next(reader for reader in READERS if reader.takes(data))
+    return reader.read(data, options)
