@@ -28,7 +28,7 @@ def _clean_time_zone(value: str) -> str:
 
 class UploadForm(forms.Form):
     team = forms.ModelChoiceField(queryset=Team.objects.none(), empty_label=None)
-    file = forms.FileField(label="Schedule file (.csv)")
+    file = forms.FileField(label="Schedule file (.csv, .xlsx, .xls or .ods)")
     time_zone = forms.CharField(max_length=64, help_text="The time zone of the times in the file.")
     date_format = forms.ChoiceField(choices=[(DETECT, "Detect from the file")] + DATE_FORMAT_CHOICES, required=False)
 
@@ -50,6 +50,7 @@ class UploadForm(forms.Form):
 
 class RecheckForm(forms.Form):
     time_zone = forms.CharField(max_length=64)
+    sheet = forms.CharField(max_length=255, required=False)
     date_format = forms.ChoiceField(choices=[(DETECT, "Detect from the file")] + DATE_FORMAT_CHOICES, required=False)
 
     def clean_time_zone(self):

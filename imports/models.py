@@ -117,6 +117,9 @@ class Import(models.Model):
     time_zone = models.CharField(max_length=64)
     date_format = models.CharField(max_length=32, blank=True)
     date_format_chosen = models.BooleanField(default=False)
+    sheet = models.CharField(
+        max_length=255, blank=True, help_text="The workbook's sheet the rows are read from; empty for a CSV file."
+    )
 
     rows = models.PositiveIntegerField(default=0)
     agents = models.PositiveIntegerField(default=0)

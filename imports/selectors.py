@@ -217,7 +217,7 @@ def _checked_rows(job: Import) -> list[ScheduleRow]:
 
 
 def _recheck(job: Import):
-    from imports.services import account_facts
+    from imports.services import account_facts, workbook_limits
 
     with job.original.open("rb") as stored:
         return check_schedule(
@@ -225,6 +225,8 @@ def _recheck(job: Import):
             time_zone=job.time_zone,
             date_format=job.date_format or None,
             account=account_facts(job.connection),
+            sheet=job.sheet or None,
+            workbook_limits=workbook_limits(),
         )
 
 

@@ -13,6 +13,7 @@ from imports import audit, enqueue, lifecycle, secret_box
 from imports.models import AuditEvent, ConnectionAgent, Import, ImportPart, TalkdeskConnection, Team
 from imports.schedule import check as schedule_file
 from imports.schedule import checked_rows
+from imports.schedule.workbook import WorkbookLimits
 from imports.states import ImportState
 from imports.uploads import safe_file_name
 from imports.wfm.talkdesk.client import TalkdeskClient, TalkdeskError
@@ -36,14 +37,24 @@ def account_facts(connection: TalkdeskConnection) -> schedule_file.AccountFacts:
     return schedule_file.AccountFacts(active_agents=agents, event_types=event_types)
 
 
+def workbook_limits() -> WorkbookLimits:
+    from django.conf import settings
+
+    return WorkbookLimits(memory_bytes=settings.WORKBOOK_MEMORY_MB * 1024 * 1024, seconds=settings.WORKBOOK_SECONDS)
+
+
 def _check(job: Import, data: bytes) -> schedule_file.ScheduleCheck:
     check = schedule_file.check_schedule(
         data,
         time_zone=job.time_zone,
         date_format=job.date_format or None,
         account=account_facts(job.connection),
+        sheet=job.sheet or None,
+        workbook_limits=workbook_limits(),
     )
     summary = check.summary
+    if check.readable:
+        job.sheet = check.sheet or ""
     job.date_format = check.date_format or job.date_format
     job.rows = summary.rows
     job.agents = summary.agents
@@ -57,6 +68,8 @@ def _check(job: Import, data: bytes) -> schedule_file.ScheduleCheck:
         "fixes": as_dict["fixes"],
         "skipped_checks": list(check.skipped_checks),
         "date_format_candidates": list(check.date_format_candidates),
+        "kind": check.kind,
+        "sheets": list(check.sheets),
     }
     job.error_count = len(check.errors)
     job.warning_count = len(check.warnings)
@@ -97,6 +110,7 @@ def import_create(
     data: bytes,
     time_zone: str,
     date_format: str | None,
+    sheet: str | None = None,
     client_address: str | None = None,
 ) -> Import:
     connection = team.connection
@@ -111,6 +125,7 @@ def import_create(
         time_zone=time_zone,
         date_format=date_format or "",
         date_format_chosen=bool(date_format),
+        sheet=sheet or "",
     )
     check = _check(job, data)
     with transaction.atomic():
@@ -123,15 +138,21 @@ def import_create(
             user=uploaded_by,
             client_address=client_address,
             import_job=job,
-            detail=f"{job.file_name} for team {team.name}: {job.size} bytes, {job.rows} rows",
+            detail=f"{job.file_name} for team {team.name}: {job.size} bytes, {job.rows} rows"
+            + (f", sheet '{job.sheet}'" if job.sheet else ""),
         )
     return job
 
 
-def import_recheck(*, job: Import, time_zone: str, date_format: str | None) -> Import:
-    """Checks the kept file again with another time zone or date format."""
+def import_recheck(*, job: Import, time_zone: str, date_format: str | None, sheet: str | None = None) -> Import:
+    """Checks the kept file again with another time zone, date format or
+    sheet (None keeps the sheet read before)."""
     if job.state != ImportState.PREVIEW:
         raise ActionRefused("This import was already confirmed; upload the file again to change how it is read.")
+    if sheet is not None:
+        if job.findings.get("sheets") and sheet not in job.findings["sheets"]:
+            raise ActionRefused(f"The workbook has no sheet named '{sheet}'.")
+        job.sheet = sheet
     job.time_zone = time_zone
     job.date_format = date_format or ""
     job.date_format_chosen = bool(date_format)

@@ -24,6 +24,7 @@ from imports.forms import (
     time_zone_names,
 )
 from imports.models import Import, TalkdeskConnection
+from imports.schedule.workbook import KIND_NAMES as WORKBOOK_KINDS
 from imports.secret_box import SecretUnreadable
 from imports.uploads import upload_refusal
 from imports.wfm.talkdesk.client import TalkdeskError
@@ -132,7 +133,11 @@ def _detail_context(request, job: Import) -> dict:
     context = _status_context(job, ahead=selectors.imports_ahead(job), is_admin=selectors.is_admin(request.user))
     if job.state == "preview":
         context["recheck_form"] = RecheckForm(
-            initial={"time_zone": job.time_zone, "date_format": job.date_format if job.date_format_chosen else ""}
+            initial={
+                "time_zone": job.time_zone,
+                "date_format": job.date_format if job.date_format_chosen else "",
+                "sheet": job.sheet,
+            }
         )
         context["confirm_form"] = ConfirmForm()
         context["time_zones"] = time_zone_names()
@@ -236,7 +241,10 @@ def recheck(request, pk):
         return redirect("imports:detail", pk=job.pk)
     try:
         services.import_recheck(
-            job=job, time_zone=form.cleaned_data["time_zone"], date_format=form.cleaned_data["date_format"] or None
+            job=job,
+            time_zone=form.cleaned_data["time_zone"],
+            date_format=form.cleaned_data["date_format"] or None,
+            sheet=form.cleaned_data["sheet"] or None,
         )
     except services.ActionRefused as refusal:
         messages.error(request, str(refusal))
@@ -280,11 +288,13 @@ def original_file(request, pk):
     # The bytes as uploaded, which neutralising formula cells would change: so
     # not served as a CSV, but as opaque bytes under a .txt name that no
     # spreadsheet opens by default (docs/security.md). The fixed file is the
-    # one to open in a spreadsheet.
+    # one to open in a spreadsheet. A workbook keeps its own extension: it is
+    # of no use as text, and formulas are a workbook's own business.
+    kind = job.findings.get("kind", "csv")
     response = FileResponse(
         job.original.open("rb"),
         as_attachment=True,
-        filename=f"{_stem(job.file_name)}-original.txt",
+        filename=f"{_stem(job.file_name)}-original.{kind if kind in WORKBOOK_KINDS else 'txt'}",
         content_type="application/octet-stream",
     )
     response["X-Content-Type-Options"] = "nosniff"

@@ -31,6 +31,7 @@ import resource
 import subprocess
 import sys
 import zipfile
+import zlib
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -52,6 +53,17 @@ _ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
 # How an encrypted Office file names its content inside the OLE2 container.
 _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension ref="([A-Z]{1,3})?[0-9]*:?([A-Z]{1,3})?([0-9]*)"')
+# What a damaged archive raises while it is listed or unpacked.
+_UNPACK_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    ValueError,
+    EOFError,
+    OSError,
+    NotImplementedError,
+    RuntimeError,
+)
 # The folder that holds the imports package, for the child's import path.
 _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _SAVE_AGAIN = "Open it in Excel or LibreOffice, save it again as .xlsx, .ods or CSV, and upload that file."
@@ -126,7 +138,7 @@ def _inspect_zip(data: bytes, kind: str, limits: WorkbookLimits) -> None:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         entries = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
+    except _UNPACK_ERRORS:
         raise UnreadableFile(
             f"The file starts like an {what} but is damaged: its zip archive cannot be read. {_SAVE_AGAIN}"
         ) from None
@@ -136,7 +148,7 @@ def _inspect_zip(data: bytes, kind: str, limits: WorkbookLimits) -> None:
             "a schedule workbook needs; it is not read."
         )
     if any(entry.flag_bits & 0x1 for entry in entries):
-        raise UnreadableFile(f"The workbook is encrypted. Remove its password, save it, and upload it again.")
+        raise UnreadableFile("The workbook is encrypted. Remove its password, save it, and upload it again.")
     unpacked = sum(entry.file_size for entry in entries)
     if unpacked > limits.max_unpacked_bytes:
         raise UnreadableFile(
@@ -165,8 +177,7 @@ def _inspect_zip(data: bytes, kind: str, limits: WorkbookLimits) -> None:
         manifest = _read_entry(archive, "META-INF/manifest.xml", 1024 * 1024)
         if b"encryption-data" in manifest:
             raise UnreadableFile("The spreadsheet is encrypted. Remove its password, save it, and upload it again.")
-        content = _read_entry(archive, "content.xml", limits.max_unpacked_bytes)
-        if b"<table:table-source" in content or b"<table:dde-source" in content:
+        if _contains(archive, "content.xml", (b"<table:table-source", b"<table:dde-source")):
             raise UnreadableFile(
                 "The spreadsheet links to other files (external links), so some of its values may come from files "
                 "the portal cannot see. Copy the sheet and paste values only, save it, and upload it again."
@@ -179,8 +190,27 @@ def _read_entry(archive: zipfile.ZipFile, name: str, most: int) -> bytes:
             return stream.read(most)
     except KeyError:
         return b""
-    except (zipfile.BadZipFile, ValueError, EOFError, OSError, NotImplementedError, RuntimeError):
+    except _UNPACK_ERRORS:
         raise UnreadableFile(f"The spreadsheet is damaged: its part {name} cannot be unpacked. {_SAVE_AGAIN}") from None
+
+
+def _contains(archive: zipfile.ZipFile, name: str, needles: tuple[bytes, ...]) -> bool:
+    """Whether the entry holds any of the needles, read a megabyte at a time
+    so that a large sheet is never whole in this process's memory."""
+    overlap = max(map(len, needles))
+    tail = b""
+    try:
+        with archive.open(name) as stream:
+            while chunk := stream.read(1024 * 1024):
+                window = tail + chunk
+                if any(needle in window for needle in needles):
+                    return True
+                tail = window[-overlap:]
+    except KeyError:
+        return False
+    except _UNPACK_ERRORS:
+        raise UnreadableFile(f"The spreadsheet is damaged: its part {name} cannot be unpacked. {_SAVE_AGAIN}") from None
+    return False
 
 
 def _check_dimension(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, limits: WorkbookLimits) -> None:
@@ -189,7 +219,7 @@ def _check_dimension(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, limits: W
     try:
         with archive.open(entry) as stream:
             start = stream.read(4096)
-    except (zipfile.BadZipFile, ValueError, EOFError, OSError, NotImplementedError, RuntimeError):
+    except _UNPACK_ERRORS:
         raise UnreadableFile(
             f"The workbook is damaged: its part {entry.filename} cannot be unpacked. {_SAVE_AGAIN}"
         ) from None
@@ -221,7 +251,9 @@ def _column_number(letters: bytes) -> int:
 
 def _inspect_ole2(data: bytes) -> None:
     if _ENCRYPTED_PACKAGE in data[: 1024 * 1024] or _ENCRYPTED_PACKAGE in data[-1024 * 1024 :]:
-        raise UnreadableFile("The workbook is protected with a password. Remove it, save it, and upload it again.")
+        raise UnreadableFile(
+            "The workbook is protected with a password. Remove it, save it, and upload it again."
+        ) from None
 
 
 def _parse_in_child(data: bytes, sheet: str | None, date_format: str, limits: WorkbookLimits, kind: str) -> _Sheet:
@@ -288,7 +320,9 @@ def _parse(data: bytes, wanted: str | None, date_format: str) -> _Sheet:
     try:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except python_calamine.PasswordError:
-        raise UnreadableFile("The workbook is protected with a password. Remove it, save it, and upload it again.")
+        raise UnreadableFile(
+            "The workbook is protected with a password. Remove it, save it, and upload it again."
+        ) from None
     worksheets = [meta for meta in book.sheets_metadata if meta.typ == python_calamine.SheetTypeEnum.WorkSheet]
     visible = [meta.name for meta in worksheets if meta.visible == python_calamine.SheetVisibleEnum.Visible]
     if wanted is not None:
