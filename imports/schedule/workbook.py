@@ -32,8 +32,9 @@ import subprocess
 import sys
 import zipfile
 import zlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 from imports.schedule.csv_text import UnreadableFile
 from imports.schedule.header import column_letter
@@ -297,7 +298,8 @@ def _child_main() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (request["memory_bytes"], request["memory_bytes"]))
     data = sys.stdin.buffer.read()
     try:
-        outcome = asdict(_parse(data, request["sheet"], request["date_format"]))
+        # vars, not asdict, which copies every row and cell once more.
+        outcome = vars(_parse(data, request["sheet"], request["date_format"]))
     except MemoryError:
         outcome = {"error": "The workbook needs more memory than the portal gives one file, so it was not read."}
     except UnreadableFile as unreadable:
@@ -344,7 +346,9 @@ def _sheet(book, name: str, sheets: list[str], date_format: str) -> _Sheet:
         return _Sheet(sheets, name, [], 1, 0)
     first_row, first_column = sheet.start
     values = sheet.to_python(skip_empty_area=True)
-    text = _Texts(date_format)
+    # A schedule repeats its days and times on row after row: each distinct
+    # value is made text once (typed, so that True, 1 and 1.0 stay apart).
+    text = lru_cache(maxsize=None, typed=True)(_Texts(date_format))
     rows = [[cell if cell.__class__ is str else text(cell) for cell in row] for row in values]
     merged = []
     for (top, left), (bottom, right) in sheet.merged_cell_ranges or []:

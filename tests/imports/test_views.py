@@ -257,3 +257,50 @@ def test_the_history_refuses_a_team_or_uploader_the_person_cannot_see(client, pe
         page = client.get(history, query)
         assert page.status_code == 200
         assert "Select a valid choice" in page.content.decode() or "Enter a whole number" in page.content.decode()
+
+
+def _upload_bytes(client, personas, name, data, **fields):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(personas.sam)
+    form = {"team": personas.alpha.pk, "time_zone": "America/New_York", "date_format": "", **fields}
+    return client.post(reverse("imports:upload"), {**form, "file": SimpleUploadedFile(name, data)})
+
+
+def test_a_workbook_upload_previews_its_sheet_with_rows_numbered_as_in_it_and_another_sheet_can_be_chosen(
+    client, personas
+):
+    from tests.imports.test_workbook import ROWS
+    from tests.imports.workbooks import xlsx
+
+    book = xlsx({"Week 23": ROWS, "Week 24": ROWS[:2]}, start=(2, 0))
+    response = _upload_bytes(client, personas, "week.xlsx", book)
+    job = Import.objects.get()
+    page = client.get(response["Location"]).content.decode()
+
+    assert (job.sheet, job.rows, job.findings["sheets"]) == ("Week 23", 3, ["Week 23", "Week 24"])
+    assert 'data-summary="sheet">Week 23' in page and "Row 5" in page
+    assert '<option value="Week 24" >Week 24</option>' in page
+
+    client.post(
+        reverse("imports:recheck", args=[job.pk]),
+        {"time_zone": "America/New_York", "date_format": "", "sheet": "Week 24"},
+    )
+    job.refresh_from_db()
+    assert (job.sheet, job.rows, job.error_count) == ("Week 24", 1, 0)
+    rows_page = client.get(reverse("imports:rows", args=[job.pk])).content.decode()
+    assert "sheet <strong>Week 24</strong>" in rows_page and "<td>4</td>" in rows_page
+    original = client.get(reverse("imports:original", args=[job.pk]))
+    assert original["Content-Disposition"].endswith('week-original.xlsx"')
+    assert b"".join(original.streaming_content) == book
+
+
+def test_a_hostile_workbook_upload_gets_one_clear_message(client, personas):
+    from tests.imports.test_workbook import _zip
+
+    bomb = _zip({"[Content_Types].xml": b"<Types/>", "xl/worksheets/sheet1.xml": b" " * (20 * 1024 * 1024)})
+    response = _upload_bytes(client, personas, "week.xlsx", bomb)
+    page = client.get(response["Location"]).content.decode()
+
+    assert Import.objects.get().error_count == 1
+    assert "decompression bomb" in page
