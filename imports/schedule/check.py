@@ -23,13 +23,14 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property, partial
 from itertools import islice
 from operator import add, lt, sub
 from typing import NamedTuple
 
+from imports.schedule.columns import column_samples
 from imports.schedule.csv_text import CONTROL_CHARACTER, UnreadableFile
 from imports.schedule.header import HEADER, map_header
 from imports.schedule.java_date_format import DATE_FORMATS, DEFAULT_DATE_FORMAT, EXAMPLES, parse_time, read_time
@@ -87,6 +88,8 @@ _DAY_MINUTES = 24 * 60
 # suggestions stop after this many distinct unknown ones.
 _SUGGESTIONS_LIMIT = 200
 _UTC_FALLBACK = "UTC"
+# The header's problems that a person's mapping of the columns can settle.
+_HEADER_CODES = {"missing_header", "missing_column", "duplicate_column"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +170,11 @@ class ScheduleCheck:
     """The workbook's sheet whose rows these are (rows are numbered as in it)."""
     sheets: list[str] = field(default_factory=list)
     """The workbook's sheets, to choose from."""
+    source_header: list[str] = field(default_factory=list)
+    """The file's own header, before any column was mapped or joined."""
+    columns: list[dict] = field(default_factory=list)
+    """When the header cannot be mapped: each of the file's columns (name,
+    letter, a few values), for a person to say which is which."""
 
     @cached_property
     def rows(self) -> list[ScheduleRow]:
@@ -195,10 +203,15 @@ def check_schedule(
     account: AccountFacts | None = None,
     sheet: str | None = None,
     workbook_limits: WorkbookLimits | None = None,
+    mapping: dict[str, str] | None = None,
+    mapping_said: str | None = None,
 ) -> ScheduleCheck:
     """Everything known to be wrong with the file (a CSV file or a sheet of
-    a workbook), in row order, and the file to send."""
-    options = ReadOptions(sheet=sheet, date_format=date_format, workbook_limits=workbook_limits)
+    a workbook), in row order, and the file to send. mapping: which of the
+    file's columns is which field, as a person chose (columns.MAPPABLE)."""
+    options = ReadOptions(sheet=sheet, date_format=date_format, workbook_limits=workbook_limits, mapping=mapping)
+    if mapping_said:
+        options = replace(options, mapping_said=mapping_said)
     with _collector_paused():
         try:
             table = read_schedule_table(data, options)
@@ -214,6 +227,9 @@ def check_table(
     with _collector_paused():
         check = _Check(time_zone, date_format, account).run(table)
     check.kind, check.sheet, check.sheets = table.kind, table.sheet, list(table.sheets)
+    check.source_header = list(table.source_header or table.header)
+    if any(problem.code in _HEADER_CODES for problem in check.errors):
+        check.columns = column_samples(table)
     return check
 
 
@@ -328,7 +344,7 @@ class _Check:
 
     def run(self, table: Table) -> ScheduleCheck:
         self.fixes += [Fix(row, None, code, message) for row, code, message in table.fixes]
-        header = map_header(table.header, table.header_row, first_column=table.first_column)
+        header = map_header(table.header, table.header_row, letter=table.letter)
         self.fixes += [Fix(table.header_row, found.column, found.code, found.message) for found in header.fixes]
         self.errors += [Problem(table.header_row, found.column, found.code, found.message) for found in header.errors]
         unclosed = table.unclosed_quote_row

@@ -31,7 +31,17 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "employeename",
         "displayname",
     ),
-    "Agent Email": ("agentemail", "email", "emailaddress", "agentemailaddress", "mail", "employeeemail", "useremail"),
+    "Agent Email": (
+        "agentemail",
+        "email",
+        "emailaddress",
+        "agentemailaddress",
+        "mail",
+        "employeeemail",
+        "useremail",
+        "workemail",
+        "workemailaddress",
+    ),
     "Start Time": (
         "starttime",
         "start",
@@ -88,7 +98,7 @@ class HeaderMap:
 
 
 def column_meant(cell: str) -> str | None:
-    return _COLUMN_BY_ALIAS.get(_squash(cell))
+    return _COLUMN_BY_ALIAS.get(squash(cell))
 
 
 def column_letter(index: int) -> str:
@@ -101,14 +111,9 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def map_header(cells: list[str], row: int, *, first_column: int = 0) -> HeaderMap:
-    """first_column: the spreadsheet column of cells[0] (a sheet's table may
-    start in column B), so that the letters said are the ones the planner
-    sees."""
-
-    def letter(index: int) -> str:
-        return column_letter(index + first_column)
-
+def map_header(cells: list[str], row: int, *, letter: Callable[[int], str] = column_letter) -> HeaderMap:
+    """letter: the column's name as the planner sees it, by index in cells
+    (a sheet's table may start in column B; columns may have been joined)."""
     found: dict[str, list[int]] = {}
     unknown: list[int] = []
     for index, cell in enumerate(cells):
@@ -172,7 +177,7 @@ def map_header(cells: list[str], row: int, *, first_column: int = 0) -> HeaderMa
     return HeaderMap(positions, fixes, [])
 
 
-def _squash(cell: str) -> str:
+def squash(cell: str) -> str:
     return _NOT_LETTER_OR_DIGIT.sub("", cell.casefold())
 
 
@@ -187,8 +192,8 @@ def _missing(
     column: str, row: int, cells: list[str], unknown: list[int], letter: Callable[[int], str]
 ) -> HeaderFinding:
     message = f"The header (row {row}) has no '{column}' column."
-    squashed = {_squash(cells[index]): index for index in unknown if cells[index].strip()}
-    near = difflib.get_close_matches(_squash(column), list(squashed), n=1, cutoff=0.7)
+    squashed = {squash(cells[index]): index for index in unknown if cells[index].strip()}
+    near = difflib.get_close_matches(squash(column), list(squashed), n=1, cutoff=0.7)
     if near:
         index = squashed[near[0]]
         message += f" Is column {letter(index)} '{cells[index].strip()}' meant to be it? Rename it to '{column}'."

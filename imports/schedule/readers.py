@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from imports.schedule.columns import apply_mapping, recognise_columns
 from imports.schedule.csv_text import DELIMITER_NAMES, UnreadableFile, decode, sniff_delimiter
 from imports.schedule.java_date_format import DATE_FORMATS, DEFAULT_DATE_FORMAT
 from imports.schedule.table import Table, read_table
@@ -23,6 +24,11 @@ class ReadOptions:
     date_format: str | None = None
     """The format that date-time cells are written in; the default when None."""
     workbook_limits: WorkbookLimits | None = None
+    mapping: dict[str, str] | None = None
+    """Which of the file's columns is which field (columns.MAPPABLE), by
+    header name, as a person chose."""
+    mapping_said: str = "Columns are read as you mapped them"
+    """How the fix that tells of the mapping begins."""
 
 
 @dataclass(frozen=True)
@@ -68,4 +74,8 @@ def read_schedule_table(data: bytes, options: ReadOptions | None = None) -> Tabl
     """The file as a Table; UnreadableFile saying why when it cannot be one."""
     options = options or ReadOptions()
     reader = next(reader for reader in READERS if reader.takes(data))
-    return reader.read(data, options)
+    table = reader.read(data, options)
+    table.source_header = list(table.header)
+    if options.mapping:
+        table = apply_mapping(table, options.mapping, said=options.mapping_said)
+    return recognise_columns(table, date_format=options.date_format)

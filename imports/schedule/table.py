@@ -20,6 +20,7 @@ from itertools import compress, count, repeat
 from operator import itemgetter
 
 from imports.schedule.csv_text import UnreadableFile
+from imports.schedule.header import column_letter
 
 _ONE_DELIMITER = {",": "a comma", ";": "a semicolon", "\t": "a tab"}
 # str.splitlines ends lines at these as well; the CSV reader does not.
@@ -52,6 +53,16 @@ class Table:
     """Every sheet of the workbook a planner may choose."""
     first_column: int = 0
     """The spreadsheet column (from 0) of header[0], for the letters said."""
+    source_header: list[str] = field(default_factory=list)
+    """The header as the file has it, before any column was mapped or joined."""
+    letters: list[str] | None = None
+    """Each column's name as the planner sees it, where columns were joined
+    or left out after reading."""
+
+    def letter(self, index: int) -> str:
+        if self.letters is not None:
+            return self.letters[index]
+        return column_letter(index + self.first_column)
 
 
 @dataclass

@@ -38,7 +38,7 @@ from functools import lru_cache
 
 from imports.schedule.csv_text import UnreadableFile
 from imports.schedule.header import column_letter
-from imports.schedule.java_date_format import DEFAULT_DATE_FORMAT
+from imports.schedule.java_date_format import DEFAULT_DATE_FORMAT, format_day
 from imports.schedule.table import Table
 
 XLSX, XLS, ODS = "xlsx", "xls", "ods"
@@ -398,18 +398,6 @@ class _Texts:
 
     def day(self, day: date) -> str:
         return format_day(day, self.day_pattern)
-
-
-def format_day(day: date, pattern: str) -> str:
-    """The day in the date part of one of Talkdesk's formats."""
-    return (
-        pattern.replace("yyyy", f"{day.year:04d}")
-        .replace("yy", f"{day.year % 100:02d}")
-        .replace("MM", f"{day.month:02d}")
-        .replace("dd", f"{day.day:02d}")
-        .replace("M", str(day.month))
-        .replace("d", str(day.day))
-    )
 
 
 def _to_minute(moment: datetime) -> datetime:
