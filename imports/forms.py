@@ -7,6 +7,7 @@ from django.forms.utils import flatatt
 from django.utils.safestring import mark_safe
 
 from imports.models import DATE_FORMAT_CHOICES, AuditEvent, TalkdeskConnection, Team
+from imports.schedule.columns import MAPPABLE
 from imports.states import ImportState
 
 DETECT = ""
@@ -55,6 +56,26 @@ class RecheckForm(forms.Form):
 
     def clean_time_zone(self):
         return _clean_time_zone(self.cleaned_data["time_zone"])
+
+
+class ColumnMappingForm(forms.Form):
+    """One select per field, listing the file's columns; Date only for a
+    file whose start and end columns hold times of day alone."""
+
+    save_as = forms.CharField(max_length=100, required=False, label="Save this mapping for the team as")
+
+    def __init__(self, *args, header: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [("", "—")] + [(name.strip(), name.strip()) for name in header if name.strip()]
+        for field in MAPPABLE:
+            self.fields[mapping_field_name(field)] = forms.ChoiceField(choices=choices, required=False, label=field)
+
+    def columns(self) -> dict[str, str]:
+        return {field: self.cleaned_data.get(mapping_field_name(field)) or "" for field in MAPPABLE}
+
+
+def mapping_field_name(field: str) -> str:
+    return "column_" + field.lower().replace(" ", "_")
 
 
 class ConfirmForm(forms.Form):

@@ -120,6 +120,12 @@ class Import(models.Model):
     sheet = models.CharField(
         max_length=255, blank=True, help_text="The workbook's sheet the rows are read from; empty for a CSV file."
     )
+    column_mapping = models.JSONField(
+        default=dict, blank=True, help_text="Which of the file's columns is which field, as a person mapped them."
+    )
+    column_mapping_name = models.CharField(
+        max_length=100, blank=True, help_text="The team's saved mapping applied, when one was."
+    )
 
     rows = models.PositiveIntegerField(default=0)
     agents = models.PositiveIntegerField(default=0)
@@ -183,6 +189,27 @@ class Import(models.Model):
     @property
     def can_confirm(self) -> bool:
         return self.state == ImportState.PREVIEW and self.error_count == 0 and self.rows > 0
+
+
+class ColumnMapping(models.Model):
+    """A team's mapping of a file's own columns to Talkdesk's, saved under a
+    name and applied by itself to a later file with the same header."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="column_mappings")
+    name = models.CharField(max_length=100)
+    header_signature = models.CharField(max_length=64)
+    header = models.JSONField(default=list, help_text="The header of the file it was made for.")
+    columns = models.JSONField(default=dict, help_text="Field -> the file's column name.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["team__name", "name"]
+        constraints = [models.UniqueConstraint(fields=["team", "name"], name="one_mapping_name_per_team")]
+        indexes = [models.Index(fields=["team", "header_signature"], name="mapping_team_header")]
+
+    def __str__(self) -> str:
+        return f"{self.team}: {self.name}"
 
 
 class ImportPart(models.Model):
@@ -281,6 +308,9 @@ class AuditEvent(models.Model):
         CONNECTION_CHANGED = "connection_changed", "Changed a connection"
         CONNECTION_TESTED = "connection_tested", "Tested a connection"
         SECRETS_RESEALED = "secrets_resealed", "Re-encrypted a client secret under the new key"
+        COLUMNS_MAPPED = "columns_mapped", "Mapped a file's columns"
+        MAPPING_SAVED = "mapping_saved", "Saved a column mapping"
+        MAPPING_DELETED = "mapping_deleted", "Deleted a column mapping"
 
     at = models.DateTimeField(default=timezone.now)
     action = models.CharField(max_length=32, choices=Action.choices)

@@ -11,7 +11,7 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from imports.models import AuditEvent, Import, ImportPart, TalkdeskConnection, Team, Transition
+from imports.models import AuditEvent, ColumnMapping, Import, ImportPart, TalkdeskConnection, Team, Transition
 from imports.schedule import checked_rows
 from imports.schedule.check import HEADER, ScheduleRow, check_schedule, download_csv, download_rows_csv
 from imports.states import ImportState
@@ -258,6 +258,46 @@ def fixed_file(job: Import) -> bytes:
     if default_storage.exists(checked_rows.stored_name(job.id)):
         return download_rows_csv(_checked_rows(job))
     return download_csv(_recheck(job))
+
+
+@dataclass(frozen=True)
+class MappingField:
+    field: str
+    input_name: str
+    required: bool
+    options: list[tuple[str, str, bool]]
+    """(value, label with a few of the column's values, chosen)."""
+
+
+def mapping_fields(job: Import) -> list[MappingField]:
+    """The question the preview asks when the header cannot be mapped: for
+    each field, the file's columns to choose from, the likely one chosen."""
+    from imports.forms import mapping_field_name
+    from imports.schedule.columns import MAPPABLE
+    from imports.schedule.header import column_meant
+
+    columns = job.findings.get("columns") or []
+    chosen = dict(job.column_mapping or {})
+    for column in columns:
+        meant = column_meant(column["name"])
+        if meant and meant not in chosen:
+            chosen[meant] = column["name"].strip()
+    fields = []
+    for field in MAPPABLE:
+        options = []
+        for column in columns:
+            name = column["name"].strip()
+            if not name:
+                continue
+            samples = ", ".join(column["samples"])
+            label = f"{column['letter']} · {name}" + (f" (e.g. {samples})" if samples else "")
+            options.append((name, label, chosen.get(field) == name))
+        fields.append(MappingField(field, mapping_field_name(field), field in HEADER, options))
+    return fields
+
+
+def column_mappings() -> QuerySet[ColumnMapping]:
+    return ColumnMapping.objects.select_related("team", "created_by")
 
 
 @dataclass(frozen=True)

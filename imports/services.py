@@ -10,9 +10,18 @@ from django.db import transaction
 from django.utils import timezone
 
 from imports import audit, enqueue, lifecycle, secret_box
-from imports.models import AuditEvent, ConnectionAgent, Import, ImportPart, TalkdeskConnection, Team
+from imports.models import (
+    AuditEvent,
+    ColumnMapping,
+    ConnectionAgent,
+    Import,
+    ImportPart,
+    TalkdeskConnection,
+    Team,
+)
 from imports.schedule import check as schedule_file
 from imports.schedule import checked_rows
+from imports.schedule.columns import MAPPABLE, header_signature
 from imports.schedule.workbook import WorkbookLimits
 from imports.states import ImportState
 from imports.uploads import safe_file_name
@@ -43,15 +52,34 @@ def workbook_limits() -> WorkbookLimits:
     return WorkbookLimits(memory_bytes=settings.WORKBOOK_MEMORY_MB * 1024 * 1024, seconds=settings.WORKBOOK_SECONDS)
 
 
+def _saved_mapping_said(name: str) -> str:
+    return f"The team's saved mapping '{name}' was applied by itself, since this file's header matches it"
+
+
 def _check(job: Import, data: bytes) -> schedule_file.ScheduleCheck:
-    check = schedule_file.check_schedule(
-        data,
-        time_zone=job.time_zone,
-        date_format=job.date_format or None,
-        account=account_facts(job.connection),
-        sheet=job.sheet or None,
-        workbook_limits=workbook_limits(),
-    )
+    def check_with(mapping: dict | None, said: str | None) -> schedule_file.ScheduleCheck:
+        return schedule_file.check_schedule(
+            data,
+            time_zone=job.time_zone,
+            date_format=job.date_format or None,
+            account=account_facts(job.connection),
+            sheet=job.sheet or None,
+            workbook_limits=workbook_limits(),
+            mapping=mapping,
+            mapping_said=said,
+        )
+
+    named = _saved_mapping_said(job.column_mapping_name) if job.column_mapping_name else None
+    check = check_with(job.column_mapping or None, named)
+    if not job.column_mapping and check.columns:
+        saved = (
+            ColumnMapping.objects.filter(team=job.team, header_signature=header_signature(check.source_header))
+            .order_by("-created_at")
+            .first()
+        )
+        if saved is not None:
+            job.column_mapping, job.column_mapping_name = dict(saved.columns), saved.name
+            check = check_with(job.column_mapping, _saved_mapping_said(saved.name))
     summary = check.summary
     if check.readable:
         job.sheet = check.sheet or ""
@@ -70,6 +98,8 @@ def _check(job: Import, data: bytes) -> schedule_file.ScheduleCheck:
         "date_format_candidates": list(check.date_format_candidates),
         "kind": check.kind,
         "sheets": list(check.sheets),
+        "header": list(check.source_header),
+        "columns": list(check.columns),
     }
     job.error_count = len(check.errors)
     job.warning_count = len(check.warnings)
@@ -149,10 +179,11 @@ def import_recheck(*, job: Import, time_zone: str, date_format: str | None, shee
     sheet (None keeps the sheet read before)."""
     if job.state != ImportState.PREVIEW:
         raise ActionRefused("This import was already confirmed; upload the file again to change how it is read.")
-    if sheet is not None:
+    if sheet is not None and sheet != job.sheet:
         if job.findings.get("sheets") and sheet not in job.findings["sheets"]:
             raise ActionRefused(f"The workbook has no sheet named '{sheet}'.")
-        job.sheet = sheet
+        # Another sheet has its own columns: a mapping made for this one may not fit.
+        job.sheet, job.column_mapping, job.column_mapping_name = sheet, {}, ""
     job.time_zone = time_zone
     job.date_format = date_format or ""
     job.date_format_chosen = bool(date_format)
@@ -164,6 +195,73 @@ def import_recheck(*, job: Import, time_zone: str, date_format: str | None, shee
         _store_parts(job, check)
         _store_rows(job, check)
     return job
+
+
+def _recheck_stored(job: Import) -> None:
+    with job.original.open("rb") as stored:
+        data = stored.read()
+    check = _check(job, data)
+    job.save()
+    _store_parts(job, check)
+    _store_rows(job, check)
+
+
+def import_map_columns(
+    *, job: Import, actor, columns: dict[str, str], save_as: str = "", client_address: str | None = None
+) -> Import:
+    """Reads the file's columns as the person says (field -> the file's
+    column name), checks the file again at once, and saves the mapping for
+    the team under a name when one is given."""
+    if job.state != ImportState.PREVIEW:
+        raise ActionRefused("This import was already confirmed; upload the file again to map its columns.")
+    header = [cell.strip() for cell in job.findings.get("header", [])]
+    columns = {field: name.strip() for field, name in columns.items() if field in MAPPABLE and name and name.strip()}
+    unknown = sorted({name for name in columns.values() if name not in header})
+    if unknown:
+        raise ActionRefused(f"The file has no column named {', '.join(repr(name) for name in unknown)}.")
+    twice = sorted({name for name in columns.values() if list(columns.values()).count(name) > 1})
+    if twice:
+        raise ActionRefused(f"Column {', '.join(repr(name) for name in twice)} is chosen for more than one field.")
+    needed = [field for field in schedule_file.HEADER if field not in columns]
+    if needed:
+        raise ActionRefused(f"Choose a column for {', '.join(needed)}.")
+    save_as = " ".join(save_as.split())[: ColumnMapping._meta.get_field("name").max_length]
+    described = ", ".join(f"{field} <- '{name}'" for field, name in columns.items())
+    with transaction.atomic():
+        job.column_mapping = columns
+        job.column_mapping_name = save_as
+        _recheck_stored(job)
+        audit.record(Action.COLUMNS_MAPPED, user=actor, client_address=client_address, import_job=job, detail=described)
+        if save_as:
+            ColumnMapping.objects.update_or_create(
+                team=job.team,
+                name=save_as,
+                defaults={
+                    "header_signature": header_signature(job.findings.get("header", [])),
+                    "header": job.findings.get("header", []),
+                    "columns": columns,
+                    "created_by": actor,
+                },
+            )
+            audit.record(
+                Action.MAPPING_SAVED,
+                user=actor,
+                client_address=client_address,
+                import_job=job,
+                detail=f"'{save_as}' for team {job.team.name}: {described}",
+            )
+    return job
+
+
+def column_mapping_delete(*, mapping: ColumnMapping, actor, client_address: str | None = None) -> None:
+    with transaction.atomic():
+        audit.record(
+            Action.MAPPING_DELETED,
+            user=actor,
+            client_address=client_address,
+            detail=f"'{mapping.name}' of team {mapping.team.name}",
+        )
+        mapping.delete()
 
 
 def import_confirm(*, job: Import, actor, warnings_acknowledged: bool, client_address: str | None = None) -> Import:

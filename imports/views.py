@@ -16,6 +16,7 @@ from imports import selectors, services
 from imports.csv_download import csv_attachment
 from imports.forms import (
     AuditFilterForm,
+    ColumnMappingForm,
     ConfirmForm,
     ConnectionForm,
     HistoryFilterForm,
@@ -23,7 +24,7 @@ from imports.forms import (
     UploadForm,
     time_zone_names,
 )
-from imports.models import Import, TalkdeskConnection
+from imports.models import ColumnMapping, Import, TalkdeskConnection
 from imports.schedule.workbook import KIND_NAMES as WORKBOOK_KINDS
 from imports.secret_box import SecretUnreadable
 from imports.uploads import upload_refusal
@@ -141,6 +142,8 @@ def _detail_context(request, job: Import) -> dict:
         )
         context["confirm_form"] = ConfirmForm()
         context["time_zones"] = time_zone_names()
+        if job.findings.get("columns"):
+            context["mapping_fields"] = selectors.mapping_fields(job)
         context["error_groups"] = selectors.problem_groups(job.errors)
         context["warning_groups"] = selectors.problem_groups(job.warnings)
     if job.state == "imported_with_errors" or job.parts.exclude(error_report="").exists():
@@ -249,6 +252,50 @@ def recheck(request, pk):
     except services.ActionRefused as refusal:
         messages.error(request, str(refusal))
     return redirect("imports:detail", pk=job.pk)
+
+
+@login_required
+@require_POST
+def map_columns(request, pk):
+    job = _get_import_for_user(request, pk)
+    form = ColumnMappingForm(request.POST, header=job.findings.get("header", []))
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect("imports:detail", pk=job.pk)
+    try:
+        services.import_map_columns(
+            job=job,
+            actor=request.user,
+            columns=form.columns(),
+            save_as=form.cleaned_data["save_as"],
+            client_address=client_address(request),
+        )
+        if form.cleaned_data["save_as"]:
+            messages.success(
+                request,
+                f"The mapping is saved for team {job.team.name} as '{job.column_mapping_name}': "
+                "a file with the same header will be read this way by itself.",
+            )
+    except services.ActionRefused as refusal:
+        messages.error(request, str(refusal))
+    return redirect("imports:detail", pk=job.pk)
+
+
+@login_required
+@require_GET
+def mappings(request):
+    _require_admin(request)
+    return render(request, "imports/mappings.html", {"mappings": selectors.column_mappings()})
+
+
+@login_required
+@require_POST
+def mapping_delete(request, pk):
+    _require_admin(request)
+    mapping = get_object_or_404(ColumnMapping.objects.select_related("team"), pk=pk)
+    services.column_mapping_delete(mapping=mapping, actor=request.user, client_address=client_address(request))
+    messages.success(request, f"The mapping '{mapping.name}' of team {mapping.team.name} is deleted.")
+    return redirect("imports:mappings")
 
 
 @login_required

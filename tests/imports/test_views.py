@@ -304,3 +304,73 @@ def test_a_hostile_workbook_upload_gets_one_clear_message(client, personas):
 
     assert Import.objects.get().error_count == 1
     assert "decompression bomb" in page
+
+
+MAPPED = {
+    "column_agent_name": "Employee",
+    "column_agent_email": "Mail addr",
+    "column_start_time": "Begins",
+    "column_end_time": "Ends",
+    "column_event_type_name": "Kind",
+    "column_date": "Day",
+}
+
+
+def test_a_header_that_cannot_be_mapped_asks_which_column_is_which_with_sample_values(client, personas):
+    response = upload(client, personas, "portal/hris-export.csv")
+    page = client.get(response["Location"]).content.decode()
+
+    assert "Which column is which?" in page
+    assert '<option value="Mail addr">B · Mail addr (e.g. john.smith@example.com, jane.doe@example.com, ' in page
+    # Employee is known to mean Agent Name, so it is chosen already.
+    assert '<option value="Employee" selected>A · Employee' in page
+
+
+def test_a_mapping_is_checked_at_once_saved_for_the_team_and_applied_by_itself_next_time(client, personas):
+    from imports.models import AuditEvent, ColumnMapping
+
+    upload(client, personas, "portal/hris-export.csv")
+    job = Import.objects.get()
+    client.post(reverse("imports:map_columns", args=[job.pk]), {**MAPPED, "save_as": "HRIS export"})
+    job.refresh_from_db()
+
+    assert (job.rows, job.error_count) == (3, 1)
+    assert job.errors[0]["row"] == 4 and "'bob.wilson@example' is not a valid" in job.errors[0]["message"]
+    assert {f["code"] for f in job.fixes} >= {"columns_mapped", "date_and_times_joined", "end_next_day"}
+    assert ColumnMapping.objects.get().name == "HRIS export"
+    assert set(AuditEvent.objects.values_list("action", flat=True)) >= {"columns_mapped", "mapping_saved"}
+
+    upload(client, personas, "portal/hris-export.csv")
+    later = Import.objects.exclude(pk=job.pk).get()
+    assert (later.rows, later.error_count, later.column_mapping_name) == (3, 1, "HRIS export")
+    page = client.get(reverse("imports:detail", args=[later.pk])).content.decode()
+    assert "The team&#x27;s saved mapping &#x27;HRIS export&#x27; was applied by itself" in page
+    assert "Which column is which?" not in page
+
+
+def test_a_mapping_without_a_required_field_is_refused_plainly(client, personas):
+    upload(client, personas, "portal/hris-export.csv")
+    job = Import.objects.get()
+    response = client.post(
+        reverse("imports:map_columns", args=[job.pk]), {**MAPPED, "column_agent_email": ""}, follow=True
+    )
+
+    assert "Choose a column for Agent Email." in response.content.decode()
+
+
+def test_admins_see_and_delete_saved_mappings_and_others_cannot(client, personas):
+    from imports.models import AuditEvent, ColumnMapping
+
+    upload(client, personas, "portal/hris-export.csv")
+    job = Import.objects.get()
+    client.post(reverse("imports:map_columns", args=[job.pk]), {**MAPPED, "save_as": "HRIS export"})
+    mapping = ColumnMapping.objects.get()
+    assert client.get(reverse("imports:mappings")).status_code == 404
+    assert client.post(reverse("imports:mapping_delete", args=[mapping.pk])).status_code == 404
+
+    client.force_login(personas.ada)
+    page = client.get(reverse("imports:mappings")).content.decode()
+    assert "HRIS export" in page and "Agent Email ← Mail addr" in page
+    client.post(reverse("imports:mapping_delete", args=[mapping.pk]))
+    assert not ColumnMapping.objects.exists()
+    assert AuditEvent.objects.filter(action="mapping_deleted", detail="'HRIS export' of team Alpha").exists()
