@@ -296,6 +296,23 @@ def mapping_fields(job: Import) -> list[MappingField]:
     return fields
 
 
+def template_facts(*, team: Team):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from imports.schedule.template import TemplateFacts
+
+    connection = team.connection
+    agents = list(connection.agents.filter(active=True).order_by("name", "email").values_list("name", "email"))
+    return TemplateFacts(
+        agents=agents,
+        event_types=sorted(connection.event_types or []),
+        date_format=connection.default_date_format,
+        day=timezone.localdate() + timedelta(days=1),
+    )
+
+
 def column_mappings() -> QuerySet[ColumnMapping]:
     return ColumnMapping.objects.select_related("team", "created_by")
 

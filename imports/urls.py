@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from imports import views
 
@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("imports/", views.history, name="history"),
     path("imports/new/", views.upload, name="upload"),
+    re_path(r"^imports/template\.(?P<kind>csv|xlsx)$", views.template_file, name="template"),
     path("imports/<uuid:pk>/", views.detail, name="detail"),
     path("imports/<uuid:pk>/rows/", views.rows, name="rows"),
     path("imports/<uuid:pk>/timeline/", views.timeline, name="timeline"),

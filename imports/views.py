@@ -283,6 +283,28 @@ def map_columns(request, pk):
 
 @login_required
 @require_GET
+def template_file(request, kind):
+    from imports.schedule.template import template_csv, template_xlsx
+
+    teams = selectors.teams_for(request.user)
+    team_pk = request.GET.get("team", "")
+    team = (teams.filter(pk=team_pk).first() if team_pk.isdigit() else None) or teams.first()
+    if team is None:
+        raise Http404
+    facts = selectors.template_facts(team=team)
+    name = f"schedule-template-{_stem(team.name)}"
+    if kind == "csv":
+        return csv_attachment(template_csv(facts), f"{name}.csv")
+    response = HttpResponse(
+        template_xlsx(facts), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_GET
 def mappings(request):
     _require_admin(request)
     return render(request, "imports/mappings.html", {"mappings": selectors.column_mappings()})

@@ -35,6 +35,7 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from itertools import chain
 
 from imports.schedule.csv_text import UnreadableFile
 from imports.schedule.header import column_letter
@@ -93,13 +94,16 @@ class WorkbookLimits:
 
 @dataclass
 class _Sheet:
-    """What the child process hands back."""
+    """What the child process hands back: the sheet's table, ready to check."""
 
     sheets: list[str]
     name: str
-    rows: list[list[str]]
-    first_row: int
-    """The spreadsheet row (from 1) of rows[0]."""
+    header_row: int
+    header: list[str]
+    numbers: list[int]
+    """The spreadsheet row of each data row."""
+    cells: list[str]
+    """Every data cell, row after row, each row as wide as the header."""
     first_column: int
     merged: list[str] = field(default_factory=list)
 
@@ -308,7 +312,7 @@ def _child_main() -> None:
         outcome = {
             "error": f"The workbook cannot be read: it is damaged or not a workbook ({_short(error)}). {_SAVE_AGAIN}"
         }
-    sys.stdout.write(json.dumps(outcome, ensure_ascii=False))
+    sys.stdout.buffer.write(json.dumps(outcome).encode("ascii"))
 
 
 def _short(error: Exception) -> str:
@@ -332,10 +336,13 @@ def _parse(data: bytes, wanted: str | None, date_format: str) -> _Sheet:
             raise UnreadableFile(
                 f"The workbook has no sheet named '{wanted}'. Its sheets: {', '.join(visible) or 'none'}."
             )
-        return _sheet(book, wanted, visible, date_format)
+        found = _sheet(book, wanted, visible, date_format)
+        if not found.header:
+            raise UnreadableFile(f"The sheet '{wanted}' is empty.")
+        return found
     for name in visible:
         found = _sheet(book, name, visible, date_format)
-        if found.rows:
+        if found.header:
             return found
     raise UnreadableFile("Every sheet of the workbook is empty.")
 
@@ -343,7 +350,7 @@ def _parse(data: bytes, wanted: str | None, date_format: str) -> _Sheet:
 def _sheet(book, name: str, sheets: list[str], date_format: str) -> _Sheet:
     sheet = book.get_sheet_by_name(name)
     if sheet.start is None:
-        return _Sheet(sheets, name, [], 1, 0)
+        return _Sheet(sheets, name, 0, [], [], [], 0)
     first_row, first_column = sheet.start
     values = sheet.to_python(skip_empty_area=True)
     # A schedule repeats its days and times on row after row: each distinct
@@ -366,7 +373,7 @@ def _sheet(book, name: str, sheets: list[str], date_format: str) -> _Sheet:
                 f"{column_letter(left + first_column)}{top + first_row + 1}:"
                 f"{column_letter(right + first_column)}{bottom + first_row + 1}"
             )
-    return _Sheet(sheets, name, rows, first_row + 1, first_column, merged)
+    return _laid_out(sheets, name, rows, first_row + 1, first_column, merged)
 
 
 class _Texts:
@@ -407,18 +414,6 @@ def _to_minute(moment: datetime) -> datetime:
 
 
 def _table(found: _Sheet, kind: str) -> Table:
-    rows = found.rows
-    header_at = next((index for index, row in enumerate(rows) if any(cell.strip() for cell in row)), None)
-    if header_at is None:
-        raise UnreadableFile(f"The sheet '{found.name}' is empty.")
-    width = max(_used_width(row) for row in rows)
-    numbers = []
-    body = []
-    for index in range(header_at + 1, len(rows)):
-        row = rows[index]
-        if any(cell.strip() for cell in row):
-            numbers.append(found.first_row + index)
-            body.append(row[:width])
     fixes = []
     if found.merged:
         shown = ", ".join(found.merged[:5]) + (" and more" if len(found.merged) > 5 else "")
@@ -426,11 +421,11 @@ def _table(found: _Sheet, kind: str) -> Table:
             (None, "merged_cells_filled", f"Merged cells ({shown}) are read with their value on every row they cover.")
         )
     return Table(
-        found.first_row + header_at,
-        rows[header_at][:width],
-        numbers,
+        found.header_row,
+        found.header,
+        found.numbers,
         ",",
-        rows=body,
+        cells=found.cells,
         fixes=fixes,
         has_control_characters=True,
         kind=kind,
@@ -440,11 +435,21 @@ def _table(found: _Sheet, kind: str) -> Table:
     )
 
 
-def _used_width(row: list[str]) -> int:
-    for index in range(len(row) - 1, -1, -1):
-        if row[index].strip():
-            return index + 1
-    return 0
+def _laid_out(sheets: list[str], name: str, rows: list[list[str]], first_row: int, first_column: int, merged) -> _Sheet:
+    """The header (the first row with a value), the rows after it that have
+    one, each numbered, and no column after the last that has a value."""
+    # "".join(row).strip() tests a row in C, where a generator over its cells
+    # would run Python code per cell.
+    filled = [index for index, row in enumerate(rows) if "".join(row).strip()]
+    if not filled:
+        return _Sheet(sheets, name, 0, [], [], [], first_column, merged)
+    header_at, width = filled[0], len(rows[0])
+    while width and not any(rows[index][width - 1].strip() for index in filled):
+        width -= 1
+    body = filled[1:]
+    cells = list(chain.from_iterable(rows[index][:width] for index in body))
+    numbers = [first_row + index for index in body]
+    return _Sheet(sheets, name, first_row + header_at, rows[header_at][:width], numbers, cells, first_column, merged)
 
 
 if __name__ == "__main__":

@@ -374,3 +374,43 @@ def test_admins_see_and_delete_saved_mappings_and_others_cannot(client, personas
     client.post(reverse("imports:mapping_delete", args=[mapping.pk]))
     assert not ColumnMapping.objects.exists()
     assert AuditEvent.objects.filter(action="mapping_deleted", detail="'HRIS export' of team Alpha").exists()
+
+
+def test_the_template_has_the_exact_header_an_example_row_and_the_teams_lists_to_pick_from(client, personas):
+    import io
+
+    import openpyxl
+
+    from imports.models import ConnectionAgent
+
+    personas.acme.event_types = ["Meeting", "Break"]
+    personas.acme.save()
+    ConnectionAgent.objects.create(connection=personas.acme, email="ann@example.com", name="Ann Lee")
+    client.force_login(personas.sam)
+    page = client.get(reverse("imports:upload")).content.decode()
+    assert f'href="/imports/template.xlsx?team={personas.alpha.pk}"' in page
+
+    as_csv = client.get(reverse("imports:template", args=["csv"]), {"team": personas.alpha.pk})
+    lines = as_csv.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "Agent Name,Agent Email,Start Time,End Time,Event Type Name"
+    assert lines[1].startswith("Ann Lee,ann@example.com,09:00 ") and lines[1].endswith(",Break")
+
+    as_xlsx = client.get(reverse("imports:template", args=["xlsx"]), {"team": personas.alpha.pk})
+    book = openpyxl.load_workbook(io.BytesIO(as_xlsx.content))
+    schedule, lists = book["Schedule"], book["Lists"]
+    assert [cell.value for cell in schedule[1]] == [
+        "Agent Name",
+        "Agent Email",
+        "Start Time",
+        "End Time",
+        "Event Type Name",
+    ]
+    assert [cell.value for cell in lists["C"]][1:] == ["Break", "Meeting"]
+    sources = {str(rule.sqref): rule.formula1 for rule in schedule.data_validations.dataValidation}
+    assert sources["E2:E1048576"] == "Lists!$C$2:$C$3"
+    assert sources["B2:B1048576"] == "Lists!$B$2:$B$2"
+
+    # The template itself is a clean schedule.
+    _upload_bytes(client, personas, "template.xlsx", as_xlsx.content)
+    job = Import.objects.get()
+    assert (job.rows, job.error_count, job.sheet) == (1, 0, "Schedule")
