@@ -80,6 +80,7 @@ def mapping_field_name(field: str) -> str:
 
 class ConfirmForm(forms.Form):
     acknowledge_warnings = forms.BooleanField(required=False)
+    valid_rows_only = forms.BooleanField(required=False)
 
 
 class QuickSelect(forms.Select):
@@ -110,6 +111,7 @@ class HistoryFilterForm(forms.Form):
     uploader = forms.IntegerField(required=False, widget=QuickSelect)
     since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    held = forms.BooleanField(required=False, label="Held rows back")
 
     def __init__(self, *args, teams, uploaders, **kwargs):
         super().__init__(*args, **kwargs)

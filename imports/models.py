@@ -126,6 +126,9 @@ class Import(models.Model):
     column_mapping_name = models.CharField(
         max_length=100, blank=True, help_text="The team's saved mapping applied, when one was."
     )
+    held_rows = models.PositiveIntegerField(
+        default=0, help_text="Rows with errors held back when the valid rows alone were sent."
+    )
 
     rows = models.PositiveIntegerField(default=0)
     agents = models.PositiveIntegerField(default=0)
@@ -185,6 +188,10 @@ class Import(models.Model):
     @property
     def fixes(self) -> list[dict]:
         return self.findings.get("fixes", [])
+
+    @property
+    def sent_rows(self) -> int:
+        return self.rows - self.held_rows
 
     @property
     def can_confirm(self) -> bool:

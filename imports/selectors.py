@@ -39,6 +39,8 @@ class HistoryFilters:
     uploader: int | None = None
     since: date | None = None
     until: date | None = None
+    held: bool = False
+    """Only imports that sent their valid rows and held the others back."""
 
 
 def uploaders_for(user) -> QuerySet:
@@ -58,7 +60,16 @@ def history(user, filters: HistoryFilters) -> QuerySet[Import]:
     imports = (
         imports_for(user)
         .select_related("team", "uploaded_by")
-        .only("file_name", "rows", "state", "created_at", "finished_at", "team__name", "uploaded_by__username")
+        .only(
+            "file_name",
+            "rows",
+            "held_rows",
+            "state",
+            "created_at",
+            "finished_at",
+            "team__name",
+            "uploaded_by__username",
+        )
     )
     if filters.team:
         imports = imports.filter(team_id=filters.team)
@@ -66,6 +77,8 @@ def history(user, filters: HistoryFilters) -> QuerySet[Import]:
         imports = imports.filter(state=filters.state)
     if filters.uploader:
         imports = imports.filter(uploaded_by_id=filters.uploader)
+    if filters.held:
+        imports = imports.filter(held_rows__gt=0)
     tz = timezone.get_current_timezone()
     if filters.since:
         imports = imports.filter(created_at__gte=datetime.combine(filters.since, time.min, tz))
@@ -258,6 +271,17 @@ def fixed_file(job: Import) -> bytes:
     if default_storage.exists(checked_rows.stored_name(job.id)):
         return download_rows_csv(_checked_rows(job))
     return download_csv(_recheck(job))
+
+
+def rows_with_errors(job: Import) -> int | None:
+    """How many rows sending the valid rows only would hold back; None when
+    an error is not in one row, so the file cannot be sent in part."""
+    rows = set()
+    for problem in job.errors:
+        if not problem.get("row"):
+            return None
+        rows.add(problem["row"])
+    return len(rows) if rows and len(rows) < job.rows else None
 
 
 @dataclass(frozen=True)

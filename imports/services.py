@@ -20,8 +20,9 @@ from imports.models import (
     Team,
 )
 from imports.schedule import check as schedule_file
-from imports.schedule import checked_rows
+from imports.schedule import checked_rows, held_rows
 from imports.schedule.columns import MAPPABLE, header_signature
+from imports.schedule.readers import ReadOptions
 from imports.schedule.workbook import WorkbookLimits
 from imports.states import ImportState
 from imports.uploads import safe_file_name
@@ -229,7 +230,8 @@ def import_map_columns(
     described = ", ".join(f"{field} <- '{name}'" for field, name in columns.items())
     with transaction.atomic():
         job.column_mapping = columns
-        job.column_mapping_name = save_as
+        # The name tells of a mapping applied by itself; this one the person chose.
+        job.column_mapping_name = ""
         _recheck_stored(job)
         audit.record(Action.COLUMNS_MAPPED, user=actor, client_address=client_address, import_job=job, detail=described)
         if save_as:
@@ -264,16 +266,81 @@ def column_mapping_delete(*, mapping: ColumnMapping, actor, client_address: str 
         mapping.delete()
 
 
-def import_confirm(*, job: Import, actor, warnings_acknowledged: bool, client_address: str | None = None) -> Import:
+def held_name(import_id) -> str:
+    """Where the rows held back from an import are kept, beside its original."""
+    return f"imports/{import_id}/held.csv"
+
+
+def _hold_rows_with_errors(job: Import) -> tuple[schedule_file.ScheduleCheck, bytes, int]:
+    """The file to send of the rows without errors, checked again, and the
+    held rows' file."""
+    if any(not problem.get("row") for problem in job.errors):
+        raise ActionRefused(
+            "The file has a problem that is not in one row, so it cannot be sent in part: "
+            + " ".join(problem["message"] for problem in job.errors if not problem.get("row"))
+        )
+    problems: dict[int, list[str]] = {}
+    for problem in job.errors:
+        problems.setdefault(problem["row"], []).append(problem["message"])
+    name = checked_rows.stored_name(job.id)
+    with default_storage.open(name, "rb") as stored:
+        rows = checked_rows.read_rows(stored.read(), time_zone=job.time_zone)
+    valid = [row for row in rows if row.row not in problems]
+    if not valid:
+        raise ActionRefused("Every row has an error: there is nothing to send.")
+    check = schedule_file.check_schedule(
+        held_rows.rows_file(valid),
+        time_zone=job.time_zone,
+        date_format=job.date_format or None,
+        account=account_facts(job.connection),
+    )
+    if not check.ok:
+        raise ActionRefused(
+            "The valid rows alone do not make a file that can be sent: "
+            + " ".join(problem.message for problem in check.errors[:3])
+        )
+    with job.original.open("rb") as stored:
+        original = stored.read()
+    options = ReadOptions(sheet=job.sheet or None, workbook_limits=workbook_limits())
+    return check, held_rows.held_file(original, options, problems), len(problems)
+
+
+def import_confirm(
+    *,
+    job: Import,
+    actor,
+    warnings_acknowledged: bool,
+    valid_rows_only: bool = False,
+    client_address: str | None = None,
+) -> Import:
+    """Queues the import. With errors, valid_rows_only sends the rows
+    without errors and holds the others back, kept to download."""
     if job.state != ImportState.PREVIEW:
         raise ActionRefused("This import was already confirmed or cancelled.")
-    if job.error_count:
-        raise ActionRefused("Fix the errors in the file and upload it again: a file with errors cannot be sent.")
+    if job.error_count and not valid_rows_only:
+        raise ActionRefused(
+            "Fix the errors in the file and upload it again, or send the valid rows only: "
+            "a file with errors cannot be sent whole."
+        )
     if not job.rows:
         raise ActionRefused("The file has no schedule rows to send.")
     if job.warning_count and not warnings_acknowledged:
         raise ActionRefused("Read the warnings and tick the box to confirm you want to send the file as it is.")
+    held = None
+    if job.error_count:
+        held = _hold_rows_with_errors(job)
     with transaction.atomic():
+        # Parts are replaced below: only while the import is still a preview,
+        # which a second confirm racing this one finds it no longer is.
+        if not Import.objects.select_for_update().filter(pk=job.pk, state=ImportState.PREVIEW).exists():
+            raise ActionRefused("This import was already confirmed or cancelled.")
+        if held is not None:
+            check, held_data, held_count = held
+            _store_parts(job, check)
+            default_storage.delete(held_name(job.id))
+            default_storage.save(held_name(job.id), ContentFile(held_data))
+            Import.objects.filter(pk=job.pk).update(held_rows=held_count)
+            job.held_rows = held_count
         Import.objects.filter(pk=job.pk).update(warnings_acknowledged=bool(job.warning_count))
         if not lifecycle.import_queue(job=job, actor=actor):
             raise ActionRefused("This import was already confirmed or cancelled.")
@@ -282,7 +349,13 @@ def import_confirm(*, job: Import, actor, warnings_acknowledged: bool, client_ad
             user=actor,
             client_address=client_address,
             import_job=job,
-            detail=f"{job.file_name}: {job.rows} rows" + (", warnings acknowledged" if job.warning_count else ""),
+            detail=f"{job.file_name}: "
+            + (
+                f"{job.rows - job.held_rows} valid rows sent, {job.held_rows} rows with errors held back"
+                if job.held_rows
+                else f"{job.rows} rows"
+            )
+            + (", warnings acknowledged" if job.warning_count else ""),
         )
         account_key = job.account_key
         # Once committed the import is queued, broker or not; if the message

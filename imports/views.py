@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotModified
 from django.middleware.csrf import get_token
@@ -68,6 +69,7 @@ def history(request):
             uploader=data["uploader"],
             since=data["since"],
             until=data["until"],
+            held=data["held"],
         )
     page = Paginator(selectors.history(request.user, filters), IMPORTS_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -145,6 +147,9 @@ def _detail_context(request, job: Import) -> dict:
         if job.findings.get("columns"):
             context["mapping_fields"] = selectors.mapping_fields(job)
         context["error_groups"] = selectors.problem_groups(job.errors)
+        held = selectors.rows_with_errors(job)
+        if held:
+            context["held_if_sent"], context["valid_if_sent"] = held, job.rows - held
         context["warning_groups"] = selectors.problem_groups(job.warnings)
     if job.state == "imported_with_errors" or job.parts.exclude(error_report="").exists():
         context["failed_rows"] = selectors.failed_rows(job)
@@ -273,7 +278,7 @@ def map_columns(request, pk):
         if form.cleaned_data["save_as"]:
             messages.success(
                 request,
-                f"The mapping is saved for team {job.team.name} as '{job.column_mapping_name}': "
+                f"The mapping is saved for team {job.team.name} as '{' '.join(form.cleaned_data['save_as'].split())}': "
                 "a file with the same header will be read this way by itself.",
             )
     except services.ActionRefused as refusal:
@@ -331,6 +336,7 @@ def confirm(request, pk):
             job=job,
             actor=request.user,
             warnings_acknowledged=form.cleaned_data.get("acknowledge_warnings", False),
+            valid_rows_only=form.cleaned_data.get("valid_rows_only", False),
             client_address=client_address(request),
         )
     except services.ActionRefused as refusal:
@@ -375,6 +381,18 @@ def original_file(request, pk):
 def fixed_file(request, pk):
     job = _get_import_for_user(request, pk)
     return csv_attachment(selectors.fixed_file(job), f"{_stem(job.file_name)}-fixed.csv")
+
+
+@login_required
+@require_GET
+def held_file(request, pk):
+    job = _get_import_for_user(request, pk)
+    name = services.held_name(job.id)
+    if not job.held_rows or not default_storage.exists(name):
+        raise Http404
+    with default_storage.open(name, "rb") as stored:
+        data = stored.read()
+    return csv_attachment(data, f"{_stem(job.file_name)}-held-rows.csv", neutralise=True)
 
 
 @login_required

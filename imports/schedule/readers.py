@@ -70,6 +70,22 @@ READERS: tuple[Reader, ...] = (
 )
 
 
+def read_source_rows(data: bytes, options: ReadOptions | None = None) -> tuple[list[str], dict[int, list[str]]]:
+    """The file's own header and each row's own cells by spreadsheet row,
+    before any column is mapped or joined: what a planner fixes and uploads
+    again."""
+    options = options or ReadOptions()
+    reader = next(reader for reader in READERS if reader.takes(data))
+    table = reader.read(data, options)
+    width = len(table.header)
+    if table.rows is not None:
+        rows = table.rows
+    else:
+        cells = table.cells or []
+        rows = [cells[start : start + width] for start in range(0, len(cells), width)]
+    return list(table.header), dict(zip(table.numbers, rows, strict=True))
+
+
 def read_schedule_table(data: bytes, options: ReadOptions | None = None) -> Table:
     """The file as a Table; UnreadableFile saying why when it cannot be one."""
     options = options or ReadOptions()

@@ -414,3 +414,59 @@ def test_the_template_has_the_exact_header_an_example_row_and_the_teams_lists_to
     _upload_bytes(client, personas, "template.xlsx", as_xlsx.content)
     job = Import.objects.get()
     assert (job.rows, job.error_count, job.sheet) == (1, 0, "Schedule")
+
+
+def test_the_valid_rows_alone_can_be_sent_and_the_rows_with_errors_are_held_back_to_download(
+    client, personas, django_capture_on_commit_callbacks
+):
+    from imports.models import AuditEvent
+
+    upload(client, personas, "portal/hris-export.csv")
+    job = Import.objects.get()
+    client.post(reverse("imports:map_columns", args=[job.pk]), MAPPED)
+    page = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+    assert "Send the 2 valid rows only, hold back 1" in page
+
+    with django_capture_on_commit_callbacks():
+        client.post(reverse("imports:confirm", args=[job.pk]), {"valid_rows_only": "on"})
+    job.refresh_from_db()
+
+    assert (job.state, job.rows, job.held_rows, job.sent_rows) == (ImportState.QUEUED, 3, 1, 2)
+    (part,) = job.parts.all()
+    with part.content.open("rb") as sent:
+        assert sent.read().decode().splitlines() == [
+            "Agent Name,Agent Email,Start Time,End Time,Event Type Name",
+            "John Smith,john.smith@example.com,09:00 2026-06-01,17:00 2026-06-01,Available for all channels",
+            "Jane Doe,jane.doe@example.com,22:00 2026-06-01,06:00 2026-06-02,Available for all channels",
+        ]
+    held = client.get(reverse("imports:held", args=[job.pk])).content.decode().splitlines()
+    assert held == [
+        "Employee,Mail addr,Day,Begins,Ends,Kind,Site,Problem",
+        "Bob Wilson,bob.wilson@example,2026-06-01,12:00,12:30,Break,Porto,Row 4: 'bob.wilson@example' is not a valid e-mail address.",
+    ]
+    page = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+    assert "2 rows without errors are sent" in page and "1 row with errors was held back" in page
+    assert AuditEvent.objects.filter(
+        action="confirmed", detail__contains="2 valid rows sent, 1 rows with errors held back"
+    ).exists()
+
+    history = client.get(reverse("imports:history"), {"held": "on"}).content.decode()
+    assert "(1 held back)" in history
+    upload(client, personas)
+    assert Import.objects.count() == 2
+    assert client.get(reverse("imports:history"), {"held": "on"}).content.decode().count('data-held="1"') == 1
+
+
+def test_a_file_whose_every_row_has_an_error_offers_nothing_to_send(client, personas):
+    rows = "Agent Name,Agent Email,Start Time,End Time,Event Type Name\r\n" + "".join(
+        f"Ann,ann{n}@example,09:00 2026-06-01,10:00 2026-06-01,Break\r\n" for n in range(2)
+    )
+    _upload_bytes(client, personas, "all-bad.csv", rows.encode())
+    job = Import.objects.get()
+    assert "valid rows only" not in client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+
+    response = client.post(reverse("imports:confirm", args=[job.pk]), {"valid_rows_only": "on"}, follow=True)
+
+    job.refresh_from_db()
+    assert job.state == ImportState.PREVIEW and not job.parts.exists()
+    assert "Every row has an error: there is nothing to send." in response.content.decode()

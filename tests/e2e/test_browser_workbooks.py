@@ -1,0 +1,89 @@
+"""A planner in a real browser with the files planners really have: an Excel
+export from an HRIS tool with its own columns, mapped once and mapping
+itself the next week. Against the whole portal on the embedded default
+(gunicorn, a Celery worker, the simulator as a process)."""
+
+from datetime import date, time
+
+import pytest
+
+from tests.e2e.test_browser_flow import sign_in
+from tests.imports.workbooks import xlsx
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+HRIS = {
+    "Export": [
+        ["Employee", "Mail addr", "Day", "Begins", "Ends", "Kind", "Site"],
+        [
+            "John Smith",
+            "john.smith@example.com",
+            date(2026, 6, 1),
+            time(9),
+            time(17),
+            "Available for all channels",
+            "Lisbon",
+        ],
+        [
+            "Jane Doe",
+            "jane.doe@example.com",
+            date(2026, 6, 1),
+            time(22),
+            time(6),
+            "Available for all channels",
+            "Porto",
+        ],
+        ["Bob Wilson", "bob.wilson@example", date(2026, 6, 1), time(12), time(12, 30), "Break", "Porto"],
+    ],
+    "Notes": [["Exported from the HRIS"]],
+}
+
+
+def upload_file(page, stack, path):
+    page.goto(stack.url + "/imports/new/")
+    page.set_input_files("input[type=file]", str(path))
+    page.click("text=Check the file")
+    page.wait_for_selector("h2:has-text('Summary')")
+
+
+def test_a_planner_maps_an_hris_workbook_once_and_the_next_one_maps_itself(page, stack_embedded, tmp_path):
+    book = tmp_path / "hris-week-23.xlsx"
+    book.write_bytes(xlsx(HRIS))
+    sign_in(page, stack_embedded)
+    upload_file(page, stack_embedded, book)
+
+    assert page.inner_text("[data-summary=sheet]").startswith("Export")
+    mapping = page.locator("#mapping")
+    assert "Which column is which?" in mapping.inner_text()
+    # Employee means Agent Name, so it is chosen already; the rest is the planner's.
+    assert mapping.locator("select[data-field='Agent Name'] option:checked").inner_text().startswith("A · Employee")
+    assert "(e.g. john.smith@example.com" in mapping.locator("select[data-field='Agent Email']").inner_text()
+    for field, column in (
+        ("Agent Email", "Mail addr"),
+        ("Start Time", "Begins"),
+        ("End Time", "Ends"),
+        ("Event Type Name", "Kind"),
+        ("Date", "Day"),
+    ):
+        mapping.locator(f"select[data-field='{field}']").select_option(column)
+    mapping.locator("input[name=save_as]").fill("HRIS export")
+    mapping.locator("button[type=submit]").click()
+    page.wait_for_selector("text=The mapping is saved for team Demo team as 'HRIS export'")
+
+    assert page.inner_text("[data-summary=rows]") == "3"
+    assert page.locator("#mapping").count() == 0
+    checks = page.inner_text(".checks")
+    assert "Row 4: 'bob.wilson@example' is not a valid e-mail address." in checks
+    page.click(".problems.fixes summary")
+    fixes = page.inner_text(".problems.fixes")
+    assert "Columns are read as you mapped them: Agent Email from column B 'Mail addr'" in fixes
+    assert "read as ending the next day (row 3)" in fixes
+
+    next_week = tmp_path / "hris-week-24.xlsx"
+    next_week.write_bytes(xlsx(HRIS))
+    upload_file(page, stack_embedded, next_week)
+
+    assert page.inner_text("[data-summary=rows]") == "3"
+    assert page.locator("#mapping").count() == 0
+    page.click(".problems.fixes summary")
+    assert "The team's saved mapping 'HRIS export' was applied by itself" in page.inner_text(".problems.fixes")
