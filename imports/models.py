@@ -219,6 +219,26 @@ class ColumnMapping(models.Model):
         return f"{self.team}: {self.name}"
 
 
+class ImportRevision(models.Model):
+    """A change a person made to an import's file in the portal: each makes a
+    new revision; the original stays as uploaded, and what is checked and
+    sent is the original with every change in order."""
+
+    import_job = models.ForeignKey(Import, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField(help_text="2 for the first change: revision 1 is the file as uploaded.")
+    change = models.JSONField(help_text="A cell (row, column, value) or a replace-all (column, find, replace).")
+    detail = models.CharField(max_length=500)
+    made_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    made_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["import_job", "number"]
+        constraints = [models.UniqueConstraint(fields=["import_job", "number"], name="one_revision_per_number")]
+
+    def __str__(self) -> str:
+        return f"{self.import_job_id} revision {self.number}"
+
+
 class ImportPart(models.Model):
     """What is sent to Talkdesk in one request: the whole file, or one slice
     of a file over Talkdesk's 5 MB limit."""
@@ -318,6 +338,8 @@ class AuditEvent(models.Model):
         COLUMNS_MAPPED = "columns_mapped", "Mapped a file's columns"
         MAPPING_SAVED = "mapping_saved", "Saved a column mapping"
         MAPPING_DELETED = "mapping_deleted", "Deleted a column mapping"
+        CELL_EDITED = "cell_edited", "Changed a cell of a file"
+        REPLACED_ALL = "replaced_all", "Replaced a value in a column of a file"
 
     at = models.DateTimeField(default=timezone.now)
     action = models.CharField(max_length=32, choices=Action.choices)

@@ -249,6 +249,12 @@ class RowView:
     cells: tuple[str, ...]
     problems: list[dict]
 
+    @property
+    def columns(self) -> list[tuple[str, str, bool]]:
+        """(column, value, whether a problem names the column), in order."""
+        named = {problem.get("column") for problem in self.problems}
+        return [(column, value, column in named) for column, value in zip(HEADER, self.cells, strict=True)]
+
 
 def schedule_rows(job: Import) -> list[RowView]:
     """The file's rows as the checks read them, each with its problems."""

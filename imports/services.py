@@ -6,7 +6,7 @@ import hashlib
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from imports import audit, enqueue, lifecycle, secret_box
@@ -16,6 +16,7 @@ from imports.models import (
     ConnectionAgent,
     Import,
     ImportPart,
+    ImportRevision,
     TalkdeskConnection,
     Team,
 )
@@ -68,6 +69,7 @@ def _check(job: Import, data: bytes) -> schedule_file.ScheduleCheck:
             workbook_limits=workbook_limits(),
             mapping=mapping,
             mapping_said=said,
+            edits=[revision.change for revision in job.revisions.order_by("number")] if job.pk else [],
         )
 
     named = _saved_mapping_said(job.column_mapping_name) if job.column_mapping_name else None
@@ -183,8 +185,10 @@ def import_recheck(*, job: Import, time_zone: str, date_format: str | None, shee
     if sheet is not None and sheet != job.sheet:
         if job.findings.get("sheets") and sheet not in job.findings["sheets"]:
             raise ActionRefused(f"The workbook has no sheet named '{sheet}'.")
-        # Another sheet has its own columns: a mapping made for this one may not fit.
+        # Another sheet has its own columns and rows: a mapping or a change
+        # made for this one may not fit (the audit log keeps the changes).
         job.sheet, job.column_mapping, job.column_mapping_name = sheet, {}, ""
+        job.revisions.all().delete()
     job.time_zone = time_zone
     job.date_format = date_format or ""
     job.date_format_chosen = bool(date_format)
@@ -253,6 +257,72 @@ def import_map_columns(
                 detail=f"'{save_as}' for team {job.team.name}: {described}",
             )
     return job
+
+
+def _revise(job: Import, *, actor, change: dict, detail: str, action, client_address: str | None) -> Import:
+    with transaction.atomic():
+        locked = Import.objects.select_for_update().get(pk=job.pk)
+        if locked.state != ImportState.PREVIEW:
+            raise ActionRefused("This import was already confirmed; its file can no longer be changed.")
+        number = (job.revisions.aggregate(models.Max("number"))["number__max"] or 1) + 1
+        ImportRevision.objects.create(import_job=job, number=number, change=change, detail=detail, made_by=actor)
+        _recheck_stored(job)
+        audit.record(
+            action, user=actor, client_address=client_address, import_job=job, detail=f"revision {number}: {detail}"
+        )
+    return job
+
+
+def _checked(job: Import) -> list:
+    if not default_storage.exists(checked_rows.stored_name(job.id)):
+        raise ActionRefused("The file's rows could not be read: map its columns or choose its sheet first.")
+    with default_storage.open(checked_rows.stored_name(job.id), "rb") as stored:
+        return checked_rows.read_rows(stored.read(), time_zone=job.time_zone)
+
+
+def _cell_of(row, column: str) -> str:
+    return (row.agent_name, row.agent_email, row.start_text, row.end_text, row.event_type)[
+        schedule_file.HEADER.index(column)
+    ]
+
+
+def import_edit_cell(
+    *, job: Import, actor, row: int, column: str, value: str, client_address: str | None = None
+) -> Import:
+    """Changes one cell in a new revision of the file, and checks it again."""
+    if column not in schedule_file.HEADER:
+        raise ActionRefused(f"'{column}' is not one of Talkdesk's columns.")
+    value = value.strip()
+    found = next((checked for checked in _checked(job) if checked.row == row), None)
+    if found is None:
+        raise ActionRefused(f"The file has no row {row}.")
+    old = _cell_of(found, column)
+    if old == value:
+        raise ActionRefused(f"Row {row}'s {column} is already '{value}'.")
+    change = {"row": row, "column": column, "value": value}
+    detail = f"row {row}, {column}: '{old}' -> '{value}'"
+    return _revise(
+        job, actor=actor, change=change, detail=detail, action=Action.CELL_EDITED, client_address=client_address
+    )
+
+
+def import_replace_all(
+    *, job: Import, actor, column: str, find: str, replace: str, client_address: str | None = None
+) -> Import:
+    """Replaces every cell of a column equal to find, in a new revision."""
+    if column not in schedule_file.HEADER:
+        raise ActionRefused(f"'{column}' is not one of Talkdesk's columns.")
+    find, replace = find.strip(), replace.strip()
+    if not find:
+        raise ActionRefused("Say which value to replace.")
+    count = sum(_cell_of(checked, column) == find for checked in _checked(job))
+    if not count:
+        raise ActionRefused(f"No cell of {column} is '{find}'.")
+    change = {"column": column, "find": find, "replace": replace}
+    detail = f"every '{find}' in {column} -> '{replace}' ({count} cells)"
+    return _revise(
+        job, actor=actor, change=change, detail=detail, action=Action.REPLACED_ALL, client_address=client_address
+    )
 
 
 def column_mapping_delete(*, mapping: ColumnMapping, actor, client_address: str | None = None) -> None:

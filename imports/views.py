@@ -26,6 +26,7 @@ from imports.forms import (
     time_zone_names,
 )
 from imports.models import ColumnMapping, Import, TalkdeskConnection
+from imports.schedule.check import HEADER
 from imports.schedule.workbook import KIND_NAMES as WORKBOOK_KINDS
 from imports.secret_box import SecretUnreadable
 from imports.uploads import upload_refusal
@@ -204,17 +205,81 @@ def _status_fragment(request, pk):
 @require_GET
 def rows(request, pk):
     job = _get_import_for_user(request, pk)
-    problem = request.GET.get("problem", "")
+    return _rows_page(request, job, problem=request.GET.get("problem", ""), page_number=request.GET.get("page"))
+
+
+def _rows_page(request, job: Import, *, problem: str, page_number, notices=()):
     shown = selectors.schedule_rows(job)
     if problem == "any":
         shown = [row for row in shown if row.problems]
     elif problem:
         shown = [row for row in shown if any(p["code"] == problem for p in row.problems)]
-    page = Paginator(shown, ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(shown, ROWS_PER_PAGE).get_page(page_number)
     codes = sorted({p["code"] for p in job.errors + job.warnings})
-    context = {"job": job, "page": page, "problem": problem, "problem_codes": codes}
+    context = {
+        "job": job,
+        "page": page,
+        "problem": problem,
+        "problem_codes": codes,
+        "columns": HEADER,
+        "revisions": job.revisions.count(),
+        "notices": notices,
+    }
     template = "imports/rows.html#rows" if request.htmx else "imports/rows.html"
     return render(request, template, context)
+
+
+def _revised(request, job: Import, action) -> HttpResponse:
+    """The rows again after a change: on the spot for htmx, else the page."""
+    problem = request.POST.get("problem", "")
+    try:
+        action()
+        job.refresh_from_db()
+        notices = [("success", "Changed and checked again.")]
+    except services.ActionRefused as refusal:
+        notices = [("error", str(refusal))]
+    if request.htmx:
+        return _rows_page(request, job, problem=problem, page_number=request.POST.get("page"), notices=notices)
+    for kind, text in notices:
+        (messages.success if kind == "success" else messages.error)(request, text)
+    return redirect(reverse("imports:rows", args=[job.pk]) + (f"?problem={problem}" if problem else ""))
+
+
+@login_required
+@require_POST
+def edit_cell(request, pk):
+    job = _get_import_for_user(request, pk)
+    row = request.POST.get("row", "")
+    return _revised(
+        request,
+        job,
+        lambda: services.import_edit_cell(
+            job=job,
+            actor=request.user,
+            row=int(row) if row.isdigit() else 0,
+            column=request.POST.get("column", ""),
+            value=request.POST.get("value", ""),
+            client_address=client_address(request),
+        ),
+    )
+
+
+@login_required
+@require_POST
+def replace_all(request, pk):
+    job = _get_import_for_user(request, pk)
+    return _revised(
+        request,
+        job,
+        lambda: services.import_replace_all(
+            job=job,
+            actor=request.user,
+            column=request.POST.get("column", ""),
+            find=request.POST.get("find", ""),
+            replace=request.POST.get("replace", ""),
+            client_address=client_address(request),
+        ),
+    )
 
 
 TIMELINE_AGENTS = 40

@@ -205,11 +205,14 @@ def check_schedule(
     workbook_limits: WorkbookLimits | None = None,
     mapping: dict[str, str] | None = None,
     mapping_said: str | None = None,
+    edits: list[dict] | None = None,
 ) -> ScheduleCheck:
     """Everything known to be wrong with the file (a CSV file or a sheet of
     a workbook), in row order, and the file to send. mapping: which of the
     file's columns is which field, as a person chose (columns.MAPPABLE)."""
-    options = ReadOptions(sheet=sheet, date_format=date_format, workbook_limits=workbook_limits, mapping=mapping)
+    options = ReadOptions(
+        sheet=sheet, date_format=date_format, workbook_limits=workbook_limits, mapping=mapping, edits=tuple(edits or ())
+    )
     if mapping_said:
         options = replace(options, mapping_said=mapping_said)
     with _collector_paused():

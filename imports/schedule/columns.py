@@ -13,7 +13,7 @@ import re
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from imports.schedule.header import HEADER, column_meant, squash
+from imports.schedule.header import HEADER, column_meant, map_header, squash
 from imports.schedule.java_date_format import DATE_FORMATS, format_day, read_time
 from imports.schedule.table import Table
 
@@ -217,3 +217,54 @@ def _day_format(days: set[str], chosen: str | None) -> str | None:
         return chosen
     meanings = {tuple(sorted((day, read_time(f"00:00 {day}", name)) for day in days)) for name in fitting}
     return fitting[0] if len(meanings) == 1 else None
+
+
+def apply_edits(table: Table, edits: list[dict]) -> Table:
+    """The changes a person made in the portal, in order, each said: a cell
+    ({"row", "column", "value"}) or every cell of a column equal to one value
+    ({"column", "find", "replace"}). Columns are Talkdesk's, found as the
+    checks will find them; with a header that cannot be mapped there is
+    nothing to change."""
+    if not edits:
+        return table
+    positions = map_header(table.header, table.header_row).positions
+    if positions is None:
+        return table
+    rows = [list(row) for row in _rows(table)]
+    index_of = {number: index for index, number in enumerate(table.numbers)}
+    fixes = list(table.fixes)
+    for edit in edits:
+        if edit.get("column") not in HEADER:
+            continue
+        at = positions[HEADER.index(edit["column"])]
+        if "find" in edit:
+            changed = []
+            for number, row in zip(table.numbers, rows, strict=True):
+                if at < len(row) and row[at].strip() == edit["find"]:
+                    row[at] = edit["replace"]
+                    changed.append(number)
+            if changed:
+                fixes.append(
+                    (
+                        changed[0],
+                        "replaced_in_portal",
+                        f"Every '{edit['find']}' in {edit['column']} was replaced by '{edit['replace']}' in the portal "
+                        f"({len(changed):,} cell{'s' if len(changed) != 1 else ''}).",
+                    )
+                )
+            continue
+        index = index_of.get(edit.get("row"))
+        if index is None:
+            continue
+        row = rows[index]
+        while len(row) <= at:
+            row.append("")
+        old, row[at] = row[at], edit["value"]
+        fixes.append(
+            (
+                edit["row"],
+                "edited_in_portal",
+                f"{edit['column']} was changed in the portal from '{old}' to '{edit['value']}'.",
+            )
+        )
+    return replace(table, rows=rows, cells=None, lines=None, fixes=fixes)

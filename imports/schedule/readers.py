@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from imports.schedule.columns import apply_mapping, recognise_columns
+from imports.schedule.columns import apply_edits, apply_mapping, recognise_columns
 from imports.schedule.csv_text import DELIMITER_NAMES, UnreadableFile, decode, sniff_delimiter
 from imports.schedule.java_date_format import DATE_FORMATS, DEFAULT_DATE_FORMAT
 from imports.schedule.table import Table, read_table
@@ -29,6 +29,8 @@ class ReadOptions:
     header name, as a person chose."""
     mapping_said: str = "Columns are read as you mapped them"
     """How the fix that tells of the mapping begins."""
+    edits: tuple[dict, ...] = ()
+    """Changes a person made in the portal (columns.apply_edits), in order."""
 
 
 @dataclass(frozen=True)
@@ -94,4 +96,5 @@ def read_schedule_table(data: bytes, options: ReadOptions | None = None) -> Tabl
     table.source_header = list(table.header)
     if options.mapping:
         table = apply_mapping(table, options.mapping, said=options.mapping_said)
-    return recognise_columns(table, date_format=options.date_format)
+    table = recognise_columns(table, date_format=options.date_format)
+    return apply_edits(table, list(options.edits))

@@ -3,7 +3,9 @@ export from an HRIS tool with its own columns, mapped once and mapping
 itself the next week. Against the whole portal on the embedded default
 (gunicorn, a Celery worker, the simulator as a process)."""
 
+import hashlib
 from datetime import date, time
+from pathlib import Path
 
 import pytest
 
@@ -37,6 +39,14 @@ HRIS = {
     ],
     "Notes": [["Exported from the HRIS"]],
 }
+
+# What Talkdesk gets of the second week's file: Bob's row held back, Jane's
+# night shift ending the next day.
+TWO_GOOD_ROWS = (
+    b"Agent Name,Agent Email,Start Time,End Time,Event Type Name\r\n"
+    b"John Smith,john.smith@example.com,09:00 2026-06-01,17:00 2026-06-01,Available for all channels\r\n"
+    b"Jane Doe,jane.doe@example.com,22:00 2026-06-01,06:00 2026-06-02,Available for all channels\r\n"
+)
 
 
 def upload_file(page, stack, path):
@@ -87,3 +97,17 @@ def test_a_planner_maps_an_hris_workbook_once_and_the_next_one_maps_itself(page,
     assert page.locator("#mapping").count() == 0
     page.click(".problems.fixes summary")
     assert "The team's saved mapping 'HRIS export' was applied by itself" in page.inner_text(".problems.fixes")
+
+    # Bob's e-mail is wrong: the two good rows go now, his is kept to fix.
+    page.click("text=Send the 2 valid rows only, hold back 1")
+    page.wait_for_selector("#status [data-state='imported']", timeout=60_000)
+    status = page.inner_text("#status")
+    assert "2 rows without errors are sent" in status and "1 row with errors was held back" in status
+    assert "Every row sent is in Talkdesk WFM." in status
+    with page.expect_download() as download:
+        page.click("[data-held-link]")
+    held = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
+    assert held[0] == "Employee,Mail addr,Day,Begins,Ends,Kind,Site,Problem"
+    assert held[1].startswith("Bob Wilson,bob.wilson@example,") and "is not a valid e-mail address" in held[1]
+    (sent,) = stack_embedded.simulator.ledger(account="acme")["uploads"]
+    assert sent["sha256"] == hashlib.sha256(TWO_GOOD_ROWS).hexdigest()

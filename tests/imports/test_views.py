@@ -470,3 +470,56 @@ def test_a_file_whose_every_row_has_an_error_offers_nothing_to_send(client, pers
     job.refresh_from_db()
     assert job.state == ImportState.PREVIEW and not job.parts.exists()
     assert "Every row has an error: there is nothing to send." in response.content.decode()
+
+
+def test_a_cell_fixed_in_the_rows_view_makes_a_revision_checked_again_on_the_spot_and_audited(client, personas):
+    from imports.models import AuditEvent
+
+    upload(client, personas, "portal/hris-export.csv")
+    job = Import.objects.get()
+    client.post(reverse("imports:map_columns", args=[job.pk]), MAPPED)
+    rows_page = client.get(reverse("imports:rows", args=[job.pk]), {"problem": "any"}).content.decode()
+    assert 'aria-label="Agent Email of row 4"' in rows_page
+
+    fragment = client.post(
+        reverse("imports:edit_cell", args=[job.pk]),
+        {"row": "4", "column": "Agent Email", "value": "bob.wilson@example.com", "problem": "any"},
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    job.refresh_from_db()
+
+    assert job.error_count == 0 and "<html" not in fragment
+    assert "0 errors" in fragment and "revision 2 of the file" in fragment
+    assert job.revisions.get().change == {"row": 4, "column": "Agent Email", "value": "bob.wilson@example.com"}
+    assert any(f["code"] == "edited_in_portal" and f["row"] == 4 for f in job.fixes)
+    event = AuditEvent.objects.get(action="cell_edited")
+    assert event.detail == "revision 2: row 4, Agent Email: 'bob.wilson@example' -> 'bob.wilson@example.com'"
+    assert event.user == personas.sam
+    fixed = client.get(reverse("imports:fixed", args=[job.pk])).content.decode("utf-8-sig")
+    assert "bob.wilson@example.com" in fixed
+    original = b"".join(client.get(reverse("imports:original", args=[job.pk])).streaming_content)
+    assert original == (DATA / "portal" / "hris-export.csv").read_bytes()
+
+
+def test_replace_all_changes_every_equal_cell_of_a_column_in_one_revision(client, personas):
+    from imports.models import AuditEvent
+
+    upload(client, personas)
+    job = Import.objects.get()
+    client.post(
+        reverse("imports:replace_all", args=[job.pk]),
+        {"column": "Event Type Name", "find": "Available for all channels", "replace": "Meeting"},
+    )
+    job.refresh_from_db()
+
+    assert job.events_by_type == {"Meeting": 2, "Break": 1}
+    assert job.revisions.count() == 1
+    assert AuditEvent.objects.get(action="replaced_all").detail.endswith(
+        "every 'Available for all channels' in Event Type Name -> 'Meeting' (2 cells)"
+    )
+    response = client.post(
+        reverse("imports:replace_all", args=[job.pk]),
+        {"column": "Event Type Name", "find": "Lunch", "replace": "Break"},
+        follow=True,
+    )
+    assert "No cell of Event Type Name is &#x27;Lunch&#x27;." in response.content.decode()
