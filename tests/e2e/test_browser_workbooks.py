@@ -86,7 +86,10 @@ def test_a_planner_maps_an_hris_workbook_once_and_the_next_one_maps_itself(page,
     assert "Row 4: 'bob.wilson@example' is not a valid e-mail address." in checks
     page.click(".problems.fixes summary")
     fixes = page.inner_text(".problems.fixes")
-    assert "Columns are read as you mapped them: Agent Email from column B 'Mail addr'" in fixes
+    assert (
+        "Columns are read as you mapped them: Agent Name from column A 'Employee', Agent Email from column B 'Mail addr'"
+        in fixes
+    )
     assert "read as ending the next day (row 3)" in fixes
 
     next_week = tmp_path / "hris-week-24.xlsx"
@@ -111,3 +114,56 @@ def test_a_planner_maps_an_hris_workbook_once_and_the_next_one_maps_itself(page,
     assert held[1].startswith("Bob Wilson,bob.wilson@example,") and "is not a valid e-mail address" in held[1]
     (sent,) = stack_embedded.simulator.ledger(account="acme")["uploads"]
     assert sent["sha256"] == hashlib.sha256(TWO_GOOD_ROWS).hexdigest()
+
+
+def test_a_planner_fixes_a_cell_and_renames_an_event_type_in_the_browser_and_sends_the_file(
+    page, stack_embedded, tmp_path
+):
+    schedule = tmp_path / "week-25.csv"
+    schedule.write_text(
+        "Agent Name,Agent Email,Start Time,End Time,Event Type Name\r\n"
+        "John Smith,john.smith@example,09:00 2026-06-15,17:00 2026-06-15,Available for all channels\r\n"
+        "John Smith,john.smith@example.com,12:00 2026-06-15,12:30 2026-06-15,Lunch break\r\n"
+        "Jane Doe,jane.doe@example.com,12:30 2026-06-15,13:00 2026-06-15,Lunch break\r\n",
+        newline="",
+    )
+    sign_in(page, stack_embedded)
+    upload_file(page, stack_embedded, schedule)
+    page.click("text=See every row of the file")
+    assert page.inner_text("[data-counts]").startswith("3 errors")
+
+    cell = page.locator("tr:has(td:text-is('2')) td[data-column='Agent Email']")
+    cell.locator("summary").click()
+    cell.locator("input[name=value]").fill("john.smith@example.com")
+    with page.expect_response(lambda response: "/cells/" in response.url):
+        cell.locator("button").click()
+    page.wait_for_selector("[data-counts]:has-text('2 errors')")
+    assert "revision 2 of the file" in page.inner_text("[data-counts]")
+
+    page.fill("input[name=find]", "Lunch break")
+    page.select_option("select[name=column]", "Event Type Name")
+    page.fill("input[name=replace]", "Lunch")
+    page.click("text=Replace all")
+    page.wait_for_selector("[data-counts]:has-text('0 errors')")
+    assert "revision 3 of the file" in page.inner_text("[data-counts]")
+
+    page.click("h1 a")
+    page.click("text=Confirm and send 3 rows")
+    page.wait_for_selector("#status [data-state='imported']", timeout=60_000)
+    sent = stack_embedded.simulator.ledger(account="acme")["uploads"][-1]
+    assert (
+        sent["sha256"]
+        == hashlib.sha256(
+            b"Agent Name,Agent Email,Start Time,End Time,Event Type Name\r\n"
+            b"John Smith,john.smith@example.com,09:00 2026-06-15,17:00 2026-06-15,Available for all channels\r\n"
+            b"John Smith,john.smith@example.com,12:00 2026-06-15,12:30 2026-06-15,Lunch\r\n"
+            b"Jane Doe,jane.doe@example.com,12:30 2026-06-15,13:00 2026-06-15,Lunch\r\n"
+        ).hexdigest()
+    )
+
+    page.click("text=Sign out")
+    sign_in(page, stack_embedded, "admin")
+    page.goto(stack_embedded.url + "/audit/")
+    log = page.inner_text("body")
+    assert "revision 2: row 2, Agent Email: 'john.smith@example' -> 'john.smith@example.com'" in log
+    assert "revision 3: every 'Lunch break' in Event Type Name -> 'Lunch' (2 cells)" in log
