@@ -28,7 +28,7 @@ from datetime import datetime
 from functools import cached_property, partial
 from itertools import islice
 from operator import add, lt, sub
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from imports.schedule.columns import column_samples
 from imports.schedule.csv_text import CONTROL_CHARACTER, UnreadableFile
@@ -172,7 +172,7 @@ class ScheduleCheck:
     """The workbook's sheets, to choose from."""
     source_header: list[str] = field(default_factory=list)
     """The file's own header, before any column was mapped or joined."""
-    columns: list[dict] = field(default_factory=list)
+    columns: list[dict[str, Any]] = field(default_factory=list)
     """When the header cannot be mapped: each of the file's columns (name,
     letter, a few values), for a person to say which is which."""
 
@@ -205,7 +205,7 @@ def check_schedule(
     workbook_limits: WorkbookLimits | None = None,
     mapping: dict[str, str] | None = None,
     mapping_said: str | None = None,
-    edits: list[dict] | None = None,
+    edits: list[dict[str, Any]] | None = None,
 ) -> ScheduleCheck:
     """Everything known to be wrong with the file (a CSV file or a sheet of
     a workbook), in row order, and the file to send. mapping: which of the

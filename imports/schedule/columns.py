@@ -12,6 +12,7 @@ import hashlib
 import re
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from imports.schedule.header import HEADER, column_meant, map_header, squash
 from imports.schedule.java_date_format import DATE_FORMATS, format_day, read_time
@@ -37,7 +38,7 @@ def header_signature(cells: list[str]) -> str:
     return hashlib.sha256(squashed.encode()).hexdigest()[:32]
 
 
-def column_samples(table: Table) -> list[dict]:
+def column_samples(table: Table) -> list[dict[str, Any]]:
     """Each of the file's columns with a few of its values, for a person
     choosing which column is which."""
     rows = _rows(table)
@@ -60,7 +61,7 @@ def apply_mapping(table: Table, mapping: dict[str, str], *, said: str) -> Table:
     that would otherwise be read as a mapped field are left out. said begins
     the sentence that tells the planner."""
     header = list(table.header)
-    used = {}
+    used: dict[str, int] = {}
     for field in MAPPABLE:
         name = mapping.get(field)
         if not name:
@@ -108,7 +109,9 @@ def _cell(row: list[str], index: int) -> str:
     return row[index].strip() if index < len(row) else ""
 
 
-def _without(table: Table, drop: int, header: list[str], rows: list[list[str]], fix: tuple) -> Table:
+def _without(
+    table: Table, drop: int, header: list[str], rows: list[list[str]], fix: tuple[int | None, str, str]
+) -> Table:
     letters = _letters(table)
     del letters[drop]
     del header[drop]
@@ -219,7 +222,7 @@ def _day_format(days: set[str], chosen: str | None) -> str | None:
     return fitting[0] if len(meanings) == 1 else None
 
 
-def apply_edits(table: Table, edits: list[dict]) -> Table:
+def apply_edits(table: Table, edits: list[dict[str, Any]]) -> Table:
     """The changes a person made in the portal, in order, each said: a cell
     ({"row", "column", "value"}) or every cell of a column equal to one value
     ({"column", "find", "replace"}). Columns are Talkdesk's, found as the
@@ -253,7 +256,7 @@ def apply_edits(table: Table, edits: list[dict]) -> Table:
                     )
                 )
             continue
-        index = index_of.get(edit.get("row"))
+        index = index_of.get(int(edit.get("row") or 0))
         if index is None:
             continue
         row = rows[index]

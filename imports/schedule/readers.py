@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from imports.schedule.columns import apply_edits, apply_mapping, recognise_columns
 from imports.schedule.csv_text import DELIMITER_NAMES, UnreadableFile, decode, sniff_delimiter
@@ -29,7 +30,7 @@ class ReadOptions:
     header name, as a person chose."""
     mapping_said: str = "Columns are read as you mapped them"
     """How the fix that tells of the mapping begins."""
-    edits: tuple[dict, ...] = ()
+    edits: tuple[dict[str, Any], ...] = ()
     """Changes a person made in the portal (columns.apply_edits), in order."""
 
 

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from itertools import chain
+from typing import Any
 
 from imports.schedule.csv_text import UnreadableFile
 from imports.schedule.header import column_letter
@@ -347,7 +348,7 @@ def _parse(data: bytes, wanted: str | None, date_format: str) -> _Sheet:
     raise UnreadableFile("Every sheet of the workbook is empty.")
 
 
-def _sheet(book, name: str, sheets: list[str], date_format: str) -> _Sheet:
+def _sheet(book: Any, name: str, sheets: list[str], date_format: str) -> _Sheet:
     sheet = book.get_sheet_by_name(name)
     if sheet.start is None:
         return _Sheet(sheets, name, 0, [], [], [], 0)
@@ -383,7 +384,7 @@ class _Texts:
         self.clock_first = date_format.startswith("HH:mm ")
         self.day_pattern = date_format.removeprefix("HH:mm ")
 
-    def __call__(self, value) -> str:
+    def __call__(self, value: object) -> str:
         if isinstance(value, bool):
             return "TRUE" if value else "FALSE"
         if isinstance(value, float):
@@ -414,7 +415,7 @@ def _to_minute(moment: datetime) -> datetime:
 
 
 def _table(found: _Sheet, kind: str) -> Table:
-    fixes = []
+    fixes: list[tuple[int | None, str, str]] = []
     if found.merged:
         shown = ", ".join(found.merged[:5]) + (" and more" if len(found.merged) > 5 else "")
         fixes.append(
@@ -435,7 +436,9 @@ def _table(found: _Sheet, kind: str) -> Table:
     )
 
 
-def _laid_out(sheets: list[str], name: str, rows: list[list[str]], first_row: int, first_column: int, merged) -> _Sheet:
+def _laid_out(
+    sheets: list[str], name: str, rows: list[list[str]], first_row: int, first_column: int, merged: list[str]
+) -> _Sheet:
     """The header (the first row with a value), the rows after it that have
     one, each numbered, and no column after the last that has a value."""
     # "".join(row).strip() tests a row in C, where a generator over its cells
