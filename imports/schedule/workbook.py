@@ -268,7 +268,13 @@ def _parse_in_child(data: bytes, sheet: str | None, date_format: str, limits: Wo
     the limits and answers in JSON, which cannot run code in this process
     whatever the workbook made the child write."""
     request = json.dumps({"sheet": sheet, "date_format": date_format, "memory_bytes": limits.memory_bytes})
-    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([_ROOT, os.environ.get("PYTHONPATH", "")])}
+    # Only what an interpreter needs: the portal's secrets stay out of a
+    # process that parses hostile input.
+    environment = {
+        "PATH": os.environ.get("PATH", ""),
+        "LANG": "C.UTF-8",
+        "PYTHONPATH": os.pathsep.join([_ROOT, os.environ.get("PYTHONPATH", "")]),
+    }
     try:
         finished = subprocess.run(
             [sys.executable, "-m", "imports.schedule.workbook"],
