@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TextIO
 
+from django.conf import settings
+from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import models, transaction
@@ -13,21 +19,22 @@ from imports import audit, enqueue, lifecycle, secret_box
 from imports.models import (
     AuditEvent,
     ColumnMapping,
+    Connection,
     ConnectionAgent,
     Import,
     ImportPart,
     ImportRevision,
-    TalkdeskConnection,
     Team,
 )
 from imports.schedule import check as schedule_file
-from imports.schedule import checked_rows, held_rows
+from imports.schedule import checked_rows, findings, held_rows
 from imports.schedule.columns import MAPPABLE, header_signature
 from imports.schedule.readers import ReadOptions
 from imports.schedule.workbook import WorkbookLimits
 from imports.states import ImportState
 from imports.uploads import safe_file_name
-from imports.wfm.talkdesk.client import TalkdeskClient, TalkdeskError
+from imports.wfm import registry
+from imports.wfm.base import ConnectionSettings, Directory, Refused, Wfm, WfmError
 
 Action = AuditEvent.Action
 
@@ -36,21 +43,26 @@ class ActionRefused(Exception):
     """What a person asked for cannot be done; the message says why, plainly."""
 
 
-def account_facts(connection: TalkdeskConnection) -> schedule_file.AccountFacts:
-    agents = None
+def account_facts(connection: Connection) -> schedule_file.AccountFacts:
+    agents: dict[str, str] | None = None
     # Read from the database: the agents may have been synced since this
     # connection object was loaded.
-    if TalkdeskConnection.objects.filter(pk=connection.pk, agents_synced_at__isnull=False).exists():
+    if Connection.objects.filter(pk=connection.pk, agents_synced_at__isnull=False).exists():
         agents = {
             email.lower(): name for email, name in connection.agents.filter(active=True).values_list("email", "name")
         }
-    event_types = frozenset(connection.event_types) if connection.event_types else None
-    return schedule_file.AccountFacts(active_agents=agents, event_types=event_types)
+    vendor = registry.vendor(connection.kind)
+    names = list(connection.activity_codes) if vendor.lists_event_types else connection.event_types
+    return schedule_file.AccountFacts(
+        active_agents=agents,
+        event_types=frozenset(names) if names else None,
+        where=vendor.where,
+        wfm=vendor.name,
+        event_type_called=vendor.event_type_called,
+    )
 
 
 def workbook_limits() -> WorkbookLimits:
-    from django.conf import settings
-
     return WorkbookLimits(memory_bytes=settings.WORKBOOK_MEMORY_MB * 1024 * 1024, seconds=settings.WORKBOOK_SECONDS)
 
 
@@ -58,13 +70,50 @@ def _saved_mapping_said(name: str) -> str:
     return f"The team's saved mapping '{name}' was applied by itself, since this file's header matches it"
 
 
-def _check(job: Import, data: bytes) -> schedule_file.ScheduleCheck:
-    def check_with(mapping: dict | None, said: str | None) -> schedule_file.ScheduleCheck:
+def directory_of(connection: Connection) -> Directory:
+    """What the portal knows of the connection's WFM, to cut a file into what it takes."""
+    return Directory(
+        agent_ids=dict(connection.agents.filter(active=True).values_list("email", "remote_id")),
+        event_types=dict(connection.activity_codes or {}),
+        week_starts_on=connection.week_starts_on,
+        time_zone=connection.business_unit_time_zone,
+    )
+
+
+def _checked_in_web(size: int) -> bool:
+    """A file up to CHECK_IN_WEB_MAX_BYTES is checked in the request that
+    uploads it; a larger one by the worker (imports/checking.py): a check
+    holds many times the file's size for a moment, and a web process keeps
+    what it once held."""
+    return size <= settings.CHECK_IN_WEB_MAX_BYTES
+
+
+@contextmanager
+def _every_finding_spool() -> Iterator[TextIO]:
+    """Where a check writes every finding, on disk rather than in memory."""
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spool:
+        yield spool
+
+
+def _sha256_of(content: File) -> str:
+    digest = hashlib.sha256()
+    for chunk in content.chunks():
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _check(job: Import, data: bytes, every_finding: TextIO) -> schedule_file.ScheduleCheck:
+    """Checks the file as the import says to read it, and notes on the import
+    what was found (not saved): counts per kind and the first of each kind;
+    every finding goes to every_finding."""
+
+    def check_with(mapping: dict[str, str] | None, said: str | None) -> schedule_file.ScheduleCheck:
         return schedule_file.check_schedule(
             data,
             time_zone=job.time_zone,
             date_format=job.date_format or None,
             account=account_facts(job.connection),
+            every_finding=every_finding,
             sheet=job.sheet or None,
             workbook_limits=workbook_limits(),
             mapping=mapping,
@@ -82,6 +131,9 @@ def _check(job: Import, data: bytes) -> schedule_file.ScheduleCheck:
         )
         if saved is not None:
             job.column_mapping, job.column_mapping_name = dict(saved.columns), saved.name
+            # Every finding of the first reading is dropped with it.
+            every_finding.seek(0)
+            every_finding.truncate()
             check = check_with(job.column_mapping, _saved_mapping_said(saved.name))
     summary = check.summary
     if check.readable:
@@ -97,6 +149,7 @@ def _check(job: Import, data: bytes) -> schedule_file.ScheduleCheck:
         "errors": as_dict["errors"],
         "warnings": as_dict["warnings"],
         "fixes": as_dict["fixes"],
+        "counts": check.counts,
         "skipped_checks": list(check.skipped_checks),
         "date_format_candidates": list(check.date_format_candidates),
         "kind": check.kind,
@@ -104,27 +157,82 @@ def _check(job: Import, data: bytes) -> schedule_file.ScheduleCheck:
         "header": list(check.source_header),
         "columns": list(check.columns),
     }
-    job.error_count = len(check.errors)
-    job.warning_count = len(check.warnings)
+    job.error_count = check.error_count
+    job.warning_count = check.warning_count
     job.warnings_acknowledged = False
     return check
 
 
-def _store_parts(job: Import, check: schedule_file.ScheduleCheck) -> None:
+def _store_check(job: Import, check: schedule_file.ScheduleCheck, every_finding: TextIO) -> None:
+    """The parts to send, the rows for the pages and every finding, beside
+    the upload; inside the transaction that saves the import."""
+    _store_parts(job, check, every_finding)
+    _store_rows(job, check)
+    name = findings.stored_name(job.id)
+    default_storage.delete(name)
+    every_finding.flush()
+    every_finding.seek(0)
+    default_storage.save(name, File(every_finding))
+
+
+def _store_parts(job: Import, check: schedule_file.ScheduleCheck, every_finding: TextIO) -> None:
+    """Cuts a clean file into what the connection's WFM takes in one import
+    (Talkdesk: slices under 5 MB; Genesys Cloud: the business unit's weeks),
+    and says before sending what the WFM already holds."""
     job.parts.all().delete()
     if not check.ok:
         return
-    for number, content in enumerate(check.parts, start=1):
+    connection = job.connection
+    try:
+        contents = registry.cut(
+            connection.kind,
+            check,
+            directory_of(connection),
+            description=f"{job.file_name}, portal import {str(job.pk)[:8]}",
+            published=job.published,
+        )
+    except Refused as refusal:
+        _add_finding(job, findings.Severity.ERROR, "wfm_cannot_take", refusal.message, every_finding)
+        return
+    for number, content in enumerate(contents, start=1):
         part = ImportPart(
             import_job=job,
             number=number,
             account_key=job.account_key,
-            size=len(content),
-            sha256=hashlib.sha256(content).hexdigest(),
-            rows=max(content.count(b"\n") - 1, 0),
+            size=len(content.content),
+            sha256=hashlib.sha256(content.content).hexdigest(),
+            rows=content.rows,
+            week_start=content.week_start,
+            label=content.label,
         )
-        part.content.save(f"part-{number}.csv", ContentFile(content), save=False)
+        part.content.save(f"part-{number}", ContentFile(content.content), save=False)
         part.save()
+    if len(contents) and contents[0].week_start is not None:
+        try:
+            found = wfm_for(connection).warnings(contents)
+        except (WfmError, secret_box.SecretUnreadable, ValueError):
+            found = []
+        for message in found:
+            _add_finding(job, findings.Severity.WARNING, "week_holds_schedule", message, every_finding)
+
+
+def _add_finding(job: Import, severity: findings.Severity, code: str, message: str, every_finding: TextIO) -> None:
+    """A finding about the file as the WFM would take it, learned after the
+    check: kept, counted and listed like the check's own."""
+    kind = "errors" if severity == findings.Severity.ERROR else "warnings"
+    job.findings.setdefault(kind, []).append({"row": None, "column": None, "code": code, "message": message})
+    counts = job.findings.setdefault("counts", {}).setdefault(severity.value, {})
+    counts[code] = counts.get(code, 0) + 1
+    if severity == findings.Severity.ERROR:
+        job.error_count += 1
+    else:
+        job.warning_count += 1
+    findings.Findings(keep=0, every=every_finding, header=False).add(
+        severity, findings.Found(row=None, column=None, code=code, message=message)
+    )
+    Import.objects.filter(pk=job.pk).update(
+        findings=job.findings, error_count=job.error_count, warning_count=job.warning_count
+    )
 
 
 def _store_rows(job: Import, check: schedule_file.ScheduleCheck) -> None:
@@ -135,17 +243,31 @@ def _store_rows(job: Import, check: schedule_file.ScheduleCheck) -> None:
         default_storage.save(name, ContentFile(checked_rows.write_rows(check.rows)))
 
 
+def _check_later(job: Import, *, note: str) -> bool:
+    """Hands the check to the worker, once the transaction commits."""
+    if not lifecycle.import_check_later(job=job, note=note):
+        return False
+    enqueue.on_commit(enqueue.CHECK_IMPORT, str(job.pk))
+    return True
+
+
 def import_create(
     *,
     team: Team,
     uploaded_by,
     file_name: str,
-    data: bytes,
+    data: bytes | File,
     time_zone: str,
     date_format: str | None,
     sheet: str | None = None,
+    published: bool | None = None,
     client_address: str | None = None,
 ) -> Import:
+    """Keeps the upload and checks it: here, or by the worker when the file
+    is too large to check in a web request. data may be the uploaded file
+    itself, which is then read in chunks and never whole in this process
+    unless it is checked here."""
+    content = data if isinstance(data, File) else ContentFile(data)
     connection = team.connection
     job = Import(
         team=team,
@@ -153,33 +275,51 @@ def import_create(
         account_key=connection.account_key,
         uploaded_by=uploaded_by,
         file_name=safe_file_name(file_name),
-        size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
+        size=content.size,
+        sha256=_sha256_of(content),
         time_zone=time_zone,
         date_format=date_format or "",
         date_format_chosen=bool(date_format),
+        published=team.publish_by_default if published is None else published,
         sheet=sheet or "",
     )
-    check = _check(job, data)
-    with transaction.atomic():
-        job.original.save("original", ContentFile(data), save=False)
-        job.save()
-        _store_parts(job, check)
-        _store_rows(job, check)
-        audit.record(
-            Action.UPLOADED,
-            user=uploaded_by,
-            client_address=client_address,
-            import_job=job,
-            detail=f"{job.file_name} for team {team.name}: {job.size} bytes, {job.rows} rows"
-            + (f", sheet '{job.sheet}'" if job.sheet else ""),
-        )
+    with _every_finding_spool() as every_finding:
+        check = None
+        if _checked_in_web(job.size):
+            content.seek(0)
+            check = _check(job, content.read(), every_finding)
+        content.seek(0)
+        with transaction.atomic():
+            job.original.save("original", content, save=False)
+            job.save()
+            if check is None:
+                _check_later(job, note=f"{job.size:,} bytes: checked by the worker.")
+            else:
+                _store_check(job, check, every_finding)
+            audit.record(
+                Action.UPLOADED,
+                user=uploaded_by,
+                client_address=client_address,
+                import_job=job,
+                detail=f"{job.file_name} for team {team.name}: {job.size} bytes"
+                + (f", {job.rows} rows" if check is not None else ", checked by the worker")
+                + (f", sheet '{job.sheet}'" if job.sheet else ""),
+            )
     return job
 
 
-def import_recheck(*, job: Import, time_zone: str, date_format: str | None, sheet: str | None = None) -> Import:
+def import_recheck(
+    *,
+    job: Import,
+    time_zone: str,
+    date_format: str | None,
+    published: bool | None = None,
+    sheet: str | None = None,
+) -> Import:
     """Checks the kept file again with another time zone, date format or
     sheet (None keeps the sheet read before)."""
+    if job.state == ImportState.CHECKING:
+        raise ActionRefused("The file is still being checked; read it differently once the check is done.")
     if job.state != ImportState.PREVIEW:
         raise ActionRefused("This import was already confirmed; upload the file again to change how it is read.")
     if sheet is not None and sheet != job.sheet:
@@ -192,23 +332,113 @@ def import_recheck(*, job: Import, time_zone: str, date_format: str | None, shee
     job.time_zone = time_zone
     job.date_format = date_format or ""
     job.date_format_chosen = bool(date_format)
+    if published is not None:
+        job.published = published
+    if not _checked_in_web(job.size):
+        with transaction.atomic():
+            job.save(
+                update_fields=[
+                    "time_zone",
+                    "date_format",
+                    "date_format_chosen",
+                    "published",
+                    "sheet",
+                    "column_mapping",
+                    "column_mapping_name",
+                ]
+            )
+            if not _check_later(job, note=f"Read again in {time_zone}, by the worker."):
+                raise ActionRefused("This import was already confirmed or is being checked.")
+        return job
     with job.original.open("rb") as stored:
         data = stored.read()
-    check = _check(job, data)
-    with transaction.atomic():
-        job.save()
-        _store_parts(job, check)
-        _store_rows(job, check)
+    with _every_finding_spool() as every_finding:
+        check = _check(job, data, every_finding)
+        with transaction.atomic():
+            job.save()
+            _store_check(job, check, every_finding)
     return job
 
 
-def _recheck_stored(job: Import) -> None:
+# What the import keeps of a check, saved by the worker without touching
+# the state, which only the lifecycle writes.
+CHECK_FIELDS = (
+    "date_format",
+    "sheet",
+    "column_mapping",
+    "column_mapping_name",
+    "rows",
+    "agents",
+    "first_start",
+    "last_end",
+    "events_by_type",
+    "findings",
+    "error_count",
+    "warning_count",
+    "warnings_acknowledged",
+)
+
+
+def import_check_finish(*, job: Import, attempt: int) -> bool:
+    """The worker's check of a large file (imports/checking.py holds it):
+    checked and kept, and the import moved to its preview, only while this
+    attempt still holds the check; False when it no longer does (cancelled,
+    or given to another worker meanwhile), and then nothing is kept."""
     with job.original.open("rb") as stored:
         data = stored.read()
-    check = _check(job, data)
-    job.save()
-    _store_parts(job, check)
-    _store_rows(job, check)
+    with _every_finding_spool() as every_finding:
+        check = _check(job, data, every_finding)
+        del data
+        with transaction.atomic():
+            holds = Import.objects.select_for_update().filter(
+                pk=job.pk, state=ImportState.CHECKING, check_attempts=attempt
+            )
+            if not holds.exists():
+                return False
+            job.save(update_fields=CHECK_FIELDS)
+            _store_check(job, check, every_finding)
+            return lifecycle.import_checked(job=job, attempt=attempt, note=f"{job.rows:,} rows checked.")
+
+
+def import_check_give_up(*, job: Import, attempt: int) -> bool:
+    """The check stopped its worker every time: the preview says so as an
+    error, and the file cannot be sent."""
+    message = (
+        f"The portal could not finish checking this file: the worker checking it stopped {attempt - 1} times, "
+        "most likely for want of memory. Split the file and upload each part, or tell your administrator."
+    )
+    problem = {"row": None, "column": None, "code": "check_not_finished", "message": message}
+    job.findings = {
+        "errors": [problem],
+        "warnings": [],
+        "fixes": [],
+        "counts": {"error": {"check_not_finished": 1}, "warning": {}, "fix": {}},
+        "skipped_checks": [],
+        "date_format_candidates": [],
+    }
+    job.rows = job.agents = job.warning_count = 0
+    job.error_count = 1
+    with transaction.atomic():
+        if not Import.objects.select_for_update().filter(pk=job.pk, state=ImportState.CHECKING).exists():
+            return False
+        job.save(update_fields=CHECK_FIELDS)
+        # Nothing of an earlier check (before the file was read again) stays
+        # to contradict the error.
+        job.parts.all().delete()
+        default_storage.delete(checked_rows.stored_name(job.id))
+        default_storage.delete(findings.stored_name(job.id))
+        return lifecycle.import_checked(job=job, attempt=attempt, note=message)
+
+
+def _recheck_stored(job: Import) -> None:
+    """Checks the kept file again as the import now says to read it; inside
+    the caller's transaction."""
+    with job.original.open("rb") as stored:
+        data = stored.read()
+    with _every_finding_spool() as every_finding:
+        check = _check(job, data, every_finding)
+        job.save()
+        _store_check(job, check, every_finding)
 
 
 def import_map_columns(
@@ -341,17 +571,29 @@ def held_name(import_id) -> str:
     return f"imports/{import_id}/held.csv"
 
 
+def every_error(job: Import) -> list[tuple[int | None, str]]:
+    """(row, message) of every error, not only the first of each kind kept
+    on the import: from the complete list kept beside the upload."""
+    name = findings.stored_name(job.id)
+    if not default_storage.exists(name):
+        return [(problem.get("row"), problem["message"]) for problem in job.errors]
+    with default_storage.open(name, "rb") as stored:
+        return held_rows.every_error(stored.read())
+
+
 def _hold_rows_with_errors(job: Import) -> tuple[schedule_file.ScheduleCheck, bytes, int]:
     """The file to send of the rows without errors, checked again, and the
     held rows' file."""
-    if any(not problem.get("row") for problem in job.errors):
+    errors = every_error(job)
+    if any(row is None for row, _ in errors):
         raise ActionRefused(
             "The file has a problem that is not in one row, so it cannot be sent in part: "
-            + " ".join(problem["message"] for problem in job.errors if not problem.get("row"))
+            + " ".join(message for row, message in errors if row is None)
         )
     problems: dict[int, list[str]] = {}
-    for problem in job.errors:
-        problems.setdefault(problem["row"], []).append(problem["message"])
+    for row, message in errors:
+        if row is not None:
+            problems.setdefault(row, []).append(message)
     name = checked_rows.stored_name(job.id)
     with default_storage.open(name, "rb") as stored:
         rows = checked_rows.read_rows(stored.read(), time_zone=job.time_zone)
@@ -406,7 +648,13 @@ def import_confirm(
             raise ActionRefused("This import was already confirmed or cancelled.")
         if held is not None:
             check, held_data, held_count = held
-            _store_parts(job, check)
+            with _every_finding_spool() as spool:
+                _store_parts(job, check, spool)
+            if not job.parts.exists():
+                raise ActionRefused(
+                    "The valid rows alone cannot be sent: "
+                    + " ".join(problem["message"] for problem in job.errors if not problem.get("row"))
+                )
             default_storage.delete(held_name(job.id))
             default_storage.save(held_name(job.id), ContentFile(held_data))
             Import.objects.filter(pk=job.pk).update(held_rows=held_count)
@@ -442,34 +690,34 @@ def import_cancel(*, job: Import, actor, client_address: str | None = None) -> I
     return job
 
 
-def client_for(connection: TalkdeskConnection) -> TalkdeskClient:
-    from django.conf import settings
-
-    from imports.wfm.talkdesk.client import Scopes
-
-    custom = connection.region == TalkdeskConnection.Region.CUSTOM
-    return TalkdeskClient(
-        account=connection.account,
-        client_id=connection.client_id,
-        client_secret=connection.client_secret(),
-        region="us" if custom else connection.region,
-        base_url=connection.base_url if custom else None,
-        scopes=Scopes(
-            write=settings.TALKDESK_SCOPE_WRITE,
-            read=settings.TALKDESK_SCOPE_READ,
-            users=settings.TALKDESK_SCOPE_USERS,
-        ),
-        timeout=(settings.TALKDESK_CONNECT_TIMEOUT_SECONDS, settings.TALKDESK_READ_TIMEOUT_SECONDS),
+def wfm_for(connection: Connection) -> Wfm:
+    """The connection's WFM, spoken to by the package of its kind."""
+    custom = connection.region == Connection.Region.CUSTOM
+    return registry.open_wfm(
+        ConnectionSettings(
+            kind=connection.kind,
+            client_id=connection.client_id,
+            client_secret=connection.client_secret(),
+            region=connection.region,
+            base_url=connection.base_url if custom else None,
+            account=connection.account,
+            business_unit_id=connection.business_unit_id,
+            connect_timeout=settings.TALKDESK_CONNECT_TIMEOUT_SECONDS,
+            read_timeout=settings.TALKDESK_READ_TIMEOUT_SECONDS,
+            scopes=(settings.TALKDESK_SCOPE_WRITE, settings.TALKDESK_SCOPE_READ, settings.TALKDESK_SCOPE_USERS),
+        )
     )
 
 
 # What an admin edits on a connection, named in the audit log when it changes.
 CONNECTION_FIELDS = (
     "name",
+    "kind",
     "account",
     "region",
     "base_url",
     "client_id",
+    "business_unit_id",
     "default_time_zone",
     "default_date_format",
     "event_types",
@@ -477,13 +725,9 @@ CONNECTION_FIELDS = (
 
 
 def connection_save(
-    *, connection: TalkdeskConnection, client_secret: str | None, actor=None, client_address: str | None = None
-) -> TalkdeskConnection:
-    before = (
-        TalkdeskConnection.objects.filter(pk=connection.pk).values(*CONNECTION_FIELDS).first()
-        if connection.pk
-        else None
-    )
+    *, connection: Connection, client_secret: str | None, actor=None, client_address: str | None = None
+) -> Connection:
+    before = Connection.objects.filter(pk=connection.pk).values(*CONNECTION_FIELDS).first() if connection.pk else None
     if client_secret:
         connection.set_client_secret(client_secret)
     if not connection.client_secret_encrypted:
@@ -499,7 +743,7 @@ def connection_save(
                 user=actor,
                 client_address=client_address,
                 connection=connection,
-                detail=f"{connection.name}: account {connection.account}, client {connection.client_id}",
+                detail=f"{connection.name}: {connection.where}, client {connection.client_id}",
             )
         elif changed:
             audit.record(
@@ -512,11 +756,13 @@ def connection_save(
     return connection
 
 
-def connection_test(*, connection: TalkdeskConnection, actor=None, client_address: str | None = None):
-    """Fetches a token and reports which scopes the client has and lacks."""
+def connection_test(*, connection: Connection, actor=None, client_address: str | None = None):
+    """Signs in and reports what the client may and may not do; for a WFM
+    that lists them, keeps its event types and planning week too."""
     try:
-        diagnosis = client_for(connection).diagnose()
-    except (TalkdeskError, secret_box.SecretUnreadable) as error:
+        wfm = wfm_for(connection)
+        diagnosis = wfm.diagnose()
+    except (WfmError, secret_box.SecretUnreadable, ValueError) as error:
         audit.record(
             Action.CONNECTION_TESTED,
             user=actor,
@@ -525,19 +771,48 @@ def connection_test(*, connection: TalkdeskConnection, actor=None, client_addres
             detail=f"failed: {getattr(error, 'message', None) or error}",
         )
         raise
+    catalogue = None
+    if registry.vendor(connection.kind).lists_event_types:
+        try:
+            catalogue = wfm.catalogue()
+        except Refused as error:
+            # A client without the look-up permissions is diagnosed, not
+            # failed: the diagnosis already names what it lacks.
+            if error.http_status != 403:
+                raise
     with transaction.atomic():
-        TalkdeskConnection.objects.filter(pk=connection.pk).update(
+        Connection.objects.filter(pk=connection.pk).update(
             granted_scopes=sorted(diagnosis.granted), last_tested_at=timezone.now()
         )
+        if catalogue is not None:
+            _keep_catalogue(connection, catalogue)
+        missing = ", ".join(problem.permission for problem in diagnosis.missing)
         audit.record(
             Action.CONNECTION_TESTED,
             user=actor,
             client_address=client_address,
             connection=connection,
-            detail=f"scopes granted: {', '.join(sorted(diagnosis.granted)) or 'none'}"
-            + (f"; missing: {', '.join(problem.scope for problem in diagnosis.missing)}" if diagnosis.missing else ""),
+            detail=(
+                f"scopes granted: {', '.join(sorted(diagnosis.granted)) or 'none'}"
+                if diagnosis.granted or connection.kind == Connection.Kind.TALKDESK
+                else "signed in"
+            )
+            + (f"; missing: {missing}" if missing else ""),
         )
     return diagnosis
+
+
+def _keep_catalogue(connection: Connection, catalogue) -> None:
+    Connection.objects.filter(pk=connection.pk).update(
+        activity_codes=catalogue.event_types,
+        business_unit_name=catalogue.unit_name,
+        week_starts_on=catalogue.week_starts_on,
+        business_unit_time_zone=catalogue.time_zone,
+    )
+    connection.activity_codes = catalogue.event_types
+    connection.business_unit_name = catalogue.unit_name
+    connection.week_starts_on = catalogue.week_starts_on
+    connection.business_unit_time_zone = catalogue.time_zone
 
 
 def connection_secrets_reseal() -> tuple[list[str], list[str]]:
@@ -546,38 +821,41 @@ def connection_secrets_reseal() -> tuple[list[str], list[str]]:
     from django.conf import settings
 
     resealed, unreadable = [], []
-    for connection in TalkdeskConnection.objects.order_by("name"):
+    for connection in Connection.objects.order_by("name"):
         try:
             sealed = secret_box.reseal(connection.client_secret_encrypted, settings.PORTAL_ENCRYPTION_KEYS)
         except secret_box.SecretUnreadable:
             unreadable.append(connection.name)
             continue
         with transaction.atomic():
-            TalkdeskConnection.objects.filter(pk=connection.pk).update(client_secret_encrypted=sealed)
+            Connection.objects.filter(pk=connection.pk).update(client_secret_encrypted=sealed)
             audit.record(Action.SECRETS_RESEALED, connection=connection, detail=connection.name)
         resealed.append(connection.name)
     return resealed, unreadable
 
 
-def connection_sync_agents(*, connection: TalkdeskConnection) -> str:
-    """Replaces the connection's agents with Talkdesk's current list."""
+def connection_sync_agents(*, connection: Connection) -> str:
+    """Replaces the connection's agents with the WFM's current list, and,
+    where the WFM lists them, its event types and planning week."""
+    vendor = registry.vendor(connection.kind)
     try:
-        agents = client_for(connection).active_agents()
-    except TalkdeskError as error:
-        TalkdeskConnection.objects.filter(pk=connection.pk).update(agents_sync_message=error.message)
+        wfm = wfm_for(connection)
+        agents = wfm.active_agents()
+        catalogue = wfm.catalogue() if vendor.lists_event_types else None
+    except WfmError as error:
+        Connection.objects.filter(pk=connection.pk).update(agents_sync_message=error.message[:500])
         raise ActionRefused(error.message) from error
     with transaction.atomic():
         connection.agents.all().delete()
         ConnectionAgent.objects.bulk_create(
-            ConnectionAgent(
-                connection=connection, email=a.email.lower(), name=a.name, talkdesk_id=a.id, active=a.active
-            )
+            ConnectionAgent(connection=connection, email=a.email.lower(), name=a.name, remote_id=a.id, active=a.active)
             for a in {a.email.lower(): a for a in agents}.values()
         )
-        message = f"{len(agents)} active agents synced from Talkdesk."
-        TalkdeskConnection.objects.filter(pk=connection.pk).update(
-            agents_synced_at=timezone.now(), agents_sync_message=message
-        )
+        message = f"{len(agents)} active agents synced from {vendor.name}."
+        if catalogue is not None:
+            _keep_catalogue(connection, catalogue)
+            message += f" {len(catalogue.event_types)} activity codes."
+        Connection.objects.filter(pk=connection.pk).update(agents_synced_at=timezone.now(), agents_sync_message=message)
     return message
 
 
@@ -616,10 +894,10 @@ def part_mark_imported(*, part: ImportPart, actor, client_address: str | None = 
     return part
 
 
-def connection_learn_event_types(*, connection: TalkdeskConnection, names: list[str]) -> list[str]:
-    """Adds event type names Talkdesk is known to accept to the connection's list."""
+def connection_learn_event_types(*, connection: Connection, names: list[str]) -> list[str]:
+    """Adds event type names the WFM is known to accept to the connection's list."""
     with transaction.atomic():
-        locked = TalkdeskConnection.objects.select_for_update().get(pk=connection.pk)
+        locked = Connection.objects.select_for_update().get(pk=connection.pk)
         known = list(locked.event_types or [])
         learned = [name for name in names if name and name not in known]
         if learned:

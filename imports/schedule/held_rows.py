@@ -11,6 +11,7 @@ import csv
 import io
 
 from imports.schedule.check import HEADER, LINE_END, ScheduleRow
+from imports.schedule.findings import Severity
 from imports.schedule.readers import ReadOptions, read_source_rows
 
 PROBLEM = "Problem"
@@ -24,6 +25,17 @@ def rows_file(rows: list[ScheduleRow]) -> bytes:
     writer.writerow(HEADER)
     writer.writerows((row.agent_name, row.agent_email, row.start_text, row.end_text, row.event_type) for row in rows)
     return out.getvalue().encode("utf-8")
+
+
+def every_error(findings_csv: bytes) -> list[tuple[int | None, str]]:
+    """(row, message) of each error in the complete list of a check's
+    findings (imports/schedule/findings.py writes it)."""
+    text = findings_csv.decode("utf-8")
+    return [
+        (int(row) if row else None, message)
+        for severity, row, _column, _code, message in csv.reader(io.StringIO(text, newline=""))
+        if severity == Severity.ERROR.value
+    ]
 
 
 def held_file(data: bytes, options: ReadOptions, problems: dict[int, list[str]]) -> bytes:

@@ -12,7 +12,8 @@ import io
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from imports.schedule.check import HEADER, LINE_END, neutralise_cell
+from imports.schedule.check import HEADER, LINE_END
+from imports.schedule.formulas import neutralise_cell
 from imports.schedule.java_date_format import DEFAULT_DATE_FORMAT, format_day
 
 _EXAMPLE_AGENT = ("Jane Doe", "jane.doe@example.com")

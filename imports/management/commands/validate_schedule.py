@@ -11,7 +11,7 @@ import zoneinfo
 
 from django.core.management.base import BaseCommand, CommandError
 
-from imports.models import TalkdeskConnection
+from imports.models import Connection
 from imports.schedule.check import DATE_FORMATS, check_schedule
 from imports.services import account_facts, workbook_limits
 
@@ -34,9 +34,9 @@ class Command(BaseCommand):
     def handle(self, *args, path, date_format, time_zone, connection, format, sheet, **options):
         facts = None
         if connection:
-            found = TalkdeskConnection.objects.filter(name=connection).first()
+            found = Connection.objects.filter(name=connection).first()
             if found is None:
-                names = ", ".join(TalkdeskConnection.objects.values_list("name", flat=True)) or "none yet"
+                names = ", ".join(Connection.objects.values_list("name", flat=True)) or "none yet"
                 raise CommandError(f"No connection named {connection!r}. Connections: {names}.")
             facts = account_facts(found)
             time_zone = time_zone or found.default_time_zone
@@ -49,11 +49,13 @@ class Command(BaseCommand):
         except OSError as error:
             self.stderr.write(f"{path}: cannot be read: {error.strerror}.")
             raise SystemExit(UNREADABLE) from None
+        # Every finding kept: the output lists each one.
         check = check_schedule(
             data,
             time_zone=time_zone,
             date_format=date_format,
             account=facts,
+            keep=None,
             sheet=sheet,
             workbook_limits=workbook_limits(),
         )
