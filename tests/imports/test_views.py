@@ -498,7 +498,7 @@ def test_a_cell_fixed_in_the_rows_view_makes_a_revision_checked_again_on_the_spo
     event = AuditEvent.objects.get(action="cell_edited")
     assert event.detail == "revision 2: row 4, Agent Email: 'bob.wilson@example' -> 'bob.wilson@example.com'"
     assert event.user == personas.sam
-    fixed = client.get(reverse("imports:fixed", args=[job.pk])).content.decode("utf-8-sig")
+    fixed = b"".join(client.get(reverse("imports:fixed", args=[job.pk])).streaming_content).decode("utf-8-sig")
     assert "bob.wilson@example.com" in fixed
     original = b"".join(client.get(reverse("imports:original", args=[job.pk])).streaming_content)
     assert original == (DATA / "portal" / "hris-export.csv").read_bytes()
