@@ -6,70 +6,132 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('imports', '0006_check_in_worker'),
+        ("imports", "0006_check_in_worker"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='import',
-            name='column_mapping',
-            field=models.JSONField(blank=True, default=dict, help_text="Which of the file's columns is which field, as a person mapped them."),
+            model_name="import",
+            name="column_mapping",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                help_text="Which of the file's columns is which field, as a person mapped them.",
+            ),
         ),
         migrations.AddField(
-            model_name='import',
-            name='column_mapping_name',
-            field=models.CharField(blank=True, help_text="The team's saved mapping applied, when one was.", max_length=100),
+            model_name="import",
+            name="column_mapping_name",
+            field=models.CharField(
+                blank=True, help_text="The team's saved mapping applied, when one was.", max_length=100
+            ),
         ),
         migrations.AddField(
-            model_name='import',
-            name='held_rows',
-            field=models.PositiveIntegerField(default=0, help_text='Rows with errors held back when the valid rows alone were sent.'),
+            model_name="import",
+            name="held_rows",
+            field=models.PositiveIntegerField(
+                default=0, help_text="Rows with errors held back when the valid rows alone were sent."
+            ),
         ),
         migrations.AddField(
-            model_name='import',
-            name='sheet',
-            field=models.CharField(blank=True, help_text="The workbook's sheet the rows are read from; empty for a CSV file.", max_length=255),
+            model_name="import",
+            name="sheet",
+            field=models.CharField(
+                blank=True,
+                help_text="The workbook's sheet the rows are read from; empty for a CSV file.",
+                max_length=255,
+            ),
         ),
         migrations.AlterField(
-            model_name='auditevent',
-            name='action',
-            field=models.CharField(choices=[('signed_in', 'Signed in'), ('sign_in_failed', 'Sign-in failed'), ('locked_out', 'Locked out after failed sign-ins'), ('uploaded', 'Uploaded a file'), ('confirmed', 'Confirmed an import'), ('cancelled', 'Cancelled an import'), ('resent', 'Sent a part again'), ('marked_imported', 'Recorded a part as imported'), ('connection_added', 'Added a connection'), ('connection_changed', 'Changed a connection'), ('connection_tested', 'Tested a connection'), ('secrets_resealed', 'Re-encrypted a client secret under the new key'), ('columns_mapped', "Mapped a file's columns"), ('mapping_saved', 'Saved a column mapping'), ('mapping_deleted', 'Deleted a column mapping'), ('cell_edited', 'Changed a cell of a file'), ('replaced_all', 'Replaced a value in a column of a file')], max_length=32),
+            model_name="auditevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("signed_in", "Signed in"),
+                    ("sign_in_failed", "Sign-in failed"),
+                    ("locked_out", "Locked out after failed sign-ins"),
+                    ("uploaded", "Uploaded a file"),
+                    ("confirmed", "Confirmed an import"),
+                    ("cancelled", "Cancelled an import"),
+                    ("resent", "Sent a part again"),
+                    ("marked_imported", "Recorded a part as imported"),
+                    ("connection_added", "Added a connection"),
+                    ("connection_changed", "Changed a connection"),
+                    ("connection_tested", "Tested a connection"),
+                    ("secrets_resealed", "Re-encrypted a client secret under the new key"),
+                    ("columns_mapped", "Mapped a file's columns"),
+                    ("mapping_saved", "Saved a column mapping"),
+                    ("mapping_deleted", "Deleted a column mapping"),
+                    ("cell_edited", "Changed a cell of a file"),
+                    ("replaced_all", "Replaced a value in a column of a file"),
+                ],
+                max_length=32,
+            ),
         ),
         migrations.CreateModel(
-            name='ColumnMapping',
+            name="ColumnMapping",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('header_signature', models.CharField(max_length=64)),
-                ('header', models.JSONField(default=list, help_text='The header of the file it was made for.')),
-                ('columns', models.JSONField(default=dict, help_text="Field -> the file's column name.")),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='column_mappings', to='imports.team')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100)),
+                ("header_signature", models.CharField(max_length=64)),
+                ("header", models.JSONField(default=list, help_text="The header of the file it was made for.")),
+                ("columns", models.JSONField(default=dict, help_text="Field -> the file's column name.")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="column_mappings", to="imports.team"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['team__name', 'name'],
-                'indexes': [models.Index(fields=['team', 'header_signature'], name='mapping_team_header')],
-                'constraints': [models.UniqueConstraint(fields=('team', 'name'), name='one_mapping_name_per_team')],
+                "ordering": ["team__name", "name"],
+                "indexes": [models.Index(fields=["team", "header_signature"], name="mapping_team_header")],
+                "constraints": [models.UniqueConstraint(fields=("team", "name"), name="one_mapping_name_per_team")],
             },
         ),
         migrations.CreateModel(
-            name='ImportRevision',
+            name="ImportRevision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField(help_text='2 for the first change: revision 1 is the file as uploaded.')),
-                ('change', models.JSONField(help_text='A cell (row, column, value) or a replace-all (column, find, replace).')),
-                ('detail', models.CharField(max_length=500)),
-                ('made_at', models.DateTimeField(auto_now_add=True)),
-                ('import_job', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='revisions', to='imports.import')),
-                ('made_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "number",
+                    models.PositiveIntegerField(
+                        help_text="2 for the first change: revision 1 is the file as uploaded."
+                    ),
+                ),
+                (
+                    "change",
+                    models.JSONField(help_text="A cell (row, column, value) or a replace-all (column, find, replace)."),
+                ),
+                ("detail", models.CharField(max_length=500)),
+                ("made_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "import_job",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="revisions", to="imports.import"
+                    ),
+                ),
+                (
+                    "made_by",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['import_job', 'number'],
-                'constraints': [models.UniqueConstraint(fields=('import_job', 'number'), name='one_revision_per_number')],
+                "ordering": ["import_job", "number"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("import_job", "number"), name="one_revision_per_number")
+                ],
             },
         ),
     ]
