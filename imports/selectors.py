@@ -65,7 +65,7 @@ def history(user, filters: HistoryFilters) -> QuerySet[Import]:
     # thousands of problems alone weigh megabytes.
     imports = (
         imports_for(user)
-        .select_related("team", "uploaded_by")
+        .select_related("team", "uploaded_by", "connection")
         .only(
             "file_name",
             "rows",
@@ -75,6 +75,7 @@ def history(user, filters: HistoryFilters) -> QuerySet[Import]:
             "finished_at",
             "team__name",
             "uploaded_by__username",
+            "connection__kind",
         )
     )
     if filters.team:

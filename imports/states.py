@@ -4,6 +4,12 @@ between them. `imports.lifecycle` is the only code that moves them."""
 from django.db import models
 
 
+def label_for(label: str, *, wfm: str) -> str:
+    """A state's label for an import to another WFM: the labels below name
+    Talkdesk, the first WFM, and read as true only for its imports."""
+    return label.replace("Talkdesk", wfm)
+
+
 class PartState(models.TextChoices):
     WAITING = "waiting", "Waiting its turn"
     # A worker holds the account's slot for the part but has sent nothing yet:

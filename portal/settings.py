@@ -353,4 +353,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # urllib3 logs every request's whole URL at DEBUG, query and all: the
+    # signature of a pre-signed link (Genesys's upload URL, Talkdesk's error
+    # report) would reach the log with LOG_LEVEL=DEBUG.
+    "loggers": {"urllib3.connectionpool": {"level": "INFO"}},
 }
