@@ -88,6 +88,17 @@ class ConfirmForm(forms.Form):
     valid_rows_only = forms.BooleanField(required=False)
 
 
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={
+            "required": "Say why it is rejected: the uploader reads the reason.",
+            "max_length": "Keep the reason under 500 characters.",
+        },
+    )
+
+
 class QuickSelect(forms.Select):
     """A select whose options are written with plain string formatting:
     Django's template per option took 80 ms for the 500 people an admin can

@@ -17,15 +17,12 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from imports.access import is_admin
 from imports.models import AuditEvent, ColumnMapping, Connection, Import, ImportPart, Team, Transition
 from imports.schedule import checked_rows, findings
 from imports.schedule.check import HEADER, ScheduleRow, check_schedule, download_csv, download_rows_csv
 from imports.states import ImportState
 from imports.wfm.talkdesk.error_report import read_error_report
-
-
-def is_admin(user) -> bool:
-    return bool(user.is_authenticated and user.is_staff)
 
 
 def teams_for(user) -> QuerySet[Team]:

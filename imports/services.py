@@ -15,7 +15,7 @@ from django.core.files.storage import default_storage
 from django.db import models, transaction
 from django.utils import timezone
 
-from imports import audit, enqueue, lifecycle, secret_box
+from imports import access, audit, enqueue, lifecycle, secret_box
 from imports.models import (
     AuditEvent,
     ColumnMapping,
@@ -641,6 +641,7 @@ def import_confirm(
     held = None
     if job.error_count:
         held = _hold_rows_with_errors(job)
+    needs_approval = job.team.imports_need_approval
     with transaction.atomic():
         # Parts are replaced below: only while the import is still a preview,
         # which a second confirm racing this one finds it no longer is.
@@ -660,7 +661,12 @@ def import_confirm(
             Import.objects.filter(pk=job.pk).update(held_rows=held_count)
             job.held_rows = held_count
         Import.objects.filter(pk=job.pk).update(warnings_acknowledged=bool(job.warning_count))
-        if not lifecycle.import_queue(job=job, actor=actor):
+        moved = (
+            lifecycle.import_await_approval(job=job, actor=actor)
+            if needs_approval
+            else lifecycle.import_queue(job=job, actor=actor)
+        )
+        if not moved:
             raise ActionRefused("This import was already confirmed or cancelled.")
         audit.record(
             Action.CONFIRMED,
@@ -673,12 +679,50 @@ def import_confirm(
                 if job.held_rows
                 else f"{job.rows} rows"
             )
-            + (", warnings acknowledged" if job.warning_count else ""),
+            + (", warnings acknowledged" if job.warning_count else "")
+            + ("; waits for approval" if needs_approval else ""),
         )
-        account_key = job.account_key
-        # Once committed the import is queued, broker or not; if the message
-        # cannot be sent, the reconciler wakes the account instead.
-        enqueue.account_advance_on_commit(account_key)
+        if not needs_approval:
+            # Once committed the import is queued, broker or not; if the
+            # message cannot be sent, the reconciler wakes the account instead.
+            enqueue.account_advance_on_commit(job.account_key)
+    return job
+
+
+def import_approve(*, job: Import, actor, client_address: str | None = None) -> Import:
+    refusal = access.approval_refusal(job=job, user=actor)
+    if refusal:
+        raise ActionRefused(refusal)
+    with transaction.atomic():
+        if not lifecycle.import_approve(job=job, actor=actor):
+            raise ActionRefused("This import is no longer waiting for approval.")
+        audit.record(Action.APPROVED, user=actor, client_address=client_address, import_job=job, detail=job.file_name)
+        enqueue.account_advance_on_commit(job.account_key)
+    return job
+
+
+REJECTION_REASON_MAX = 500
+
+
+def import_reject(*, job: Import, actor, reason: str, client_address: str | None = None) -> Import:
+    refusal = access.approval_refusal(job=job, user=actor)
+    if refusal:
+        raise ActionRefused(refusal)
+    reason = " ".join(reason.split())
+    if not reason:
+        raise ActionRefused("Say why it is rejected: the uploader reads the reason.")
+    if len(reason) > REJECTION_REASON_MAX:
+        raise ActionRefused(f"Keep the reason under {REJECTION_REASON_MAX} characters; it has {len(reason)}.")
+    with transaction.atomic():
+        if not lifecycle.import_reject(job=job, actor=actor, reason=reason):
+            raise ActionRefused("This import is no longer waiting for approval.")
+        audit.record(
+            Action.REJECTED,
+            user=actor,
+            client_address=client_address,
+            import_job=job,
+            detail=f"{job.file_name}: {reason}",
+        )
     return job
 
 
