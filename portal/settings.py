@@ -288,6 +288,12 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
 
+# A workbook is parsed in a child process held to this much memory and time,
+# so that a hostile one (a decompression bomb, a sheet claiming a million
+# columns) costs the child, not the web process or the worker.
+WORKBOOK_MEMORY_MB = env_int("WORKBOOK_MEMORY_MB", 1024)
+WORKBOOK_SECONDS = env_float("WORKBOOK_SECONDS", 30.0)
+
 TALKDESK_SCOPE_WRITE = env_str("TALKDESK_SCOPE_WRITE", "wfm-public:write")
 TALKDESK_SCOPE_READ = env_str("TALKDESK_SCOPE_READ", "wfm-public:read")
 TALKDESK_SCOPE_USERS = env_str("TALKDESK_SCOPE_USERS", "users:read")

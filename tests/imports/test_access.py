@@ -6,10 +6,12 @@ The table below must name every route; a new page without its row fails
 
 import pytest
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from imports import services
 from imports.api.keys import api_key_create
+from imports.models import ColumnMapping, Import
 from imports.webhooks.services import webhook_endpoint_create, webhook_test_send
 from tests.conftest import data_file
 
@@ -40,6 +42,13 @@ ROUTES = {
     "imports:connection_test": ("post", "connection", {ANON: LOGIN, SAM: 404, BEA: 404, ADA: 302}),
     "imports:connection_sync_agents": ("post", "connection", {ANON: LOGIN, SAM: 404, BEA: 404, ADA: 302}),
     "imports:audit_log": ("get", None, {ANON: LOGIN, SAM: 404, BEA: 404, ADA: 200}),
+    "imports:template": ("get", "template", {ANON: LOGIN, SAM: 200, BEA: 200, ADA: 200}),
+    "imports:map_columns": ("post", "import", {ANON: LOGIN, SAM: 302, BEA: 404, ADA: 302}),
+    "imports:edit_cell": ("post", "import", {ANON: LOGIN, SAM: 302, BEA: 404, ADA: 302}),
+    "imports:replace_all": ("post", "import", {ANON: LOGIN, SAM: 302, BEA: 404, ADA: 302}),
+    "imports:held": ("get", "import", {ANON: LOGIN, SAM: 200, BEA: 404, ADA: 200}),
+    "imports:mappings": ("get", None, {ANON: LOGIN, SAM: 404, BEA: 404, ADA: 200}),
+    "imports:mapping_delete": ("post", "mapping", {ANON: LOGIN, SAM: 404, BEA: 404, ADA: 302}),
     "imports:api_keys": ("get", None, {ANON: LOGIN, SAM: 404, BEA: 404, ADA: 200}),
     "imports:api_key_revoke": ("post", "api_key", {ANON: LOGIN, SAM: 404, BEA: 404, ADA: 302}),
     "imports:webhooks": ("get", None, {ANON: LOGIN, SAM: 404, BEA: 404, ADA: 200}),
@@ -110,6 +119,9 @@ def alpha_import(personas):
     part.error_report.save(
         "errors.csv", ContentFile(b"Agent Email,Row,Error\r\njohn.smith@example.com,2,Unknown agent\r\n")
     )
+    default_storage.save(services.held_name(job.id), ContentFile(b"Agent Name,Problem\r\nAnn,Row 3: held\r\n"))
+    Import.objects.filter(pk=job.pk).update(held_rows=1)
+    ColumnMapping.objects.create(team=personas.alpha, name="HRIS", header_signature="x", columns={})
     return job
 
 
@@ -120,6 +132,10 @@ def _kwargs(which, job, personas):
         return {"pk": job.pk, "number": 1}
     if which == "connection":
         return {"pk": personas.acme.pk}
+    if which == "template":
+        return {"kind": "xlsx"}
+    if which == "mapping":
+        return {"pk": ColumnMapping.objects.get().pk}
     if which == "api_import":
         return {"import_id": job.pk}
     if which == "api_key":
