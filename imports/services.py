@@ -9,7 +9,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from imports import audit, enqueue, lifecycle, secret_box
+from imports import audit, enqueue, lifecycle, recovery, secret_box
 from imports.models import AuditEvent, ConnectionAgent, Import, ImportPart, TalkdeskConnection, Team
 from imports.schedule import check as schedule_file
 from imports.schedule import checked_rows
@@ -267,6 +267,7 @@ def connection_test(*, connection: TalkdeskConnection, actor=None, client_addres
         TalkdeskConnection.objects.filter(pk=connection.pk).update(
             granted_scopes=sorted(diagnosis.granted), last_tested_at=timezone.now()
         )
+        recovery.account_reached(account_key=connection.account_key)
         audit.record(
             Action.CONNECTION_TESTED,
             user=actor,
@@ -316,6 +317,7 @@ def connection_sync_agents(*, connection: TalkdeskConnection) -> str:
         TalkdeskConnection.objects.filter(pk=connection.pk).update(
             agents_synced_at=timezone.now(), agents_sync_message=message
         )
+        recovery.account_reached(account_key=connection.account_key)
     return message
 
 
