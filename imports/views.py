@@ -70,11 +70,15 @@ def history(request):
     page = Paginator(selectors.history(request.user, filters), IMPORTS_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    is_admin = selectors.is_admin(request.user)
     context = {
         "form": form,
         "page": page,
         "query": query.urlencode(),
         "any_moving": any(job.is_moving for job in page),
+        "is_admin": is_admin,
+        "needing_attention": 0 if request.htmx else selectors.needing_attention(user=request.user),
+        "showing_attention": filters.state == "needs_attention",
     }
     template = "imports/history.html#rows" if request.htmx else "imports/history.html"
     return render(request, template, context)
