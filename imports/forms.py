@@ -3,13 +3,17 @@ from functools import lru_cache
 from html import escape
 
 from django import forms
+from django.conf import settings
 from django.forms.utils import flatatt
 from django.utils.safestring import mark_safe
 
 from imports.models import DATE_FORMAT_CHOICES, AuditEvent, TalkdeskConnection, Team
 from imports.states import ImportState
+from imports.wfm.talkdesk.fields import account_name_problem, base_url_problem
 
 DETECT = ""
+# What the portal takes as one event type name; Talkdesk's own are short.
+EVENT_TYPE_MAX_CHARS = 200
 
 
 @lru_cache(maxsize=1)
@@ -150,10 +154,45 @@ class ConnectionForm(forms.ModelForm):
     def clean_default_time_zone(self):
         return _clean_time_zone(self.cleaned_data["default_time_zone"])
 
+    def clean_account(self):
+        account = self.cleaned_data["account"].strip()
+        problem = account_name_problem(account)
+        if problem:
+            raise forms.ValidationError(problem)
+        return account
+
+    def clean_base_url(self):
+        base_url = self.cleaned_data["base_url"].strip()
+        if base_url:
+            problem = base_url_problem(base_url, plain_http_hosts=settings.TALKDESK_PLAIN_HTTP_HOSTS)
+            if problem:
+                raise forms.ValidationError(problem)
+        return base_url.rstrip("/")
+
+    def clean_client_id(self):
+        client_id = self.cleaned_data["client_id"].strip()
+        if any(ch.isspace() or not ch.isprintable() for ch in client_id):
+            raise forms.ValidationError(
+                "An OAuth client ID has no spaces: copy it again from Talkdesk Builder, under API Clients."
+            )
+        return client_id
+
+    def clean_event_types_text(self):
+        names = [line.strip() for line in self.cleaned_data["event_types_text"].splitlines() if line.strip()]
+        for number, name in enumerate(names, start=1):
+            if len(name) > EVENT_TYPE_MAX_CHARS:
+                raise forms.ValidationError(
+                    f"Event type {number} ({name[:40]}…) is {len(name)} characters long; "
+                    f"Talkdesk names are at most {EVENT_TYPE_MAX_CHARS}."
+                )
+            if not name.isprintable():
+                raise forms.ValidationError(f"Event type {number} ({name[:40]!r}) holds a control character.")
+        return list(dict.fromkeys(names))
+
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("region") == TalkdeskConnection.Region.CUSTOM and not cleaned.get("base_url"):
+        custom = cleaned.get("region") == TalkdeskConnection.Region.CUSTOM
+        if custom and not cleaned.get("base_url") and "base_url" not in self.errors:
             self.add_error("base_url", "A custom region needs its base URL.")
-        names = [line.strip() for line in cleaned.get("event_types_text", "").splitlines() if line.strip()]
-        self.instance.event_types = list(dict.fromkeys(names))
+        self.instance.event_types = cleaned.get("event_types_text") or []
         return cleaned

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import logging
+from contextlib import contextmanager
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from imports import audit, enqueue, lifecycle, recovery, secret_box
+from imports import audit, enqueue, lifecycle, recovery, secret_box, storage_errors
 from imports.models import AuditEvent, ConnectionAgent, Import, ImportPart, TalkdeskConnection, Team
 from imports.schedule import check as schedule_file
 from imports.schedule import checked_rows
@@ -18,6 +20,7 @@ from imports.uploads import safe_file_name
 from imports.wfm.talkdesk.client import TalkdeskClient, TalkdeskError
 
 Action = AuditEvent.Action
+log = logging.getLogger(__name__)
 
 
 class ActionRefused(Exception):
@@ -89,6 +92,34 @@ def _store_rows(job: Import, check: schedule_file.ScheduleCheck) -> None:
         default_storage.save(name, ContentFile(checked_rows.write_rows(check.rows)))
 
 
+@contextmanager
+def _nothing_half_written(job: Import):
+    """Files written for the import by the block are removed again if the disk
+    fails it (full, read-only): with the transaction rolled back, nothing of
+    a failed upload is left behind, and the person is told plainly."""
+    folder = f"imports/{job.id}"
+    before = set(_files_in(folder))
+    try:
+        yield
+    except OSError as error:
+        if not storage_errors.is_storage_error(error):
+            raise
+        log.error("Files of import %s could not be stored (%s)", job.id, error)
+        for name in set(_files_in(folder)) - before:
+            try:
+                default_storage.delete(f"{folder}/{name}")
+            except OSError as left:
+                log.error("Half-written %s/%s could not be removed: %s", folder, name, left)
+        raise ActionRefused(storage_errors.could_not_store(error)) from error
+
+
+def _files_in(folder: str) -> list[str]:
+    try:
+        return default_storage.listdir(folder)[1]
+    except FileNotFoundError:
+        return []
+
+
 def import_create(
     *,
     team: Team,
@@ -113,7 +144,7 @@ def import_create(
         date_format_chosen=bool(date_format),
     )
     check = _check(job, data)
-    with transaction.atomic():
+    with _nothing_half_written(job), transaction.atomic():
         job.original.save("original", ContentFile(data), save=False)
         job.save()
         _store_parts(job, check)
@@ -138,7 +169,7 @@ def import_recheck(*, job: Import, time_zone: str, date_format: str | None) -> I
     with job.original.open("rb") as stored:
         data = stored.read()
     check = _check(job, data)
-    with transaction.atomic():
+    with _nothing_half_written(job), transaction.atomic():
         job.save()
         _store_parts(job, check)
         _store_rows(job, check)
@@ -250,19 +281,38 @@ def connection_save(
     return connection
 
 
-def connection_test(*, connection: TalkdeskConnection, actor=None, client_address: str | None = None):
-    """Fetches a token and reports which scopes the client has and lacks."""
+def _usable_client(connection: TalkdeskConnection) -> TalkdeskClient:
+    """The connection's client, or a refusal saying what in the connection
+    keeps it from being one (a setting stored before it was checked, a secret
+    no configured key opens)."""
     try:
-        diagnosis = client_for(connection).diagnose()
-    except (TalkdeskError, secret_box.SecretUnreadable) as error:
+        return client_for(connection)
+    except secret_box.SecretUnreadable as error:
+        raise ActionRefused(
+            f"The client secret of connection {connection.name} cannot be read with the portal's encryption keys "
+            f"({error}). Enter the secret again in the connection's settings."
+        ) from error
+    except ValueError as error:
+        raise ActionRefused(
+            f"Connection {connection.name} cannot be used as it is: {error} Correct it in the connection's settings."
+        ) from error
+
+
+def connection_test(*, connection: TalkdeskConnection, actor=None, client_address: str | None = None):
+    """Fetches a token and reports which scopes the client has and lacks.
+    Raises ActionRefused, with Talkdesk's or the connection's problem."""
+    try:
+        diagnosis = _usable_client(connection).diagnose()
+    except (TalkdeskError, ActionRefused) as error:
+        message = error.message if isinstance(error, TalkdeskError) else str(error)
         audit.record(
             Action.CONNECTION_TESTED,
             user=actor,
             client_address=client_address,
             connection=connection,
-            detail=f"failed: {getattr(error, 'message', None) or error}",
+            detail=f"failed: {message}",
         )
-        raise
+        raise ActionRefused(message) from error
     with transaction.atomic():
         TalkdeskConnection.objects.filter(pk=connection.pk).update(
             granted_scopes=sorted(diagnosis.granted), last_tested_at=timezone.now()
@@ -301,9 +351,12 @@ def connection_secrets_reseal() -> tuple[list[str], list[str]]:
 def connection_sync_agents(*, connection: TalkdeskConnection) -> str:
     """Replaces the connection's agents with Talkdesk's current list."""
     try:
-        agents = client_for(connection).active_agents()
+        agents = _usable_client(connection).active_agents()
+    except ActionRefused as refusal:
+        TalkdeskConnection.objects.filter(pk=connection.pk).update(agents_sync_message=str(refusal)[:500])
+        raise
     except TalkdeskError as error:
-        TalkdeskConnection.objects.filter(pk=connection.pk).update(agents_sync_message=error.message)
+        TalkdeskConnection.objects.filter(pk=connection.pk).update(agents_sync_message=error.message[:500])
         raise ActionRefused(error.message) from error
     with transaction.atomic():
         connection.agents.all().delete()

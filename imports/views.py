@@ -24,9 +24,7 @@ from imports.forms import (
     time_zone_names,
 )
 from imports.models import Import, TalkdeskConnection
-from imports.secret_box import SecretUnreadable
 from imports.uploads import upload_refusal
-from imports.wfm.talkdesk.client import TalkdeskError
 from portal.client_address import client_address
 
 ROWS_PER_PAGE = 50
@@ -99,15 +97,20 @@ def upload(request):
         form = UploadForm(request.POST, request.FILES, teams=teams)
         if form.is_valid():
             data = form.cleaned_data
-            job = services.import_create(
-                team=data["team"],
-                uploaded_by=request.user,
-                file_name=data["file"].name,
-                data=data["file"].read(),
-                time_zone=data["time_zone"],
-                date_format=data["date_format"] or None,
-                client_address=client_address(request),
-            )
+            try:
+                job = services.import_create(
+                    team=data["team"],
+                    uploaded_by=request.user,
+                    file_name=data["file"].name,
+                    data=data["file"].read(),
+                    time_zone=data["time_zone"],
+                    date_format=data["date_format"] or None,
+                    client_address=client_address(request),
+                )
+            except services.ActionRefused as refusal:
+                # The portal's own disk refused the file: nothing was kept.
+                context = {"form": form, "refusal": str(refusal), "time_zones": time_zone_names()}
+                return render(request, "imports/upload.html", context, status=503)
             return redirect("imports:detail", pk=job.pk)
     else:
         form = _blank_upload_form(teams, request.GET.get("team", ""))
@@ -359,8 +362,8 @@ def connection_test(request, pk):
         diagnosis = services.connection_test(
             connection=connection, actor=request.user, client_address=client_address(request)
         )
-    except (TalkdeskError, SecretUnreadable) as error:
-        failure = getattr(error, "message", str(error))
+    except services.ActionRefused as refusal:
+        failure = str(refusal)
     context = {"connection": connection, "diagnosis": diagnosis, "failure": failure}
     if request.htmx:
         return render(request, "imports/connections.html#test-result", context)
@@ -380,8 +383,8 @@ def connection_sync_agents(request, pk):
     connection = get_object_or_404(TalkdeskConnection, pk=pk)
     try:
         messages.success(request, services.connection_sync_agents(connection=connection))
-    except (services.ActionRefused, SecretUnreadable) as error:
-        messages.error(request, str(error))
+    except services.ActionRefused as refusal:
+        messages.error(request, str(refusal))
     return redirect(reverse("imports:connections"))
 
 
