@@ -62,7 +62,7 @@ def draw_timeline(events: Iterable[Event], *, zone: tzinfo, first_agent: int = 0
         kinds[kind] = PALETTE[index % len(PALETTE)]
     legend = list(kinds.items())
     agents = list(lanes)[first_agent : first_agent + max_agents]
-    if earliest is None or not agents:
+    if earliest is None or latest is None or not agents:
         return Timeline(svg="", agents_total=len(lanes), agents_shown=0, legend=legend)
 
     start = _day_start(earliest, zone)
