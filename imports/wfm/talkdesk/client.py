@@ -548,7 +548,7 @@ class TalkdeskClient:
     def _status_from(self, response: requests.Response, import_id: str) -> ImportStatus:
         body = _json_object(response)
         status = body.get("status") if body is not None else None
-        if status not in KNOWN_STATUSES:
+        if body is None or status not in KNOWN_STATUSES:
             answer = _describe_odd_status(response, body)
             raise UnexpectedResponse(
                 f"Talkdesk answered the status check of import {import_id} with {answer}, "
@@ -718,7 +718,7 @@ class TalkdeskClient:
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
 
-def _describe_odd_status(response: requests.Response, body: dict | None) -> str:
+def _describe_odd_status(response: requests.Response, body: dict[str, Any] | None) -> str:
     """A status answer the portal cannot use, described as an admin would see
     it: a proxy's HTML page, text that is not JSON, or a status Talkdesk does
     not document."""
