@@ -16,9 +16,14 @@ DETECT = ""
 EVENT_TYPE_MAX_CHARS = 200
 
 
+# In the system's zone database but no zone Talkdesk takes: "localtime" is
+# this machine's own copy, "Factory" a placeholder meaning none.
+NOT_TIME_ZONES = frozenset({"localtime", "Factory"})
+
+
 @lru_cache(maxsize=1)
 def time_zone_names() -> list[str]:
-    return sorted(zoneinfo.available_timezones())
+    return sorted(zoneinfo.available_timezones() - NOT_TIME_ZONES)
 
 
 def _clean_time_zone(value: str) -> str:

@@ -197,3 +197,9 @@ def test_a_client_id_with_spaces_and_an_overlong_event_type_are_refused(client, 
     _, page = _connection_form(client, personas, client_id="initech portal", event_types_text="Break\n" + "x" * 201)
     assert "An OAuth client ID has no spaces" in page
     assert "Event type 2" in page and "at most 200" in page
+
+
+def test_a_time_zone_only_this_machine_knows_is_refused_where_it_is_entered(client, personas):
+    _, page = _connection_form(client, personas, default_time_zone="localtime")
+    assert "'localtime' is not an IANA time zone" in page
+    assert not TalkdeskConnection.objects.filter(name="Initech").exists()
