@@ -7,7 +7,7 @@ from django.conf import settings
 from django.forms.utils import flatatt
 from django.utils.safestring import mark_safe
 
-from imports.models import DATE_FORMAT_CHOICES, AuditEvent, TalkdeskConnection, Team
+from imports.models import DATE_FORMAT_CHOICES, AuditEvent, Connection, Team
 from imports.states import ImportState
 from imports.wfm.talkdesk.fields import account_name_problem, base_url_problem
 
@@ -40,6 +40,11 @@ class UploadForm(forms.Form):
     file = forms.FileField(label="Schedule file (.csv)")
     time_zone = forms.CharField(max_length=64, help_text="The time zone of the times in the file.")
     date_format = forms.ChoiceField(choices=[(DETECT, "Detect from the file")] + DATE_FORMAT_CHOICES, required=False)
+    published = forms.BooleanField(
+        required=False,
+        label="Publish the schedule in Genesys Cloud",
+        help_text="Left unticked, Genesys Cloud imports it as an unpublished draft. The team's default is preset.",
+    )
 
     def __init__(self, *args, teams, **kwargs):
         super().__init__(*args, **kwargs)
@@ -146,11 +151,22 @@ class ConnectionForm(forms.ModelForm):
     )
 
     class Meta:
-        model = TalkdeskConnection
-        fields = ["name", "account", "region", "base_url", "client_id", "default_time_zone", "default_date_format"]
+        model = Connection
+        fields = [
+            "name",
+            "kind",
+            "account",
+            "region",
+            "base_url",
+            "client_id",
+            "business_unit_id",
+            "default_time_zone",
+            "default_date_format",
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["kind"].required = False
         self.fields["event_types_text"].initial = "\n".join(self.instance.event_types or [])
         if not self.instance.pk:
             self.fields["client_secret"].required = True
@@ -159,15 +175,15 @@ class ConnectionForm(forms.ModelForm):
     def clean_default_time_zone(self):
         return _clean_time_zone(self.cleaned_data["default_time_zone"])
 
+    def clean_kind(self):
+        # A form from before there were kinds (or an API client) meant Talkdesk.
+        return self.cleaned_data.get("kind") or Connection.Kind.TALKDESK
+
     def clean_account(self):
-        account = self.cleaned_data["account"].strip()
-        problem = account_name_problem(account)
-        if problem:
-            raise forms.ValidationError(problem)
-        return account
+        return (self.cleaned_data.get("account") or "").strip()
 
     def clean_base_url(self):
-        base_url = self.cleaned_data["base_url"].strip()
+        base_url = (self.cleaned_data.get("base_url") or "").strip()
         if base_url:
             problem = base_url_problem(base_url, plain_http_hosts=settings.TALKDESK_PLAIN_HTTP_HOSTS)
             if problem:
@@ -178,7 +194,7 @@ class ConnectionForm(forms.ModelForm):
         client_id = self.cleaned_data["client_id"].strip()
         if any(ch.isspace() or not ch.isprintable() for ch in client_id):
             raise forms.ValidationError(
-                "An OAuth client ID has no spaces: copy it again from Talkdesk Builder, under API Clients."
+                "An OAuth client ID has no spaces: copy it again from where the WFM lists its API clients."
             )
         return client_id
 
@@ -188,7 +204,7 @@ class ConnectionForm(forms.ModelForm):
             if len(name) > EVENT_TYPE_MAX_CHARS:
                 raise forms.ValidationError(
                     f"Event type {number} ({name[:40]}…) is {len(name)} characters long; "
-                    f"Talkdesk names are at most {EVENT_TYPE_MAX_CHARS}."
+                    f"the portal takes names of at most {EVENT_TYPE_MAX_CHARS}."
                 )
             if not name.isprintable():
                 raise forms.ValidationError(f"Event type {number} ({name[:40]!r}) holds a control character.")
@@ -196,8 +212,23 @@ class ConnectionForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        custom = cleaned.get("region") == TalkdeskConnection.Region.CUSTOM
-        if custom and not cleaned.get("base_url") and "base_url" not in self.errors:
+        kind, region = cleaned.get("kind"), cleaned.get("region")
+        if region == Connection.Region.CUSTOM and not cleaned.get("base_url") and "base_url" not in self.errors:
             self.add_error("base_url", "A custom region needs its base URL.")
+        talkdesk_region = region in Connection.TALKDESK_REGIONS
+        if kind == Connection.Kind.TALKDESK:
+            if region and not talkdesk_region:
+                self.add_error(
+                    "region", "Choose a Talkdesk region (United States, Europe, Canada) or a custom base URL."
+                )
+            if not cleaned.get("account"):
+                self.add_error("account", "A Talkdesk connection needs the account name.")
+            elif problem := account_name_problem(cleaned["account"]):
+                self.add_error("account", problem)
+        if kind == Connection.Kind.GENESYS:
+            if region and talkdesk_region and region != Connection.Region.CUSTOM:
+                self.add_error("region", "Choose a Genesys Cloud region, or a custom base URL.")
+            if not cleaned.get("business_unit_id"):
+                self.add_error("business_unit_id", "A Genesys Cloud connection needs the id of its business unit.")
         self.instance.event_types = cleaned.get("event_types_text") or []
         return cleaned

@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from imports.models import TalkdeskConnection
+from imports.models import Connection
 
 SECRET = "placeholder-secret-for-tests"
 
@@ -22,7 +22,7 @@ def test_an_admin_adds_a_connection_whose_secret_is_stored_encrypted(client, per
         },
     )
     assert response.status_code == 302
-    connection = TalkdeskConnection.objects.get(name="Initech")
+    connection = Connection.objects.get(name="Initech")
     assert SECRET not in connection.client_secret_encrypted
     assert connection.client_secret() == SECRET
     assert connection.event_types == ["Break", "Lunch"]
@@ -162,7 +162,7 @@ def test_an_account_name_talkdesk_does_not_allow_is_refused_where_it_is_entered(
     response, page = _connection_form(client, personas, account=account)
     assert response.status_code == 200
     assert f"{account!r} is not a Talkdesk account name: {reason}" in page
-    assert not TalkdeskConnection.objects.filter(name="Initech").exists()
+    assert not Connection.objects.filter(name="Initech").exists()
 
 
 @pytest.mark.parametrize(
@@ -180,7 +180,7 @@ def test_a_base_url_is_refused_unless_https_or_plain_http_to_an_allowed_host(
     settings.TALKDESK_PLAIN_HTTP_HOSTS = frozenset({"127.0.0.1", "localhost"})
     response, page = _connection_form(client, personas, base_url=base_url)
     assert refused_for in page
-    assert not TalkdeskConnection.objects.filter(name="Initech").exists()
+    assert not Connection.objects.filter(name="Initech").exists()
 
 
 def test_plain_http_to_the_simulator_on_this_machine_is_taken_only_where_allowed(client, personas, settings):
@@ -190,7 +190,7 @@ def test_plain_http_to_the_simulator_on_this_machine_is_taken_only_where_allowed
     settings.TALKDESK_PLAIN_HTTP_HOSTS = frozenset({"127.0.0.1"})
     response, _ = _connection_form(client, personas, base_url="http://127.0.0.1:8765/")
     assert response.status_code == 302
-    assert TalkdeskConnection.objects.get(name="Initech").base_url == "http://127.0.0.1:8765"
+    assert Connection.objects.get(name="Initech").base_url == "http://127.0.0.1:8765"
 
 
 def test_a_client_id_with_spaces_and_an_overlong_event_type_are_refused(client, personas):
@@ -202,4 +202,4 @@ def test_a_client_id_with_spaces_and_an_overlong_event_type_are_refused(client, 
 def test_a_time_zone_only_this_machine_knows_is_refused_where_it_is_entered(client, personas):
     _, page = _connection_form(client, personas, default_time_zone="localtime")
     assert "'localtime' is not an IANA time zone" in page
-    assert not TalkdeskConnection.objects.filter(name="Initech").exists()
+    assert not Connection.objects.filter(name="Initech").exists()

@@ -48,7 +48,7 @@ def sent(connected):
     job = confirm(connected)
     delivery.account_advance(account_key=job.account_key)
     part = job.parts.get()
-    assert part.state == PartState.PROCESSING and part.talkdesk_import_id
+    assert part.state == PartState.PROCESSING and part.remote_id
     return job, part
 
 
@@ -139,7 +139,7 @@ def test_a_status_answer_the_portal_cannot_read_is_asked_again_then_left_to_an_a
     assert part.polls >= 2
     message = job.message
     assert ODD_ANSWERS[kind] in message
-    assert f"Talkdesk received this file under import id {part.talkdesk_import_id}" in message
+    assert f"Talkdesk received this file under import id {part.remote_id}" in message
     assert "Talkdesk has it" in message and "Send again" in message and "only after checking" in message
     assert "None" not in message
 
@@ -180,7 +180,7 @@ def test_talkdesk_forgetting_the_import_is_named_plainly_and_never_not_sent(conn
     simulator.control.reset()  # Talkdesk restarted and lost track of it.
     follow(job)
     assert ends_with_a_true_label(simulator, job) == "Needs attention"
-    assert f"no import {part.talkdesk_import_id} for account acme" in job.message
+    assert f"no import {part.remote_id} for account acme" in job.message
 
 
 def test_a_connection_changed_after_sending_leaves_the_part_to_an_admin(connected, simulator, quick_asking):

@@ -13,7 +13,7 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 
 from imports import lifecycle, services
-from imports.models import Import, TalkdeskConnection
+from imports.models import Connection, Import
 from tests.conftest import DATA, data_file
 from tests.imports.test_access import ROUTES
 
@@ -35,7 +35,7 @@ def _alpha_import(personas):
 
 
 def _break_connection(connection, **fields):
-    TalkdeskConnection.objects.filter(pk=connection.pk).update(**fields)
+    Connection.objects.filter(pk=connection.pk).update(**fields)
 
 
 FAULTS = {

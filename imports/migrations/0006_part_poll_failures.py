@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("imports", "0004_history_indexes"),
+        ("imports", "0005_wfm_kinds"),
     ]
 
     operations = [
