@@ -8,7 +8,7 @@ from django.forms.utils import flatatt
 from django.utils.safestring import mark_safe
 
 from imports.models import DATE_FORMAT_CHOICES, AuditEvent, Connection, Team
-from imports.states import ImportState
+from imports.states import ImportState, label_for
 from imports.wfm.talkdesk.fields import account_name_problem, base_url_problem
 
 DETECT = ""
@@ -98,7 +98,11 @@ class HistoryFilterForm(forms.Form):
     through a server-side cursor, on every page of the history."""
 
     team = forms.IntegerField(required=False, widget=QuickSelect)
-    state = forms.ChoiceField(choices=[("", "Any state")] + list(ImportState.choices), required=False)
+    # Imports of every kind of WFM are listed: the states by a name that fits them all.
+    state = forms.ChoiceField(
+        choices=[("", "Any state")] + [(value, label_for(label, wfm="WFM")) for value, label in ImportState.choices],
+        required=False,
+    )
     uploader = forms.IntegerField(required=False, widget=QuickSelect)
     since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))

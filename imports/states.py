@@ -4,6 +4,12 @@ between them. `imports.lifecycle` is the only code that moves them."""
 from django.db import models
 
 
+def label_for(label: str, *, wfm: str) -> str:
+    """A state's label for an import to another WFM: the labels below name
+    Talkdesk, the first WFM, and read as true only for its imports."""
+    return label.replace("Talkdesk", wfm)
+
+
 class PartState(models.TextChoices):
     WAITING = "waiting", "Waiting its turn"
     # A worker holds the account's slot for the part but has sent nothing yet:
@@ -63,6 +69,9 @@ PART_MOVES: dict[PartState, set[PartState]] = {
 
 
 class ImportState(models.TextChoices):
+    # A file over CHECK_IN_WEB_MAX_BYTES waits here while the worker checks
+    # it; nothing about its rows or problems is known yet.
+    CHECKING = "checking", "Checking the file"
     PREVIEW = "preview", "Awaiting confirmation"
     QUEUED = "queued", "Queued"
     SENDING = "sending", "Sending to Talkdesk"
@@ -94,6 +103,7 @@ _FINAL_IMPORT_STATES = {
 }
 
 IMPORT_MOVES_BY_PERSON: dict[ImportState, set[ImportState]] = {
+    ImportState.CHECKING: {ImportState.CANCELLED},
     ImportState.PREVIEW: {ImportState.QUEUED, ImportState.CANCELLED},
     ImportState.QUEUED: {ImportState.CANCELLED},
 }
@@ -124,3 +134,11 @@ def import_state_from_parts(part_states: list[PartState]) -> ImportState:
     if states == {PartState.SKIPPED}:
         return ImportState.CANCELLED
     return ImportState.IMPORTED
+
+
+# A large file is checked by the worker: on upload, or when the planner has
+# it read again with another time zone or date format.
+IMPORT_CHECK_MOVES: dict[ImportState, set[ImportState]] = {
+    ImportState.PREVIEW: {ImportState.CHECKING},
+    ImportState.CHECKING: {ImportState.PREVIEW},
+}

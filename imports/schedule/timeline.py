@@ -48,22 +48,27 @@ def _day_start(moment: datetime, zone: tzinfo) -> datetime:
 
 
 def draw_timeline(events: Iterable[Event], *, zone: tzinfo, first_agent: int = 0, max_agents: int = 40) -> Timeline:
+    # Only the events of the agents drawn are kept: the others are counted,
+    # so that a file of 700,000 rows is drawn holding only a page of agents.
+    numbers: dict[str, int] = {}
     lanes: OrderedDict[str, list[Event]] = OrderedDict()
     kinds: dict[str, str] = {}
     earliest = latest = None
     for event in events:
         if event.end <= event.start:
             continue
-        lanes.setdefault(event.agent, []).append(event)
+        number = numbers.setdefault(event.agent, len(numbers))
+        if first_agent <= number < first_agent + max_agents:
+            lanes.setdefault(event.agent, []).append(event)
         kinds.setdefault(event.kind, "")
         earliest = event.start if earliest is None or event.start < earliest else earliest
         latest = event.end if latest is None or event.end > latest else latest
     for index, kind in enumerate(sorted(kinds)):
         kinds[kind] = PALETTE[index % len(PALETTE)]
     legend = list(kinds.items())
-    agents = list(lanes)[first_agent : first_agent + max_agents]
+    agents = list(lanes)
     if earliest is None or latest is None or not agents:
-        return Timeline(svg="", agents_total=len(lanes), agents_shown=0, legend=legend)
+        return Timeline(svg="", agents_total=len(numbers), agents_shown=0, legend=legend)
 
     start = _day_start(earliest, zone)
     days = []
@@ -108,4 +113,4 @@ def draw_timeline(events: Iterable[Event], *, zone: tzinfo, first_agent: int = 0
             if event.problem:
                 parts.append(f'<text x="{left:.1f}" y="{top + 4}" fill="{PROBLEM}" font-weight="700">!</text>')
     parts.append("</svg>")
-    return Timeline(svg="".join(parts), agents_total=len(lanes), agents_shown=len(agents), legend=legend)
+    return Timeline(svg="".join(parts), agents_total=len(numbers), agents_shown=len(agents), legend=legend)

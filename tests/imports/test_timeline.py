@@ -82,3 +82,10 @@ def test_it_draws_a_page_of_agents_at_a_time():
 
 def test_nothing_readable_draws_nothing():
     assert draw_timeline([], zone=NY).svg == ""
+
+
+def test_a_page_of_agents_is_drawn_from_a_stream_of_every_agents_events():
+    events = (event(f"agent{n % 100}@example.com", 1 + n // 100 % 28, 9, 17, row=n + 2) for n in range(2_000))
+    drawn = draw_timeline(events, zone=NY, first_agent=0, max_agents=10)
+    assert drawn.agents_total == 100 and drawn.agents_shown == 10
+    assert drawn.svg.count("data-row=") == 10 * 20

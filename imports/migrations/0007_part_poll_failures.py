@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("imports", "0005_wfm_kinds"),
+        ("imports", "0006_check_in_worker"),
     ]
 
     operations = [
