@@ -1,3 +1,5 @@
+import itertools
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -349,7 +351,11 @@ def fixed_file(request, pk):
     job = _get_import_for_user(request, pk)
     if waiting := _unless_checking(request, job):
         return waiting
-    response = StreamingHttpResponse(selectors.fixed_file(job), content_type="text/csv; charset=utf-8")
+    chunks = selectors.fixed_file(job)
+    # The first chunk read here, not once streaming has begun: a stored file
+    # gone or a disk failing is then a page saying so, not a cut-off download.
+    first = next(chunks, b"")
+    response = StreamingHttpResponse(itertools.chain([first], chunks), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_stem(job.file_name)}-fixed.csv"'
     response["X-Content-Type-Options"] = "nosniff"
     return response
