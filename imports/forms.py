@@ -8,6 +8,7 @@ from django.forms.utils import flatatt
 from django.utils.safestring import mark_safe
 
 from imports.models import DATE_FORMAT_CHOICES, AuditEvent, Connection, Team
+from imports.schedule.columns import MAPPABLE
 from imports.states import ImportState, label_for
 from imports.wfm.talkdesk.fields import account_name_problem, base_url_problem
 
@@ -37,7 +38,7 @@ def _clean_time_zone(value: str) -> str:
 
 class UploadForm(forms.Form):
     team = forms.ModelChoiceField(queryset=Team.objects.none(), empty_label=None)
-    file = forms.FileField(label="Schedule file (.csv)")
+    file = forms.FileField(label="Schedule file (.csv, .xlsx, .xls or .ods)")
     time_zone = forms.CharField(max_length=64, help_text="The time zone of the times in the file.")
     date_format = forms.ChoiceField(choices=[(DETECT, "Detect from the file")] + DATE_FORMAT_CHOICES, required=False)
     published = forms.BooleanField(
@@ -64,14 +65,47 @@ class UploadForm(forms.Form):
 
 class RecheckForm(forms.Form):
     time_zone = forms.CharField(max_length=64)
+    sheet = forms.CharField(max_length=255, required=False)
     date_format = forms.ChoiceField(choices=[(DETECT, "Detect from the file")] + DATE_FORMAT_CHOICES, required=False)
 
     def clean_time_zone(self):
         return _clean_time_zone(self.cleaned_data["time_zone"])
 
 
+class ColumnMappingForm(forms.Form):
+    """One select per field, listing the file's columns; Date only for a
+    file whose start and end columns hold times of day alone."""
+
+    save_as = forms.CharField(max_length=100, required=False, label="Save this mapping for the team as")
+
+    def __init__(self, *args, header: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [("", "—")] + [(name.strip(), name.strip()) for name in header if name.strip()]
+        for field in MAPPABLE:
+            self.fields[mapping_field_name(field)] = forms.ChoiceField(choices=choices, required=False, label=field)
+
+    def columns(self) -> dict[str, str]:
+        return {field: self.cleaned_data.get(mapping_field_name(field)) or "" for field in MAPPABLE}
+
+
+def mapping_field_name(field: str) -> str:
+    return "column_" + field.lower().replace(" ", "_")
+
+
 class ConfirmForm(forms.Form):
     acknowledge_warnings = forms.BooleanField(required=False)
+    valid_rows_only = forms.BooleanField(required=False)
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={
+            "required": "Say why it is rejected: the uploader reads the reason.",
+            "max_length": "Keep the reason under 500 characters.",
+        },
+    )
 
 
 class QuickSelect(forms.Select):
@@ -106,6 +140,7 @@ class HistoryFilterForm(forms.Form):
     uploader = forms.IntegerField(required=False, widget=QuickSelect)
     since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    held = forms.BooleanField(required=False, label="Held rows back")
 
     def __init__(self, *args, teams, uploaders, **kwargs):
         super().__init__(*args, **kwargs)

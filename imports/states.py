@@ -73,6 +73,9 @@ class ImportState(models.TextChoices):
     # it; nothing about its rows or problems is known yet.
     CHECKING = "checking", "Checking the file"
     PREVIEW = "preview", "Awaiting confirmation"
+    # Confirmed by its uploader in a team whose imports need a second pair of
+    # eyes: it joins the queue only when another supervisor or an admin approves.
+    AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
     QUEUED = "queued", "Queued"
     SENDING = "sending", "Sending to Talkdesk"
     PROCESSING = "processing", "Talkdesk is processing"
@@ -83,6 +86,7 @@ class ImportState(models.TextChoices):
     STALLED = "stalled", "Stalled in Talkdesk"
     NEEDS_ATTENTION = "needs_attention", "Needs attention"
     CANCELLED = "cancelled", "Cancelled"
+    REJECTED = "rejected", "Rejected"
 
     @property
     def is_final(self) -> bool:
@@ -100,13 +104,26 @@ _FINAL_IMPORT_STATES = {
     ImportState.FAILED,
     ImportState.STALLED,
     ImportState.CANCELLED,
+    ImportState.REJECTED,
 }
 
 IMPORT_MOVES_BY_PERSON: dict[ImportState, set[ImportState]] = {
     ImportState.CHECKING: {ImportState.CANCELLED},
-    ImportState.PREVIEW: {ImportState.QUEUED, ImportState.CANCELLED},
+    ImportState.PREVIEW: {ImportState.QUEUED, ImportState.AWAITING_APPROVAL, ImportState.CANCELLED},
+    # Approved, it joins the queue; rejected, it ends with the approver's reason;
+    # its uploader may still withdraw it.
+    ImportState.AWAITING_APPROVAL: {ImportState.QUEUED, ImportState.REJECTED, ImportState.CANCELLED},
     ImportState.QUEUED: {ImportState.CANCELLED},
 }
+
+# States in which the import's parts are not its state's source: a person
+# moves it, and the parts wait or are skipped.
+IMPORT_STATES_SET_BY_PEOPLE = (
+    ImportState.PREVIEW,
+    ImportState.AWAITING_APPROVAL,
+    ImportState.CANCELLED,
+    ImportState.REJECTED,
+)
 
 
 def import_state_from_parts(part_states: list[PartState]) -> ImportState:

@@ -2,6 +2,7 @@ import itertools
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotModified, StreamingHttpResponse
 from django.middleware.csrf import get_token
@@ -14,18 +15,23 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
-from imports import selectors, services
+from imports import access, selectors, services
 from imports.csv_download import csv_attachment
 from imports.forms import (
     AuditFilterForm,
+    ColumnMappingForm,
     ConfirmForm,
     ConnectionForm,
     HistoryFilterForm,
     RecheckForm,
+    RejectForm,
     UploadForm,
     time_zone_names,
 )
-from imports.models import Connection, Import
+from imports.models import ColumnMapping, Connection, Import
+from imports.schedule.check import HEADER
+from imports.schedule.workbook import KIND_NAMES as WORKBOOK_KINDS
+from imports.states import ImportState
 from imports.uploads import upload_refusal
 from portal.client_address import client_address
 
@@ -66,6 +72,7 @@ def history(request):
             uploader=data["uploader"],
             since=data["since"],
             until=data["until"],
+            held=data["held"],
         )
     page = Paginator(selectors.history(request.user, filters), IMPORTS_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -155,13 +162,29 @@ def _detail_context(request, job: Import) -> dict:
     context["timeline_on_load"] = job.rows <= TIMELINE_ON_LOAD_ROWS
     if job.state == "preview":
         context["recheck_form"] = RecheckForm(
-            initial={"time_zone": job.time_zone, "date_format": job.date_format if job.date_format_chosen else ""}
+            initial={
+                "time_zone": job.time_zone,
+                "date_format": job.date_format if job.date_format_chosen else "",
+                "sheet": job.sheet,
+            }
         )
         context["confirm_form"] = ConfirmForm()
         context["time_zones"] = time_zone_names()
+        if job.findings.get("columns"):
+            context["mapping_fields"] = selectors.mapping_fields(job)
         counts = job.findings.get("counts", {})
         context["error_groups"] = selectors.problem_groups(job.errors, counts=counts.get("error"))
         context["warning_groups"] = selectors.problem_groups(job.warnings, counts=counts.get("warning"))
+        held = selectors.rows_with_errors(job)
+        if held:
+            context["held_if_sent"], context["valid_if_sent"] = held, job.rows - held
+    if job.state == ImportState.AWAITING_APPROVAL:
+        # The approver sees what the uploader saw before confirming.
+        counts = job.findings.get("counts", {})
+        context["error_groups"] = selectors.problem_groups(job.errors, counts=counts.get("error"))
+        context["warning_groups"] = selectors.problem_groups(job.warnings, counts=counts.get("warning"))
+        context["approval_refusal"] = access.approval_refusal(job=job, user=request.user)
+        context["reject_form"] = RejectForm()
     if job.state == "imported_with_errors" or job.parts.exclude(error_report="").exists():
         context["failed_rows"] = selectors.failed_rows(job)
     return context
@@ -241,19 +264,78 @@ def rows(request, pk):
     job = _get_import_for_user(request, pk)
     if waiting := _unless_checking(request, job):
         return waiting
-    problem = request.GET.get("problem", "")
-    page = selectors.schedule_rows_page(job, problem=problem, page=request.GET.get("page"), per_page=ROWS_PER_PAGE)
+    return _rows_page(request, job, problem=request.GET.get("problem", ""), page_number=request.GET.get("page"))
+
+
+def _rows_page(request, job: Import, *, problem: str, page_number, notices=()):
+    page = selectors.schedule_rows_page(job, problem=problem, page=page_number, per_page=ROWS_PER_PAGE)
     codes = sorted({p["code"] for p in job.errors + job.warnings})
     context = {
         "job": job,
         "page": page,
         "problem": problem,
         "problem_codes": codes,
+        "columns": HEADER,
+        "revisions": job.revisions.count(),
+        "notices": notices,
         # Only the first of each kind of problem is marked on the rows.
         "marks_partial": bool(problem) and not job.findings_complete,
     }
     template = "imports/rows.html#rows" if request.htmx else "imports/rows.html"
     return render(request, template, context)
+
+
+def _revised(request, job: Import, action) -> HttpResponse:
+    """The rows again after a change: on the spot for htmx, else the page."""
+    problem = request.POST.get("problem", "")
+    try:
+        action()
+        job.refresh_from_db()
+        notices = [("success", "Changed and checked again.")]
+    except services.ActionRefused as refusal:
+        notices = [("error", str(refusal))]
+    if request.htmx:
+        return _rows_page(request, job, problem=problem, page_number=request.POST.get("page"), notices=notices)
+    for kind, text in notices:
+        (messages.success if kind == "success" else messages.error)(request, text)
+    return redirect(reverse("imports:rows", args=[job.pk]) + (f"?problem={problem}" if problem else ""))
+
+
+@login_required
+@require_POST
+def edit_cell(request, pk):
+    job = _get_import_for_user(request, pk)
+    row = request.POST.get("row", "")
+    return _revised(
+        request,
+        job,
+        lambda: services.import_edit_cell(
+            job=job,
+            actor=request.user,
+            row=int(row) if row.isdigit() else 0,
+            column=request.POST.get("column", ""),
+            value=request.POST.get("value", ""),
+            client_address=client_address(request),
+        ),
+    )
+
+
+@login_required
+@require_POST
+def replace_all(request, pk):
+    job = _get_import_for_user(request, pk)
+    return _revised(
+        request,
+        job,
+        lambda: services.import_replace_all(
+            job=job,
+            actor=request.user,
+            column=request.POST.get("column", ""),
+            find=request.POST.get("find", ""),
+            replace=request.POST.get("replace", ""),
+            client_address=client_address(request),
+        ),
+    )
 
 
 TIMELINE_AGENTS = 40
@@ -290,11 +372,80 @@ def recheck(request, pk):
         return redirect("imports:detail", pk=job.pk)
     try:
         services.import_recheck(
-            job=job, time_zone=form.cleaned_data["time_zone"], date_format=form.cleaned_data["date_format"] or None
+            job=job,
+            time_zone=form.cleaned_data["time_zone"],
+            date_format=form.cleaned_data["date_format"] or None,
+            sheet=form.cleaned_data["sheet"] or None,
         )
     except services.ActionRefused as refusal:
         messages.error(request, str(refusal))
     return redirect("imports:detail", pk=job.pk)
+
+
+@login_required
+@require_POST
+def map_columns(request, pk):
+    job = _get_import_for_user(request, pk)
+    form = ColumnMappingForm(request.POST, header=job.findings.get("header", []))
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect("imports:detail", pk=job.pk)
+    try:
+        services.import_map_columns(
+            job=job,
+            actor=request.user,
+            columns=form.columns(),
+            save_as=form.cleaned_data["save_as"],
+            client_address=client_address(request),
+        )
+        if form.cleaned_data["save_as"]:
+            messages.success(
+                request,
+                f"The mapping is saved for team {job.team.name} as '{' '.join(form.cleaned_data['save_as'].split())}': "
+                "a file with the same header will be read this way by itself.",
+            )
+    except services.ActionRefused as refusal:
+        messages.error(request, str(refusal))
+    return redirect("imports:detail", pk=job.pk)
+
+
+@login_required
+@require_GET
+def template_file(request, kind):
+    from imports.schedule.template import template_csv, template_xlsx
+
+    teams = selectors.teams_for(request.user)
+    team_pk = request.GET.get("team", "")
+    team = (teams.filter(pk=team_pk).first() if team_pk.isdigit() else None) or teams.first()
+    if team is None:
+        raise Http404
+    facts = selectors.template_facts(team=team)
+    name = f"schedule-template-{_stem(team.name)}"
+    if kind == "csv":
+        return csv_attachment(template_csv(facts), f"{name}.csv")
+    response = HttpResponse(
+        template_xlsx(facts), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_GET
+def mappings(request):
+    _require_admin(request)
+    return render(request, "imports/mappings.html", {"mappings": selectors.column_mappings()})
+
+
+@login_required
+@require_POST
+def mapping_delete(request, pk):
+    _require_admin(request)
+    mapping = get_object_or_404(ColumnMapping.objects.select_related("team"), pk=pk)
+    services.column_mapping_delete(mapping=mapping, actor=request.user, client_address=client_address(request))
+    messages.success(request, f"The mapping '{mapping.name}' of team {mapping.team.name} is deleted.")
+    return redirect("imports:mappings")
 
 
 @login_required
@@ -308,8 +459,38 @@ def confirm(request, pk):
             job=job,
             actor=request.user,
             warnings_acknowledged=form.cleaned_data.get("acknowledge_warnings", False),
+            valid_rows_only=form.cleaned_data.get("valid_rows_only", False),
             client_address=client_address(request),
         )
+    except services.ActionRefused as refusal:
+        messages.error(request, str(refusal))
+    return redirect("imports:detail", pk=job.pk)
+
+
+@login_required
+@require_POST
+def approve(request, pk):
+    job = _get_import_for_user(request, pk)
+    try:
+        services.import_approve(job=job, actor=request.user, client_address=client_address(request))
+        messages.success(request, "Approved: the import joined its account's queue.")
+    except services.ActionRefused as refusal:
+        messages.error(request, str(refusal))
+    return redirect("imports:detail", pk=job.pk)
+
+
+@login_required
+@require_POST
+def reject(request, pk):
+    job = _get_import_for_user(request, pk)
+    form = RejectForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise services.ActionRefused(" ".join(e for errors in form.errors.values() for e in errors))
+        services.import_reject(
+            job=job, actor=request.user, reason=form.cleaned_data["reason"], client_address=client_address(request)
+        )
+        messages.success(request, "Rejected: nothing was sent to Talkdesk, and the uploader can read your reason.")
     except services.ActionRefused as refusal:
         messages.error(request, str(refusal))
     return redirect("imports:detail", pk=job.pk)
@@ -334,11 +515,13 @@ def original_file(request, pk):
     # The bytes as uploaded, which neutralising formula cells would change: so
     # not served as a CSV, but as opaque bytes under a .txt name that no
     # spreadsheet opens by default (docs/security.md). The fixed file is the
-    # one to open in a spreadsheet.
+    # one to open in a spreadsheet. A workbook keeps its own extension: it is
+    # of no use as text, and formulas are a workbook's own business.
+    kind = job.findings.get("kind", "csv")
     response = FileResponse(
         job.original.open("rb"),
         as_attachment=True,
-        filename=f"{_stem(job.file_name)}-original.txt",
+        filename=f"{_stem(job.file_name)}-original.{kind if kind in WORKBOOK_KINDS else 'txt'}",
         content_type="application/octet-stream",
     )
     response["X-Content-Type-Options"] = "nosniff"
@@ -378,6 +561,18 @@ def findings_file(request, pk):
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@login_required
+@require_GET
+def held_file(request, pk):
+    job = _get_import_for_user(request, pk)
+    name = services.held_name(job.id)
+    if not job.held_rows or not default_storage.exists(name):
+        raise Http404
+    with default_storage.open(name, "rb") as stored:
+        data = stored.read()
+    return csv_attachment(data, f"{_stem(job.file_name)}-held-rows.csv", neutralise=True)
 
 
 @login_required
@@ -459,10 +654,6 @@ def connection_sync_agents(request, pk):
     except services.ActionRefused as refusal:
         messages.error(request, str(refusal))
     return redirect(reverse("imports:connections"))
-
-
-def healthz(request):
-    return HttpResponse("ok", content_type="text/plain")
 
 
 def _get_part_for_admin(request, pk, number):

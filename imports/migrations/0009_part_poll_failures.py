@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("imports", "0006_check_in_worker"),
+        ("imports", "0008_workbooks_mappings_revisions_held_rows"),
     ]
 
     operations = [
