@@ -347,6 +347,12 @@ class ImportPart(models.Model):
     held_by = models.CharField(max_length=200, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     polls = models.PositiveIntegerField(default=0)
+    # Status checks that failed in a row, which alone set the wait before the
+    # next (a long import's earlier good answers must not lengthen it), and
+    # since when Talkdesk's answers could not be read: that lasts a bounded
+    # time before an admin is asked to look.
+    poll_failures = models.PositiveIntegerField(default=0)
+    unreadable_since = models.DateTimeField(null=True, blank=True)
     last_polled_at = models.DateTimeField(null=True, blank=True)
     # When the next status check is due: a wake-up that comes well before it
     # is a duplicate (a redelivered or reconciler message) and does nothing.

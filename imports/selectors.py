@@ -35,6 +35,14 @@ def imports_for(user) -> QuerySet[Import]:
     return imports if is_admin(user) else imports.filter(team__supervisors=user)
 
 
+def needing_attention(*, user) -> int:
+    """How many of the imports an admin may act on wait for a person to say
+    whether Talkdesk has them; 0 for everyone else, who cannot act on them."""
+    if not is_admin(user):
+        return 0
+    return Import.objects.filter(state=ImportState.NEEDS_ATTENTION).count()
+
+
 @dataclass(frozen=True)
 class HistoryFilters:
     team: int | None = None

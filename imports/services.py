@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,7 +16,7 @@ from django.core.files.storage import default_storage
 from django.db import models, transaction
 from django.utils import timezone
 
-from imports import access, audit, enqueue, lifecycle, secret_box
+from imports import access, audit, enqueue, lifecycle, recovery, secret_box, storage_errors
 from imports.models import (
     AuditEvent,
     ColumnMapping,
@@ -37,6 +38,7 @@ from imports.wfm import registry
 from imports.wfm.base import ConnectionSettings, Directory, Refused, Wfm, WfmError
 
 Action = AuditEvent.Action
+log = logging.getLogger(__name__)
 
 
 class ActionRefused(Exception):
@@ -243,6 +245,34 @@ def _store_rows(job: Import, check: schedule_file.ScheduleCheck) -> None:
         default_storage.save(name, ContentFile(checked_rows.write_rows(check.rows)))
 
 
+@contextmanager
+def _nothing_half_written(job: Import):
+    """Files written for the import by the block are removed again if the disk
+    fails it (full, read-only): with the transaction rolled back, nothing of
+    a failed upload is left behind, and the person is told plainly."""
+    folder = f"imports/{job.id}"
+    before = set(_files_in(folder))
+    try:
+        yield
+    except OSError as error:
+        if not storage_errors.is_storage_error(error):
+            raise
+        log.error("Files of import %s could not be stored (%s)", job.id, error)
+        for name in set(_files_in(folder)) - before:
+            try:
+                default_storage.delete(f"{folder}/{name}")
+            except OSError as left:
+                log.error("Half-written %s/%s could not be removed: %s", folder, name, left)
+        raise ActionRefused(storage_errors.could_not_store(error)) from error
+
+
+def _files_in(folder: str) -> list[str]:
+    try:
+        return default_storage.listdir(folder)[1]
+    except FileNotFoundError:
+        return []
+
+
 def _check_later(job: Import, *, note: str) -> bool:
     """Hands the check to the worker, once the transaction commits."""
     if not lifecycle.import_check_later(job=job, note=note):
@@ -292,7 +322,7 @@ def import_create(
             content.seek(0)
             check = _check(job, content.read(), every_finding)
         content.seek(0)
-        with transaction.atomic():
+        with _nothing_half_written(job), transaction.atomic():
             job.original.save("original", content, save=False)
             job.save()
             if check is None:
@@ -359,7 +389,7 @@ def import_recheck(
         data = stored.read()
     with _every_finding_spool() as every_finding:
         check = _check(job, data, every_finding)
-        with transaction.atomic():
+        with _nothing_half_written(job), transaction.atomic():
             job.save()
             _store_check(job, check, every_finding)
     return job
@@ -805,21 +835,40 @@ def connection_save(
     return connection
 
 
+def _usable_wfm(connection: Connection) -> Wfm:
+    """The connection's WFM, or a refusal saying what in the connection keeps
+    it from being one (a setting stored before it was checked, a secret no
+    configured key opens)."""
+    try:
+        return wfm_for(connection)
+    except secret_box.SecretUnreadable as error:
+        raise ActionRefused(
+            f"The client secret of connection {connection.name} cannot be read with the portal's encryption keys "
+            f"({error}). Enter the secret again in the connection's settings."
+        ) from error
+    except ValueError as error:
+        raise ActionRefused(
+            f"Connection {connection.name} cannot be used as it is: {error} Correct it in the connection's settings."
+        ) from error
+
+
 def connection_test(*, connection: Connection, actor=None, client_address: str | None = None):
     """Signs in and reports what the client may and may not do; for a WFM
-    that lists them, keeps its event types and planning week too."""
+    that lists them, keeps its event types and planning week too. Raises
+    ActionRefused with the WFM's or the connection's problem, in its words."""
     try:
-        wfm = wfm_for(connection)
+        wfm = _usable_wfm(connection)
         diagnosis = wfm.diagnose()
-    except (WfmError, secret_box.SecretUnreadable, ValueError) as error:
+    except (WfmError, ActionRefused) as error:
+        message = error.message if isinstance(error, WfmError) else str(error)
         audit.record(
             Action.CONNECTION_TESTED,
             user=actor,
             client_address=client_address,
             connection=connection,
-            detail=f"failed: {getattr(error, 'message', None) or error}",
+            detail=f"failed: {message}",
         )
-        raise
+        raise ActionRefused(message) from error
     catalogue = None
     if registry.vendor(connection.kind).lists_event_types:
         try:
@@ -828,11 +877,14 @@ def connection_test(*, connection: Connection, actor=None, client_address: str |
             # A client without the look-up permissions is diagnosed, not
             # failed: the diagnosis already names what it lacks.
             if error.http_status != 403:
-                raise
+                raise ActionRefused(error.message) from error
+        except WfmError as error:
+            raise ActionRefused(error.message) from error
     with transaction.atomic():
         Connection.objects.filter(pk=connection.pk).update(
             granted_scopes=sorted(diagnosis.granted), last_tested_at=timezone.now()
         )
+        recovery.account_reached(account_key=connection.account_key)
         if catalogue is not None:
             _keep_catalogue(connection, catalogue)
         missing = ", ".join(problem.permission for problem in diagnosis.missing)
@@ -888,9 +940,12 @@ def connection_sync_agents(*, connection: Connection) -> str:
     where the WFM lists them, its event types and planning week."""
     vendor = registry.vendor(connection.kind)
     try:
-        wfm = wfm_for(connection)
+        wfm = _usable_wfm(connection)
         agents = wfm.active_agents()
         catalogue = wfm.catalogue() if vendor.lists_event_types else None
+    except ActionRefused as refusal:
+        Connection.objects.filter(pk=connection.pk).update(agents_sync_message=str(refusal)[:500])
+        raise
     except WfmError as error:
         Connection.objects.filter(pk=connection.pk).update(agents_sync_message=error.message[:500])
         raise ActionRefused(error.message) from error
@@ -905,6 +960,7 @@ def connection_sync_agents(*, connection: Connection) -> str:
             _keep_catalogue(connection, catalogue)
             message += f" {len(catalogue.event_types)} activity codes."
         Connection.objects.filter(pk=connection.pk).update(agents_synced_at=timezone.now(), agents_sync_message=message)
+        recovery.account_reached(account_key=connection.account_key)
     return message
 
 

@@ -1,3 +1,5 @@
+import itertools
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
@@ -29,10 +31,8 @@ from imports.forms import (
 from imports.models import ColumnMapping, Connection, Import
 from imports.schedule.check import HEADER
 from imports.schedule.workbook import KIND_NAMES as WORKBOOK_KINDS
-from imports.secret_box import SecretUnreadable
 from imports.states import ImportState
 from imports.uploads import upload_refusal
-from imports.wfm.base import WfmError
 from portal.client_address import client_address
 
 ROWS_PER_PAGE = 50
@@ -77,11 +77,15 @@ def history(request):
     page = Paginator(selectors.history(request.user, filters), IMPORTS_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    is_admin = selectors.is_admin(request.user)
     context = {
         "form": form,
         "page": page,
         "query": query.urlencode(),
         "any_moving": any(job.is_moving or job.is_checking for job in page),
+        "is_admin": is_admin,
+        "needing_attention": 0 if request.htmx else selectors.needing_attention(user=request.user),
+        "showing_attention": filters.state == "needs_attention",
     }
     template = "imports/history.html#rows" if request.htmx else "imports/history.html"
     return render(request, template, context)
@@ -102,17 +106,22 @@ def upload(request):
         form = UploadForm(request.POST, request.FILES, teams=teams)
         if form.is_valid():
             data = form.cleaned_data
-            job = services.import_create(
-                team=data["team"],
-                uploaded_by=request.user,
-                file_name=data["file"].name,
-                # The file itself, read in chunks: a large one is never whole in this process.
-                data=data["file"],
-                time_zone=data["time_zone"],
-                date_format=data["date_format"] or None,
-                published=data["published"],
-                client_address=client_address(request),
-            )
+            try:
+                job = services.import_create(
+                    team=data["team"],
+                    uploaded_by=request.user,
+                    file_name=data["file"].name,
+                    # The file itself, read in chunks: a large one is never whole in this process.
+                    data=data["file"],
+                    time_zone=data["time_zone"],
+                    date_format=data["date_format"] or None,
+                    published=data["published"],
+                    client_address=client_address(request),
+                )
+            except services.ActionRefused as refusal:
+                # The portal's own disk refused the file: nothing was kept.
+                context = {"form": form, "refusal": str(refusal), "time_zones": time_zone_names()}
+                return render(request, "imports/upload.html", context, status=503)
             return redirect("imports:detail", pk=job.pk)
     else:
         form = _blank_upload_form(teams, request.GET.get("team", ""))
@@ -525,7 +534,11 @@ def fixed_file(request, pk):
     job = _get_import_for_user(request, pk)
     if waiting := _unless_checking(request, job):
         return waiting
-    response = StreamingHttpResponse(selectors.fixed_file(job), content_type="text/csv; charset=utf-8")
+    chunks = selectors.fixed_file(job)
+    # The first chunk read here, not once streaming has begun: a stored file
+    # gone or a disk failing is then a page saying so, not a cut-off download.
+    first = next(chunks, b"")
+    response = StreamingHttpResponse(itertools.chain([first], chunks), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_stem(job.file_name)}-fixed.csv"'
     response["X-Content-Type-Options"] = "nosniff"
     return response
@@ -619,8 +632,8 @@ def connection_test(request, pk):
         diagnosis = services.connection_test(
             connection=connection, actor=request.user, client_address=client_address(request)
         )
-    except (WfmError, SecretUnreadable, ValueError) as error:
-        failure = getattr(error, "message", str(error))
+    except services.ActionRefused as refusal:
+        failure = str(refusal)
     context = {"connection": connection, "diagnosis": diagnosis, "failure": failure}
     if request.htmx:
         return render(request, "imports/connections.html#test-result", context)
@@ -638,8 +651,8 @@ def connection_sync_agents(request, pk):
     connection = get_object_or_404(Connection, pk=pk)
     try:
         messages.success(request, services.connection_sync_agents(connection=connection))
-    except (services.ActionRefused, SecretUnreadable) as error:
-        messages.error(request, str(error))
+    except services.ActionRefused as refusal:
+        messages.error(request, str(refusal))
     return redirect(reverse("imports:connections"))
 
 

@@ -616,3 +616,36 @@ def test_the_rows_page_reads_only_the_page_it_shows(client, personas):
     assert "Page 1 of 1" in page and "repeats row" in page
     beyond = client.get(reverse("imports:rows", args=[job.pk]), {"page": "99"}).content.decode()
     assert "Page 1 of 1" in beyond
+
+
+def _needing_attention(client, personas):
+    upload(client, personas)
+    job = Import.objects.get()
+    services.import_confirm(job=job, actor=personas.sam, warnings_acknowledged=True)
+    part = job.parts.get()
+    lifecycle.part_claim(part=part, held_by="a worker")
+    lifecycle.part_upload_started(part=part)
+    lifecycle.part_needs_attention(part=part, message="The connection broke after week.csv was sent.")
+    return job
+
+
+def test_admins_see_imports_needing_attention_as_something_to_act_on(client, personas):
+    job = _needing_attention(client, personas)
+    client.force_login(personas.ada)
+    history = client.get(reverse("imports:history")).content.decode()
+    assert 'data-needing-attention="1"' in history and "1 import needs an admin's decision" in history
+    assert 'href="?state=needs_attention"' in history
+    assert f'<a href="{reverse("imports:detail", args=[job.pk])}#status" data-act>Check and decide</a>' in history
+    filtered = client.get(reverse("imports:history"), {"state": "needs_attention"}).content.decode()
+    assert job.file_name in filtered and "data-needing-attention" not in filtered
+    detail = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+    assert "Your decision is needed" in detail and "Talkdesk has it" in detail and "Send again" in detail
+
+
+def test_a_supervisor_is_told_an_admin_decides_and_not_to_upload_again(client, personas):
+    job = _needing_attention(client, personas)
+    client.force_login(personas.sam)
+    history = client.get(reverse("imports:history")).content.decode()
+    assert "data-needing-attention" not in history and "an admin decides" in history
+    detail = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+    assert "Do not upload it again" in detail and "<button>Send again</button>" not in detail
