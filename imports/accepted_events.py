@@ -40,7 +40,7 @@ def accepted_events_record(*, part_id: int) -> int:
             report = stored.read()
     rows = list(
         accepted_rows(
-            rows_of_import(job.id, job.current_file(), job.time_zone, job.date_format)[offset : offset + part.rows],
+            rows_of_import(job.id, job.original, job.time_zone, job.date_format)[offset : offset + part.rows],
             state=part.state,
             report=report,
         )

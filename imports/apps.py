@@ -8,3 +8,6 @@ class ImportsConfig(AppConfig):
     def ready(self):
         # Connects the sign-in signals to the audit log.
         from imports import audit  # noqa: F401
+
+        # Connects the import's moves to the webhooks they owe.
+        from imports.webhooks import receivers  # noqa: F401

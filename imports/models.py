@@ -155,10 +155,6 @@ def _part_path(instance: "ImportPart", filename: str) -> str:
     return f"imports/{instance.import_job_id}/part-{instance.number}.csv"
 
 
-def _revision_path(instance: "FileRevision", filename: str) -> str:
-    return f"imports/{instance.import_job_id}/revision-{instance.number}.csv"
-
-
 def _report_path(instance: "ImportPart", filename: str) -> str:
     return f"imports/{instance.import_job_id}/part-{instance.number}-errors.csv"
 
@@ -181,6 +177,18 @@ class Import(models.Model):
     time_zone = models.CharField(max_length=64)
     date_format = models.CharField(max_length=32, blank=True)
     date_format_chosen = models.BooleanField(default=False)
+    sheet = models.CharField(
+        max_length=255, blank=True, help_text="The workbook's sheet the rows are read from; empty for a CSV file."
+    )
+    column_mapping = models.JSONField(
+        default=dict, blank=True, help_text="Which of the file's columns is which field, as a person mapped them."
+    )
+    column_mapping_name = models.CharField(
+        max_length=100, blank=True, help_text="The team's saved mapping applied, when one was."
+    )
+    held_rows = models.PositiveIntegerField(
+        default=0, help_text="Rows with errors held back when the valid rows alone were sent."
+    )
     # Genesys Cloud: import the schedule published, or as a draft.
     published = models.BooleanField(default=False)
 
@@ -271,34 +279,55 @@ class Import(models.Model):
         return self.findings.get("fixes", [])
 
     @property
+    def sent_rows(self) -> int:
+        return self.rows - self.held_rows
+
+    @property
     def can_confirm(self) -> bool:
         return self.state == ImportState.PREVIEW and self.error_count == 0 and self.rows > 0
 
-    def current_file(self):
-        """The file as it stands: its latest revision, else the upload."""
-        latest = self.revisions.order_by("-number").first()
-        return latest.content if latest else self.original
 
+class ColumnMapping(models.Model):
+    """A team's mapping of a file's own columns to Talkdesk's, saved under a
+    name and applied by itself to a later file with the same header."""
 
-class FileRevision(models.Model):
-    """A change made to an import's file before it is sent. The latest is
-    what is checked and sent; the upload stays as it was, downloadable."""
-
-    import_job = models.ForeignKey(Import, on_delete=models.CASCADE, related_name="revisions")
-    number = models.PositiveSmallIntegerField()
-    content = models.FileField(upload_to=_revision_path)
-    size = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
-    note = models.CharField(max_length=500)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="column_mappings")
+    name = models.CharField(max_length=100)
+    header_signature = models.CharField(max_length=64)
+    header = models.JSONField(default=list, help_text="The header of the file it was made for.")
+    columns = models.JSONField(default=dict, help_text="Field -> the file's column name.")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["team__name", "name"]
+        constraints = [models.UniqueConstraint(fields=["team", "name"], name="one_mapping_name_per_team")]
+        indexes = [models.Index(fields=["team", "header_signature"], name="mapping_team_header")]
+
+    def __str__(self) -> str:
+        return f"{self.team}: {self.name}"
+
+
+class ImportRevision(models.Model):
+    """A change a person made to an import's file in the portal: each makes a
+    new revision; the original stays as uploaded, and what is checked and
+    sent is the original with every change in order."""
+
+    import_job = models.ForeignKey(Import, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField(help_text="2 for the first change: revision 1 is the file as uploaded.")
+    change = models.JSONField(
+        help_text="A cell (row, column, value), a replace-all (column, find, replace) or rows left out (drop_rows)."
+    )
+    detail = models.CharField(max_length=500)
+    made_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    made_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["import_job", "number"]
         constraints = [models.UniqueConstraint(fields=["import_job", "number"], name="one_revision_per_number")]
 
     def __str__(self) -> str:
-        return f"revision {self.number} of import {self.import_job_id}"
+        return f"{self.import_job_id} revision {self.number}"
 
 
 class ImportPart(models.Model):
@@ -331,6 +360,12 @@ class ImportPart(models.Model):
     held_by = models.CharField(max_length=200, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     polls = models.PositiveIntegerField(default=0)
+    # Status checks that failed in a row, which alone set the wait before the
+    # next (a long import's earlier good answers must not lengthen it), and
+    # since when Talkdesk's answers could not be read: that lasts a bounded
+    # time before an admin is asked to look.
+    poll_failures = models.PositiveIntegerField(default=0)
+    unreadable_since = models.DateTimeField(null=True, blank=True)
     last_polled_at = models.DateTimeField(null=True, blank=True)
     # When the next status check is due: a wake-up that comes well before it
     # is a duplicate (a redelivered or reconciler message) and does nothing.
@@ -451,6 +486,18 @@ class AuditEvent(models.Model):
         CONNECTION_CHANGED = "connection_changed", "Changed a connection"
         CONNECTION_TESTED = "connection_tested", "Tested a connection"
         SECRETS_RESEALED = "secrets_resealed", "Re-encrypted a client secret under the new key"
+        COLUMNS_MAPPED = "columns_mapped", "Mapped a file's columns"
+        MAPPING_SAVED = "mapping_saved", "Saved a column mapping"
+        MAPPING_DELETED = "mapping_deleted", "Deleted a column mapping"
+        CELL_EDITED = "cell_edited", "Changed a cell of a file"
+        REPLACED_ALL = "replaced_all", "Replaced a value in a column of a file"
+        CHECKED = "checked", "Checked a file without keeping it"
+        API_READ = "api_read", "Read through the API"
+        API_KEY_CREATED = "api_key_created", "Created an API key"
+        API_KEY_REVOKED = "api_key_revoked", "Revoked an API key"
+        WEBHOOK_ADDED = "webhook_added", "Added a webhook endpoint"
+        WEBHOOK_CHANGED = "webhook_changed", "Changed a webhook endpoint"
+        WEBHOOK_RESENT = "webhook_resent", "Sent a webhook again"
 
     at = models.DateTimeField(default=timezone.now)
     action = models.CharField(max_length=32, choices=Action.choices)
@@ -478,3 +525,24 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username or 'the portal'}: {self.get_action_display()}"
+
+
+# The API's and the webhooks' models live beside their code and belong to
+# this app; Django finds an app's models through this module.
+from imports.api.models import ApiKey, IdempotentRequest  # noqa: E402
+from imports.webhooks.models import WebhookAttempt, WebhookEndpoint, WebhookMessage  # noqa: E402
+
+__all__ = [
+    "ApiKey",
+    "AuditEvent",
+    "Connection",
+    "ConnectionAgent",
+    "IdempotentRequest",
+    "Import",
+    "ImportPart",
+    "Team",
+    "Transition",
+    "WebhookAttempt",
+    "WebhookEndpoint",
+    "WebhookMessage",
+]

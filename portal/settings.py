@@ -127,6 +127,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "axes",
+    # For its docs page's template and the Swagger UI files it ships, served
+    # from the portal's own static files (no CDN).
+    "ninja",
     "imports",
     "imports.notifications",
     "portal",
@@ -138,6 +141,9 @@ if not DJANGO_6:
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Under /api/, whatever Django itself answers with an error (an unknown
+    # path, a method not allowed, a crash) is a problem+json like the API's own.
+    "imports.api.problems.ProblemMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -146,6 +152,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "portal.logs.ImportIdMiddleware",
+    # A full or read-only disk met by a view: a page saying so, not a 500.
+    "imports.storage_errors.StorageErrorMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware" if DJANGO_6 else "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: it turns a lockout raised during sign-in into its page.
     "axes.middleware.AxesMiddleware",
@@ -282,16 +290,37 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
 
+# A workbook is parsed in a child process held to this much memory and time,
+# so that a hostile one (a decompression bomb, a sheet claiming a million
+# columns) costs the child, not the web process or the worker.
+WORKBOOK_MEMORY_MB = env_int("WORKBOOK_MEMORY_MB", 1024)
+WORKBOOK_SECONDS = env_float("WORKBOOK_SECONDS", 30.0)
+
 TALKDESK_SCOPE_WRITE = env_str("TALKDESK_SCOPE_WRITE", "wfm-public:write")
 TALKDESK_SCOPE_READ = env_str("TALKDESK_SCOPE_READ", "wfm-public:read")
 TALKDESK_SCOPE_USERS = env_str("TALKDESK_SCOPE_USERS", "users:read")
 # How long a request to Talkdesk may take to connect, and then to answer.
 TALKDESK_CONNECT_TIMEOUT_SECONDS = env_float("TALKDESK_CONNECT_TIMEOUT_SECONDS", 10)
 TALKDESK_READ_TIMEOUT_SECONDS = env_float("TALKDESK_READ_TIMEOUT_SECONDS", 60)
+# The hosts a connection's base URL may reach over plain http: the simulator
+# on this machine in development and CI; none in production, where the client
+# secret and tokens must not travel unencrypted.
+TALKDESK_PLAIN_HTTP_HOSTS = frozenset(
+    host.lower().strip("[]")
+    for host in env_list("TALKDESK_PLAIN_HTTP_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,::1")
+)
 # First status check this soon after the upload; later ones back off up to the
 # ceiling. Every wait is also cut to half the broker's visibility timeout.
 IMPORT_POLL_FIRST_SECONDS = env_float("IMPORT_POLL_FIRST_SECONDS", 1)
 IMPORT_POLL_MAX_SECONDS = env_float("IMPORT_POLL_MAX_SECONDS", 30)
+# After a failed status check the next waits longer with each failure in a
+# row, up to this: Talkdesk coming back is noticed this soon, and the
+# account's queue moves again.
+IMPORT_RECHECK_MAX_SECONDS = env_float("IMPORT_RECHECK_MAX_SECONDS", 5)
+# Talkdesk acknowledged a file but answers its status checks with something
+# the portal cannot read (an HTML page, an unknown status, 404 for its id):
+# asked again for this long, then left to an admin as needs attention.
+IMPORT_UNREADABLE_STATUS_SECONDS = env_float("IMPORT_UNREADABLE_STATUS_SECONDS", 900)
 # A send that failed without reaching Talkdesk (429, 5xx, no connection) is
 # tried again after a wait that doubles from the first to the ceiling.
 IMPORT_RETRY_FIRST_SECONDS = env_float("IMPORT_RETRY_FIRST_SECONDS", 2)
@@ -306,6 +335,25 @@ IMPORT_HEARTBEAT_SECONDS = env_float("IMPORT_HEARTBEAT_SECONDS", 10)
 ACCEPTED_EVENTS_DAYS = env_int("ACCEPTED_EVENTS_DAYS", 90)
 if ACCEPTED_EVENTS_DAYS < 0:
     raise ImproperlyConfigured(f"ACCEPTED_EVENTS_DAYS must be 0 or more days, not {ACCEPTED_EVENTS_DAYS}.")
+
+# The API (/api/v1/): requests per key per minute before 429, and how long
+# an Idempotency-Key and its answer are remembered.
+API_RATE_PER_MINUTE = env_int("API_RATE_PER_MINUTE", 600)
+API_IDEMPOTENCY_HOURS = env_int("API_IDEMPOTENCY_HOURS", 24)
+if API_RATE_PER_MINUTE < 1 or API_IDEMPOTENCY_HOURS < 24:
+    raise ImproperlyConfigured(
+        "API_RATE_PER_MINUTE must be at least 1, and API_IDEMPOTENCY_HOURS at least 24 (a nightly job retries "
+        "within a day)."
+    )
+# Webhooks: the first wait before sending again, doubling (with jitter) up to
+# the ceiling, for as long as the last setting says; how long a receiver may
+# take; and the host names that may resolve to loopback or private addresses
+# (a receiver on the same machine in tests), which are otherwise refused.
+WEBHOOK_RETRY_FIRST_SECONDS = env_float("WEBHOOK_RETRY_FIRST_SECONDS", 5)
+WEBHOOK_RETRY_MAX_SECONDS = env_float("WEBHOOK_RETRY_MAX_SECONDS", 3 * 3600)
+WEBHOOK_RETRY_FOR_SECONDS = env_float("WEBHOOK_RETRY_FOR_SECONDS", 24 * 3600)
+WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 10)
+WEBHOOK_ALLOWED_HOSTS = frozenset(host.lower() for host in env_list("WEBHOOK_ALLOWED_HOSTS"))
 
 REDIS_URL = ENV.get("REDIS_URL", "")
 CELERY_BROKER_VISIBILITY_TIMEOUT = env_int("CELERY_BROKER_VISIBILITY_TIMEOUT", 3600)
@@ -356,6 +404,8 @@ CELERY_BEAT_SCHEDULE = {
     "reconcile-checks": {"task": "imports.tasks.reconcile_checks", "schedule": RECONCILE_EVERY_SECONDS},
     "sync-connection-agents": {"task": "imports.tasks.sync_all_connection_agents", "schedule": 3600.0},
     "heartbeat": {"task": "imports.tasks.heartbeat", "schedule": HEARTBEAT_EVERY_SECONDS},
+    "send-due-webhooks": {"task": "imports.tasks.send_due_webhooks", "schedule": RECONCILE_EVERY_SECONDS},
+    "forget-idempotency-keys": {"task": "imports.tasks.forget_idempotency_keys", "schedule": 3600.0},
 }
 
 # Lines of text by default; one JSON object a line with LOG_FORMAT=json, for a

@@ -197,12 +197,17 @@ def test_leaving_out_the_rows_already_imported_makes_a_revision_without_them(per
     response = client.post(reverse("imports:leave_out_imported", args=[job.pk]), follow=True)
     page = response.content.decode()
     assert "1 row already in Talkdesk left out" in page
-    assert "Revision 1 by sam" in page and "Left out the 1 row already imported into Talkdesk (2)." in page
+    # Revision 1 is the file as uploaded; each change is the next.
+    assert "Revision 2 by sam" in page and "Left out the 1 row already imported into Talkdesk (2)." in page
     job.refresh_from_db()
-    # Jane's shift, now row 2 of the revision, still collides with her earlier one.
-    assert job.rows == 2 and codes(job) == [(2, "overlaps_imported_event")] and job.state == ImportState.PREVIEW
-    with job.current_file().open("rb") as revised:
-        assert b"john.smith" not in revised.read()
+    # Jane's shift keeps its row number in the file, and still collides with her earlier one.
+    assert job.rows == 2 and codes(job) == [(3, "overlaps_imported_event")] and job.state == ImportState.PREVIEW
+    assert job.revisions.get().change == {"drop_rows": [2]}
+    latest = b"".join(client.get(reverse("imports:fixed", args=[job.pk])).streaming_content)
+    assert b"jane.doe" in latest and b"john.smith" not in latest
+    [part] = job.parts.all()
+    with part.content.open("rb") as sent:
+        assert b"john.smith" not in sent.read()
     with job.original.open("rb") as original:
         assert original.read() == CORRECTED
     assert AuditEvent.objects.filter(action=AuditEvent.Action.REVISED, import_job=job).exists()

@@ -1,5 +1,7 @@
-"""Checks a schedule file the way the portal's preview does, for pipelines
-that check before they upload. With --connection it is also checked against
+"""Checks a schedule file (CSV, or a sheet of an .xlsx, .xls or .ods
+workbook) the way the portal's preview does, for pipelines that check before
+they upload. A workbook's rows give the same JSON as the same rows in a CSV
+file, numbered as in the sheet. With --connection it is also checked against
 what Talkdesk already accepted through the portal for that account (the same
 file, rows already imported, collisions: docs/finding-codes.md).
 
@@ -13,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from imports.models import Connection, Team
 from imports.schedule.check import DATE_FORMATS, check_schedule
-from imports.services import RecordFindings, account_facts, record_findings
+from imports.services import RecordFindings, account_facts, record_findings, workbook_limits
 
 UNREADABLE = 2
 
@@ -34,8 +36,9 @@ class Command(BaseCommand):
             "imports are named. Default: every import is named and collisions are warnings.",
         )
         parser.add_argument("--format", choices=("text", "json"), default="text")
+        parser.add_argument("--sheet", help="A workbook's sheet to check. Default: the first sheet with data.")
 
-    def handle(self, *args, path, date_format, time_zone, connection, team, format, **options):
+    def handle(self, *args, path, date_format, time_zone, connection, team, format, sheet, **options):
         facts, found, on_team = None, None, None
         if team and not connection:
             raise CommandError("--team needs --connection: the team's account is the connection's.")
@@ -61,7 +64,15 @@ class Command(BaseCommand):
             self.stderr.write(f"{path}: cannot be read: {error.strerror}.")
             raise SystemExit(UNREADABLE) from None
         # Every finding kept: the output lists each one.
-        check = check_schedule(data, time_zone=time_zone, date_format=date_format, account=facts, keep=None)
+        check = check_schedule(
+            data,
+            time_zone=time_zone,
+            date_format=date_format,
+            account=facts,
+            keep=None,
+            sheet=sheet,
+            workbook_limits=workbook_limits(),
+        )
         record = RecordFindings()
         if found is not None and found.kind == Connection.Kind.TALKDESK:
             record = record_findings(check, account_key=found.account_key, time_zone=time_zone, team=on_team)
@@ -79,6 +90,8 @@ class Command(BaseCommand):
             raise SystemExit(1)
 
     def _write_text(self, path, check, result):
+        if check.sheet:
+            path = f"{path} (sheet {check.sheet})"
         for key, kind in (("errors", "error"), ("warnings", "warning"), ("fixes", "fix")):
             for finding in result[key]:
                 where = f"row {finding['row']}" if finding["row"] else "file"
