@@ -22,11 +22,21 @@ from django.utils import timezone
 
 from imports.access import is_admin
 from imports.models import AcceptedEvent, AuditEvent, ColumnMapping, Connection, Import, ImportPart, Team, Transition
-from imports.schedule import checked_rows, findings
+from imports.schedule import checked_rows, findings, held_rows
 from imports.schedule.accepted import Accepted, Changes, Comparison, Source, compare, moment
 from imports.schedule.accepted import what_changes as changes_of
-from imports.schedule.check import HEADER, EventColumns, ScheduleRow, check_schedule, download_csv, download_rows_csv
+from imports.schedule.check import (
+    HEADER,
+    AccountFacts,
+    EventColumns,
+    ScheduleRow,
+    check_schedule,
+    download_csv,
+    download_rows_csv,
+)
+from imports.schedule.workbook import WorkbookLimits
 from imports.states import ImportState
+from imports.wfm import registry
 from imports.wfm.talkdesk.error_report import read_error_report
 
 
@@ -269,9 +279,32 @@ def _checked_rows(job: Import) -> Iterator[Iterator[ScheduleRow]]:
         yield iter(_recheck(job).rows)
 
 
-def _recheck(job: Import):
-    from imports.services import account_facts, workbook_limits
+def account_facts(connection: Connection) -> AccountFacts:
+    agents: dict[str, str] | None = None
+    # Read from the database: the agents may have been synced since this
+    # connection object was loaded.
+    if Connection.objects.filter(pk=connection.pk, agents_synced_at__isnull=False).exists():
+        agents = {
+            email.lower(): name for email, name in connection.agents.filter(active=True).values_list("email", "name")
+        }
+    vendor = registry.vendor(connection.kind)
+    names = list(connection.activity_codes) if vendor.lists_event_types else connection.event_types
+    return AccountFacts(
+        active_agents=agents,
+        event_types=frozenset(names) if names else None,
+        where=vendor.where,
+        wfm=vendor.name,
+        event_type_called=vendor.event_type_called,
+    )
 
+
+def workbook_limits() -> WorkbookLimits:
+    """What reading a workbook may take, as the settings say."""
+    return WorkbookLimits(memory_bytes=settings.WORKBOOK_MEMORY_MB * 1024 * 1024, seconds=settings.WORKBOOK_SECONDS)
+
+
+def _recheck(job: Import):
+    # Read as the import reads it: its columns and the portal's changes too.
     with job.original.open("rb") as stored:
         return check_schedule(
             stored.read(),
@@ -403,11 +436,19 @@ def fixed_file(job: Import) -> Iterator[bytes]:
             yield download_rows_csv([])
 
 
+def every_error(job: Import) -> list[tuple[int | None, str]]:
+    """(row, message) of every error, not only the first of each kind kept
+    on the import: from the complete list kept beside the upload."""
+    name = findings.stored_name(job.id)
+    if not default_storage.exists(name):
+        return [(problem.get("row"), problem["message"]) for problem in job.errors]
+    with default_storage.open(name, "rb") as stored:
+        return held_rows.every_error(stored.read())
+
+
 def rows_with_errors(job: Import) -> int | None:
     """How many rows sending the valid rows only would hold back; None when
     an error is not in one row, so the file cannot be sent in part."""
-    from imports.services import every_error
-
     rows = set()
     for row, _message in every_error(job):
         if row is None:

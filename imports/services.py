@@ -33,7 +33,6 @@ from imports.schedule import accepted, checked_rows, findings, held_rows
 from imports.schedule import check as schedule_file
 from imports.schedule.columns import MAPPABLE, header_signature
 from imports.schedule.readers import ReadOptions
-from imports.schedule.workbook import WorkbookLimits
 from imports.states import ImportState
 from imports.uploads import safe_file_name
 from imports.wfm import registry
@@ -45,29 +44,6 @@ log = logging.getLogger(__name__)
 
 class ActionRefused(Exception):
     """What a person asked for cannot be done; the message says why, plainly."""
-
-
-def account_facts(connection: Connection) -> schedule_file.AccountFacts:
-    agents: dict[str, str] | None = None
-    # Read from the database: the agents may have been synced since this
-    # connection object was loaded.
-    if Connection.objects.filter(pk=connection.pk, agents_synced_at__isnull=False).exists():
-        agents = {
-            email.lower(): name for email, name in connection.agents.filter(active=True).values_list("email", "name")
-        }
-    vendor = registry.vendor(connection.kind)
-    names = list(connection.activity_codes) if vendor.lists_event_types else connection.event_types
-    return schedule_file.AccountFacts(
-        active_agents=agents,
-        event_types=frozenset(names) if names else None,
-        where=vendor.where,
-        wfm=vendor.name,
-        event_type_called=vendor.event_type_called,
-    )
-
-
-def workbook_limits() -> WorkbookLimits:
-    return WorkbookLimits(memory_bytes=settings.WORKBOOK_MEMORY_MB * 1024 * 1024, seconds=settings.WORKBOOK_SECONDS)
 
 
 def _saved_mapping_said(name: str) -> str:
@@ -195,10 +171,10 @@ def _check(job: Import, data: bytes, every_finding: TextIO) -> schedule_file.Sch
             data,
             time_zone=job.time_zone,
             date_format=job.date_format or None,
-            account=account_facts(job.connection),
+            account=selectors.account_facts(job.connection),
             every_finding=every_finding,
             sheet=job.sheet or None,
-            workbook_limits=workbook_limits(),
+            workbook_limits=selectors.workbook_limits(),
             mapping=mapping,
             mapping_said=said,
             edits=[revision.change for revision in job.revisions.order_by("number")] if job.pk else [],
@@ -731,20 +707,10 @@ def held_name(import_id) -> str:
     return f"imports/{import_id}/held.csv"
 
 
-def every_error(job: Import) -> list[tuple[int | None, str]]:
-    """(row, message) of every error, not only the first of each kind kept
-    on the import: from the complete list kept beside the upload."""
-    name = findings.stored_name(job.id)
-    if not default_storage.exists(name):
-        return [(problem.get("row"), problem["message"]) for problem in job.errors]
-    with default_storage.open(name, "rb") as stored:
-        return held_rows.every_error(stored.read())
-
-
 def _hold_rows_with_errors(job: Import) -> tuple[schedule_file.ScheduleCheck, bytes, int]:
     """The file to send of the rows without errors, checked again, and the
     held rows' file."""
-    errors = every_error(job)
+    errors = selectors.every_error(job)
     if any(row is None for row, _ in errors):
         raise ActionRefused(
             "The file has a problem that is not in one row, so it cannot be sent in part: "
@@ -764,7 +730,7 @@ def _hold_rows_with_errors(job: Import) -> tuple[schedule_file.ScheduleCheck, by
         held_rows.rows_file(valid),
         time_zone=job.time_zone,
         date_format=job.date_format or None,
-        account=account_facts(job.connection),
+        account=selectors.account_facts(job.connection),
     )
     if not check.ok:
         raise ActionRefused(
@@ -773,7 +739,7 @@ def _hold_rows_with_errors(job: Import) -> tuple[schedule_file.ScheduleCheck, by
         )
     with job.original.open("rb") as stored:
         original = stored.read()
-    options = ReadOptions(sheet=job.sheet or None, workbook_limits=workbook_limits())
+    options = ReadOptions(sheet=job.sheet or None, workbook_limits=selectors.workbook_limits())
     return check, held_rows.held_file(original, options, problems), len(problems)
 
 

@@ -494,7 +494,7 @@ def check(request, file: File[UploadedFile], form: Form[CheckForm]):
         data,
         time_zone=_time_zone(form.time_zone, connection.default_time_zone),
         date_format=_date_format(form.date_format),
-        account=services.account_facts(connection),
+        account=selectors.account_facts(connection),
     )
     audit.record(
         AuditEvent.Action.CHECKED,

@@ -15,7 +15,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from imports.models import Connection, Team
 from imports.schedule.check import DATE_FORMATS, check_schedule
-from imports.services import RecordFindings, account_facts, record_findings, workbook_limits
+from imports.selectors import account_facts, workbook_limits
+from imports.services import RecordFindings, record_findings
 
 UNREADABLE = 2
 
