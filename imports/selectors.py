@@ -278,7 +278,7 @@ def problem_groups(problems: list[dict], *, first: int = 5) -> list[ProblemGroup
     return sorted(groups, key=lambda group: -group.count)
 
 
-def timeline(job: Import, *, first_agent: int, max_agents: int):
+def timeline(job: Import, *, first_agent: int, max_agents: int, view: str | None = None, start: date | None = None):
     from zoneinfo import ZoneInfo
 
     from imports.schedule.timeline import Event, draw_timeline
@@ -287,6 +287,8 @@ def timeline(job: Import, *, first_agent: int, max_agents: int):
     for problem in job.errors + job.warnings:
         if problem.get("row"):
             problems.setdefault(problem["row"], problem["message"])
+    # Every row, those whose times cannot be read too: the picture lists
+    # them under their agent with the reason, rather than leaving them out.
     events = (
         Event(
             agent=row.agent_email.lower(),
@@ -298,6 +300,12 @@ def timeline(job: Import, *, first_agent: int, max_agents: int):
             problem=problems.get(row.row),
         )
         for row in _checked_rows(job)
-        if row.start is not None and row.end is not None
     )
-    return draw_timeline(events, zone=ZoneInfo(job.time_zone), first_agent=first_agent, max_agents=max_agents)
+    return draw_timeline(
+        events,
+        zone=ZoneInfo(job.time_zone),
+        first_agent=first_agent,
+        max_agents=max_agents,
+        view=view,
+        start=start,
+    )

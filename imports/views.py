@@ -1,3 +1,5 @@
+from datetime import date, timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -205,6 +207,7 @@ def rows(request, pk):
 
 
 TIMELINE_AGENTS = 40
+TIMELINE_VIEWS = [("day", "a day"), ("week", "a week"), ("all", "the whole file")]
 
 
 @login_required
@@ -213,12 +216,21 @@ def timeline(request, pk):
     job = _get_import_for_user(request, pk)
     page = request.GET.get("agents", "1")
     first = (int(page) - 1) * TIMELINE_AGENTS if page.isdigit() and int(page) > 0 else 0
-    drawn = selectors.timeline(job, first_agent=first, max_agents=TIMELINE_AGENTS)
+    try:
+        start = date.fromisoformat(request.GET.get("from", ""))
+    except ValueError:
+        start = None
+    drawn = selectors.timeline(
+        job, first_agent=first, max_agents=TIMELINE_AGENTS, view=request.GET.get("view"), start=start
+    )
     context = {
         "job": job,
         "drawn": drawn,
         "first": first + 1,
         "last": first + drawn.agents_shown,
+        "agents_page": first // TIMELINE_AGENTS + 1,
+        "timeline_views": TIMELINE_VIEWS,
+        "window_last": drawn.window and drawn.window.first + timedelta(days=drawn.window.days - 1),
         "previous_page": first // TIMELINE_AGENTS if first else None,
         "next_page": first // TIMELINE_AGENTS + 2 if first + drawn.agents_shown < drawn.agents_total else None,
     }
