@@ -84,7 +84,7 @@ class HistoryFilterForm(forms.Form):
     through a server-side cursor, on every page of the history."""
 
     team = forms.IntegerField(required=False, widget=QuickSelect)
-    state = forms.ChoiceField(choices=[("", "Any state")] + list(ImportState.choices), required=False)
+    state = forms.ChoiceField(choices=[("", "Any but refused")] + list(ImportState.choices), required=False)
     uploader = forms.IntegerField(required=False, widget=QuickSelect)
     since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
@@ -157,3 +157,11 @@ class ConnectionForm(forms.ModelForm):
         names = [line.strip() for line in cleaned.get("event_types_text", "").splitlines() if line.strip()]
         self.instance.event_types = list(dict.fromkeys(names))
         return cleaned
+
+
+class PersonSettingsForm(forms.Form):
+    time_zone = forms.CharField(max_length=64, required=False)
+
+    def clean_time_zone(self):
+        value = (self.cleaned_data["time_zone"] or "").strip()
+        return _clean_time_zone(value) if value else ""

@@ -11,10 +11,10 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from imports.models import AuditEvent, Import, ImportPart, TalkdeskConnection, Team, Transition
+from imports.models import AuditEvent, Import, ImportPart, PersonSettings, TalkdeskConnection, Team, Transition
 from imports.schedule import checked_rows
 from imports.schedule.check import HEADER, ScheduleRow, check_schedule, download_csv, download_rows_csv
-from imports.states import ImportState
+from imports.states import ImportState, PartState
 from imports.wfm.talkdesk.error_report import read_error_report
 
 
@@ -64,6 +64,9 @@ def history(user, filters: HistoryFilters) -> QuerySet[Import]:
         imports = imports.filter(team_id=filters.team)
     if filters.state:
         imports = imports.filter(state=filters.state)
+    else:
+        # Files refused at upload were shown then; asked for by name, they are listed.
+        imports = imports.exclude(state=ImportState.REFUSED)
     if filters.uploader:
         imports = imports.filter(uploaded_by_id=filters.uploader)
     tz = timezone.get_current_timezone()
@@ -202,6 +205,38 @@ def failed_rows(job: Import, limit: int = 500) -> list[FailedRowView]:
     return shown
 
 
+@dataclass(frozen=True)
+class Step:
+    at: datetime
+    label: str
+    part: int | None
+    actor: str
+    note: str
+
+
+def import_steps(*, job: Import, parts: int) -> list[Step]:
+    """What happened, when: each step once. A file sent whole has one part
+    whose moves repeat the import's, so only a part's step that says
+    something more is shown; a note that is the import's own message, shown
+    above the steps, is not repeated."""
+    steps: list[Step] = []
+    for move in job.transitions.select_related("part", "actor"):
+        note = "" if move.note == job.message else move.note
+        if move.part_id and parts <= 1 and (not note or move.to_state == PartState.SKIPPED):
+            continue
+        step = Step(
+            at=move.at,
+            label=move.label,
+            part=move.part.number if move.part_id and parts > 1 else None,
+            actor=move.actor.get_username() if move.actor_id else "",
+            note=note,
+        )
+        if steps and (steps[-1].label, steps[-1].part, steps[-1].note) == (step.label, step.part, step.note):
+            continue
+        steps.append(step)
+    return steps
+
+
 def import_parts(job: Import) -> QuerySet[ImportPart]:
     return job.parts.order_by("number")
 
@@ -309,3 +344,12 @@ def timeline(job: Import, *, first_agent: int, max_agents: int, view: str | None
         view=view,
         start=start,
     )
+
+
+def person_settings(user) -> PersonSettings | None:
+    return PersonSettings.objects.filter(user=user).first()
+
+
+def team_time_zone(user) -> str | None:
+    """The zone of the person's (first) team's connection: their default."""
+    return teams_for(user).order_by("name").values_list("connection__default_time_zone", flat=True).first()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -10,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from imports import audit, enqueue, lifecycle, secret_box
-from imports.models import AuditEvent, ConnectionAgent, Import, ImportPart, TalkdeskConnection, Team
+from imports.models import AuditEvent, ConnectionAgent, Import, ImportPart, PersonSettings, TalkdeskConnection, Team
 from imports.schedule import check as schedule_file
 from imports.schedule import checked_rows
 from imports.states import ImportState
@@ -113,6 +114,12 @@ def import_create(
         date_format_chosen=bool(date_format),
     )
     check = _check(job, data)
+    if _never_sendable(check):
+        # Kept to be seen once, with its message, but never a preview that
+        # waits for a confirmation it cannot get.
+        job.state = ImportState.REFUSED
+        job.message = "This file cannot be sent, and no time zone or date format would change that."
+        job.finished_at = timezone.now()
     with transaction.atomic():
         job.original.save("original", ContentFile(data), save=False)
         job.save()
@@ -126,6 +133,12 @@ def import_create(
             detail=f"{job.file_name} for team {team.name}: {job.size} bytes, {job.rows} rows",
         )
     return job
+
+
+def _never_sendable(check: schedule_file.ScheduleCheck) -> bool:
+    """No time zone or date format chosen on the preview can make the file
+    sendable: it is not a readable CSV schedule, or it has no row at all."""
+    return not check.readable or check.summary.rows == 0
 
 
 def import_recheck(*, job: Import, time_zone: str, date_format: str | None) -> Import:
@@ -143,6 +156,19 @@ def import_recheck(*, job: Import, time_zone: str, date_format: str | None) -> I
         _store_parts(job, check)
         _store_rows(job, check)
     return job
+
+
+def previews_expire(*, now=None) -> int:
+    """Expires the previews left unconfirmed past PORTAL_PREVIEW_EXPIRY_DAYS;
+    returns how many."""
+    from django.conf import settings
+
+    days = settings.PORTAL_PREVIEW_EXPIRY_DAYS
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    expired = 0
+    for job in Import.objects.filter(state=ImportState.PREVIEW, created_at__lt=cutoff).defer("findings"):
+        expired += lifecycle.import_expire(job=job, days=days)
+    return expired
 
 
 def import_confirm(*, job: Import, actor, warnings_acknowledged: bool, client_address: str | None = None) -> Import:
@@ -297,12 +323,21 @@ def connection_secrets_reseal() -> tuple[list[str], list[str]]:
     return resealed, unreadable
 
 
-def connection_sync_agents(*, connection: TalkdeskConnection) -> str:
-    """Replaces the connection's agents with Talkdesk's current list."""
+def connection_sync_agents(*, connection: TalkdeskConnection, actor=None, client_address: str | None = None) -> str:
+    """Replaces the connection's agents with Talkdesk's current list; asked
+    for by a person, it is in the audit log, as a test of the connection is."""
     try:
         agents = client_for(connection).active_agents()
     except TalkdeskError as error:
         TalkdeskConnection.objects.filter(pk=connection.pk).update(agents_sync_message=error.message)
+        if actor is not None:
+            audit.record(
+                Action.AGENTS_SYNCED,
+                user=actor,
+                client_address=client_address,
+                connection=connection,
+                detail=f"failed: {error.message}",
+            )
         raise ActionRefused(error.message) from error
     with transaction.atomic():
         connection.agents.all().delete()
@@ -316,6 +351,10 @@ def connection_sync_agents(*, connection: TalkdeskConnection) -> str:
         TalkdeskConnection.objects.filter(pk=connection.pk).update(
             agents_synced_at=timezone.now(), agents_sync_message=message
         )
+        if actor is not None:
+            audit.record(
+                Action.AGENTS_SYNCED, user=actor, client_address=client_address, connection=connection, detail=message
+            )
     return message
 
 
@@ -364,3 +403,9 @@ def connection_learn_event_types(*, connection: TalkdeskConnection, names: list[
             locked.event_types = known + learned
             locked.save(update_fields=["event_types", "updated_at"])
     return learned
+
+
+def person_settings_save(*, user, time_zone: str) -> PersonSettings:
+    """Blank time_zone: the zone of the person's team's connection."""
+    chosen, _ = PersonSettings.objects.update_or_create(user=user, defaults={"time_zone": time_zone})
+    return chosen

@@ -72,6 +72,11 @@ class ImportState(models.TextChoices):
     STALLED = "stalled", "Stalled in Talkdesk"
     NEEDS_ATTENTION = "needs_attention", "Needs attention"
     CANCELLED = "cancelled", "Cancelled"
+    # A file that no choice on the preview can make sendable (not a CSV, no
+    # header, no rows): kept to be seen once, left out of the usual history.
+    REFUSED = "refused", "Refused"
+    # A preview nobody confirmed within PORTAL_PREVIEW_EXPIRY_DAYS.
+    EXPIRED = "expired", "Expired unconfirmed"
 
     @property
     def is_final(self) -> bool:
@@ -89,10 +94,14 @@ _FINAL_IMPORT_STATES = {
     ImportState.FAILED,
     ImportState.STALLED,
     ImportState.CANCELLED,
+    ImportState.REFUSED,
+    ImportState.EXPIRED,
 }
 
+# Moves a person makes, and the one the clock makes for them: a preview left
+# unconfirmed expires.
 IMPORT_MOVES_BY_PERSON: dict[ImportState, set[ImportState]] = {
-    ImportState.PREVIEW: {ImportState.QUEUED, ImportState.CANCELLED},
+    ImportState.PREVIEW: {ImportState.QUEUED, ImportState.CANCELLED, ImportState.EXPIRED},
     ImportState.QUEUED: {ImportState.CANCELLED},
 }
 

@@ -6,7 +6,7 @@ be delivered again; `delivery` finds the work already claimed and does nothing.
 
 from celery import shared_task
 
-from imports import delivery
+from imports import delivery, services
 
 
 @shared_task(acks_late=True)
@@ -33,3 +33,8 @@ def sync_connection_agents(connection_id: int) -> None:
 def sync_all_connection_agents() -> None:
     for connection_id in delivery.connections_due_for_agent_sync():
         sync_connection_agents.delay(connection_id)
+
+
+@shared_task
+def expire_previews() -> int:
+    return services.previews_expire()

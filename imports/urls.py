@@ -25,4 +25,5 @@ urlpatterns = [
     path("connections/<int:pk>/test/", views.connection_test, name="connection_test"),
     path("connections/<int:pk>/sync-agents/", views.connection_sync_agents, name="connection_sync_agents"),
     path("audit/", views.audit_log, name="audit_log"),
+    path("settings/", views.person_settings, name="settings"),
 ]

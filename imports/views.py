@@ -1,5 +1,6 @@
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -14,13 +15,14 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
-from imports import selectors, services
+from imports import person_zone, selectors, services
 from imports.csv_download import csv_attachment
 from imports.forms import (
     AuditFilterForm,
     ConfirmForm,
     ConnectionForm,
     HistoryFilterForm,
+    PersonSettingsForm,
     RecheckForm,
     UploadForm,
     time_zone_names,
@@ -77,6 +79,7 @@ def history(request):
         "page": page,
         "query": query.urlencode(),
         "any_moving": any(job.is_moving for job in page),
+        "filtered": filters != selectors.HistoryFilters(),
     }
     template = "imports/history.html#rows" if request.htmx else "imports/history.html"
     return render(request, template, context)
@@ -121,10 +124,11 @@ def _blank_upload_form(teams, team_pk: str) -> UploadForm:
 
 
 def _status_context(job: Import, *, ahead: int, is_admin: bool) -> dict:
+    parts = list(selectors.import_parts(job))
     return {
         "job": job,
-        "parts": selectors.import_parts(job),
-        "transitions": job.transitions.select_related("part", "actor"),
+        "parts": parts,
+        "steps": selectors.import_steps(job=job, parts=len(parts)),
         "ahead": ahead,
         "is_admin": is_admin,
     }
@@ -140,6 +144,7 @@ def _detail_context(request, job: Import) -> dict:
         context["time_zones"] = time_zone_names()
         context["error_groups"] = selectors.problem_groups(job.errors)
         context["warning_groups"] = selectors.problem_groups(job.warnings)
+        context["expires_at"] = job.created_at + timedelta(days=settings.PORTAL_PREVIEW_EXPIRY_DAYS)
     if job.state == "imported_with_errors" or job.parts.exclude(error_report="").exists():
         context["failed_rows"] = selectors.failed_rows(job)
     return context
@@ -270,7 +275,9 @@ def confirm(request, pk):
         )
     except services.ActionRefused as refusal:
         messages.error(request, str(refusal))
-    return redirect("imports:detail", pk=job.pk)
+        return redirect("imports:detail", pk=job.pk)
+    # Straight to the live status, not to the summary above it.
+    return redirect(reverse("imports:detail", args=[job.pk]) + "#status")
 
 
 @login_required
@@ -289,14 +296,15 @@ def cancel(request, pk):
 @require_GET
 def original_file(request, pk):
     job = _get_import_for_user(request, pk)
-    # The bytes as uploaded, which neutralising formula cells would change: so
-    # not served as a CSV, but as opaque bytes under a .txt name that no
-    # spreadsheet opens by default (docs/security.md). The fixed file is the
-    # one to open in a spreadsheet.
+    # The bytes as uploaded, under the name they were uploaded with (already
+    # cleaned of folders and control characters): the planner's own file,
+    # given back as it came. Opaque bytes, an attachment, never sniffed; the
+    # page says the fixed file is the one whose formula cells are defused
+    # (docs/security.md).
     response = FileResponse(
         job.original.open("rb"),
         as_attachment=True,
-        filename=f"{_stem(job.file_name)}-original.txt",
+        filename=job.file_name,
         content_type="application/octet-stream",
     )
     response["X-Content-Type-Options"] = "nosniff"
@@ -387,7 +395,12 @@ def connection_sync_agents(request, pk):
     _require_admin(request)
     connection = get_object_or_404(TalkdeskConnection, pk=pk)
     try:
-        messages.success(request, services.connection_sync_agents(connection=connection))
+        messages.success(
+            request,
+            services.connection_sync_agents(
+                connection=connection, actor=request.user, client_address=client_address(request)
+            ),
+        )
     except (services.ActionRefused, SecretUnreadable) as error:
         messages.error(request, str(error))
     return redirect(reverse("imports:connections"))
@@ -441,3 +454,20 @@ def audit_log(request):
     context = {"form": form, "page": page, "query": query.urlencode()}
     template = "imports/audit.html#events" if request.htmx else "imports/audit.html"
     return render(request, template, context)
+
+
+@login_required
+def person_settings(request):
+    chosen = selectors.person_settings(request.user)
+    form = PersonSettingsForm(request.POST or None, initial={"time_zone": chosen.time_zone if chosen else ""})
+    if request.method == "POST" and form.is_valid():
+        services.person_settings_save(user=request.user, time_zone=form.cleaned_data["time_zone"])
+        zone = person_zone.remember(request, request.user)
+        messages.success(request, f"Times are now shown in {zone}.")
+        return redirect("imports:settings")
+    context = {
+        "form": form,
+        "team_zone": selectors.team_time_zone(request.user),
+        "time_zones": time_zone_names(),
+    }
+    return render(request, "imports/settings.html", context)

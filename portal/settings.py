@@ -122,6 +122,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
     "django_htmx",
     "axes",
     "imports",
@@ -139,6 +140,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # After authentication: times are shown in the signed-in person's zone.
+    "imports.person_zone.PersonTimeZoneMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware" if DJANGO_6 else "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: it turns a lockout raised during sign-in into its page.
     "axes.middleware.AxesMiddleware",
@@ -174,6 +177,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "imports.person_zone.context",
             ],
         },
     }
@@ -289,6 +293,12 @@ IMPORT_STALLED_AFTER_SECONDS = env_int("IMPORT_STALLED_AFTER_SECONDS", 6 * 3600)
 # A worker preparing or sending a part says it is alive this often; after
 # four missed beats the reconciler takes it for dead and frees the part.
 IMPORT_HEARTBEAT_SECONDS = env_float("IMPORT_HEARTBEAT_SECONDS", 10)
+# A preview nobody confirmed expires after this many days, and says so.
+PORTAL_PREVIEW_EXPIRY_DAYS = env_int("PORTAL_PREVIEW_EXPIRY_DAYS", 7)
+if PORTAL_PREVIEW_EXPIRY_DAYS < 1:
+    raise ImproperlyConfigured(
+        f"PORTAL_PREVIEW_EXPIRY_DAYS must be a whole number of days, 1 or more, not {PORTAL_PREVIEW_EXPIRY_DAYS}."
+    )
 
 REDIS_URL = ENV.get("REDIS_URL", "")
 CELERY_BROKER_VISIBILITY_TIMEOUT = env_int("CELERY_BROKER_VISIBILITY_TIMEOUT", 3600)
@@ -333,6 +343,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "reconcile-imports": {"task": "imports.tasks.reconcile_imports", "schedule": RECONCILE_EVERY_SECONDS},
     "sync-connection-agents": {"task": "imports.tasks.sync_all_connection_agents", "schedule": 3600.0},
+    "expire-previews": {"task": "imports.tasks.expire_previews", "schedule": 3600.0},
 }
 
 LOGGING = {

@@ -1,6 +1,7 @@
 """Draws a schedule as a timeline a planner reads like a WFM's schedule grid:
 one row per agent across a window of days, one bar per event coloured by its
-type, overlapping events in lanes of their own with the overlap marked, and
+type, overlapping events in lanes of their own (an overlap of two events of
+one type, which the checks warn about, marked), and
 every problem row either drawn where it falls or listed with why it cannot be.
 
 Plain module: it takes events and returns markup and plain rows (for the
@@ -272,12 +273,16 @@ def _lanes(events: list[Event]) -> dict[tuple[int, datetime], int]:
 
 
 def _overlapping(events: list[Event]) -> list[tuple[Event, Event]]:
+    """Pairs of events of one type that overlap, as the checks warn about
+    them; a break inside a shift is a layer of the day, drawn in its own
+    lane but not marked."""
     pairs = []
     for index, first in enumerate(events):
         for second in events[index + 1 :]:
             if second.start >= first.end:
                 break
-            pairs.append((first, second))
+            if second.kind == first.kind:
+                pairs.append((first, second))
     return pairs
 
 

@@ -157,7 +157,7 @@ def test_a_file_over_years_names_each_year_once_and_its_months():
 
 def test_overlapping_events_get_lanes_of_their_own_and_the_overlap_is_marked():
     drawn = draw_timeline(
-        [event("a@example.com", 1, 9, 17, row=2), event("a@example.com", 1, 12, 13, kind="Break", row=3)], zone=NY
+        [event("a@example.com", 1, 9, 17, row=2), event("a@example.com", 1, 12, 13, row=3)], zone=NY
     )
     drawn_bars = bars(drawn)
     assert drawn_bars[2][1] != drawn_bars[3][1]
@@ -193,3 +193,13 @@ def test_the_table_says_what_the_picture_shows():
         5,
         "Too short",
     )
+
+
+def test_a_break_inside_a_shift_gets_its_own_lane_but_is_not_marked_as_an_overlap():
+    drawn = draw_timeline(
+        [event("a@example.com", 1, 9, 17, kind="Shift", row=2), event("a@example.com", 1, 12, 13, kind="Lunch", row=3)],
+        zone=NY,
+    )
+    drawn_bars = bars(drawn)
+    assert drawn_bars[2][1] != drawn_bars[3][1]
+    assert "data-overlap" not in drawn.plot_svg and drawn.overlaps == 0

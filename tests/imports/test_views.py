@@ -61,6 +61,31 @@ def test_a_file_that_is_not_a_schedule_gets_one_clear_message(client, personas):
     assert "The whole file" in page
 
 
+def test_a_file_that_can_never_be_sent_is_refused_and_left_out_of_the_history(client, personas):
+    upload(client, personas, "portal/not-a-schedule.png")
+    upload(client, personas, "schedules/header-only.csv")
+    upload(client, personas)
+    refused = Import.objects.filter(state=ImportState.REFUSED)
+    assert refused.count() == 2
+    page = client.get(reverse("imports:detail", args=[refused.first().pk])).content.decode()
+    assert 'data-state="refused"' in page and "Awaiting confirmation" not in page
+    assert "Confirm and send" not in page and "Each agent" not in page
+    history = client.get(reverse("imports:history")).content.decode()
+    assert history.count("imports/new/") and "not-a-schedule.png" not in history and "header-only.csv" not in history
+    assert "schedule-example.csv" in history
+    asked = client.get(reverse("imports:history"), {"state": "refused"}).content.decode()
+    assert "not-a-schedule.png" in asked and "header-only.csv" in asked
+
+
+def test_an_empty_filtered_history_says_nothing_matches_and_offers_to_clear_the_filters(client, personas):
+    upload(client, personas)
+    page = client.get(reverse("imports:history"), {"state": "stalled"}).content.decode()
+    assert "No import matches these filters." in page and "No imports yet" not in page
+    assert 'href="/imports/" data-clear-filters>Clear the filters</a>' in page
+    client.force_login(personas.bea)
+    assert "No imports yet." in client.get(reverse("imports:history")).content.decode()
+
+
 def test_warnings_need_an_explicit_acknowledgement(client, personas, django_capture_on_commit_callbacks):
     upload(client, personas, "portal/schedule-duplicate-rows.csv")
     job = Import.objects.get()
@@ -80,7 +105,9 @@ def test_an_ambiguous_date_format_asks_and_a_recheck_settles_it(client, personas
     upload(client, personas, "portal/schedule-ambiguous-dates.csv")
     job = Import.objects.get()
     page = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
-    assert "Choose the one the file uses" in page
+    assert "choose the one the file uses under “Read the file differently” below and check again" in page
+    assert "choose the one the file uses under “Read the file differently” above and check again" in page
+    assert "in your spreadsheet" not in page
     client.post(
         reverse("imports:recheck", args=[job.pk]), {"time_zone": "Europe/Lisbon", "date_format": "HH:mm dd/MM/yyyy"}
     )
@@ -218,7 +245,7 @@ def test_the_preview_draws_each_agents_days_on_demand(client, personas):
     fragment = client.get(reverse("imports:timeline", args=[job.pk]), headers={"HX-Request": "true"}).content.decode()
     assert "<svg" in fragment and "<html" not in fragment
     assert 'data-row="3"' in fragment and 'stroke="#b42318"' in fragment
-    assert "Agents 1–1 of 1" in fragment
+    assert "1 agent." in fragment
 
 
 def test_a_file_over_talkdesks_5_mb_is_one_import_sent_in_parts(client, personas):
