@@ -1,4 +1,8 @@
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
 from django.urls import reverse
+from django.utils import timezone
 
 from imports import lifecycle, services
 from imports.models import Import
@@ -284,3 +288,65 @@ def test_the_history_refuses_a_team_or_uploader_the_person_cannot_see(client, pe
         page = client.get(history, query)
         assert page.status_code == 200
         assert "Select a valid choice" in page.content.decode() or "Enter a whole number" in page.content.decode()
+
+
+def test_a_cancelled_preview_shows_who_cancelled_it_once_and_no_empty_parts_table(client, personas):
+    upload(client, personas)
+    job = Import.objects.get()
+    client.post(reverse("imports:cancel", args=[job.pk]))
+    page = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+    assert page.count("Cancelled by sam before it was sent.") == 1
+    assert 'class="compact parts"' not in page
+    steps = page.split('<ol class="transitions">')[1].split("</ol>")[0]
+    assert steps.count("<li>") == 1 and "Cancelled by sam" in steps
+
+
+def test_after_confirming_the_page_opens_on_the_live_status(client, personas):
+    upload(client, personas)
+    job = Import.objects.get()
+    response = client.post(reverse("imports:confirm", args=[job.pk]))
+    assert response["Location"] == reverse("imports:detail", args=[job.pk]) + "#status"
+
+
+def test_the_original_file_downloads_under_its_own_name_and_extension(client, personas):
+    upload(client, personas)
+    job = Import.objects.get()
+    response = client.get(reverse("imports:original", args=[job.pk]))
+    assert response["Content-Disposition"] == 'attachment; filename="schedule-example.csv"'
+
+
+def test_the_fix_list_says_the_fixed_file_starts_with_a_byte_order_mark(client, personas):
+    upload(client, personas, "schedules/one-digit-hours.csv")
+    job = Import.objects.get()
+    page = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+    assert "9:00 became 09:00" in page
+    assert "starts with a byte-order mark, so that Excel shows accented names as written" in page
+    assert client.get(reverse("imports:fixed", args=[job.pk])).content.startswith(b"\xef\xbb\xbf")
+
+
+def test_a_preview_says_when_it_expires_in_the_persons_zone(client, personas, settings):
+    settings.PORTAL_PREVIEW_EXPIRY_DAYS = 3
+    upload(client, personas)
+    job = Import.objects.get()
+    page = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+    expires = timezone.localtime(job.created_at + timedelta(days=3), ZoneInfo("America/New_York"))
+    assert f"Not confirmed by {expires:%Y-%m-%d %H:%M} <span class=\"zone\">America/New_York</span>" in page
+
+
+def test_numbers_are_grouped_by_thousands(client, personas):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    lines = ["Agent Name,Agent Email,Start Time,End Time,Event Type Name"]
+    lines += [f"A{n},a{n}@example.com,09:00 2026-06-01,10:00 2026-06-01,Break" for n in range(1200)]
+    client.force_login(personas.sam)
+    data = SimpleUploadedFile("big.csv", ("\n".join(lines) + "\n").encode(), content_type="text/csv")
+    client.post(
+        reverse("imports:upload"),
+        {"team": personas.alpha.pk, "file": data, "time_zone": "UTC", "date_format": ""},
+    )
+    job = Import.objects.get()
+    page = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+    assert 'data-summary="rows">1,200<' in page and "Confirm and send 1,200 rows" in page
+    assert '<td class="num">1,200</td>' in client.get(reverse("imports:history")).content.decode()
+    rows = client.get(reverse("imports:rows", args=[job.pk])).content.decode()
+    assert "Page 1 of 24 (1,200 rows)" in rows
