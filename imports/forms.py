@@ -84,7 +84,7 @@ class HistoryFilterForm(forms.Form):
     through a server-side cursor, on every page of the history."""
 
     team = forms.IntegerField(required=False, widget=QuickSelect)
-    state = forms.ChoiceField(choices=[("", "Any but refused")] + list(ImportState.choices), required=False)
+    state = forms.ChoiceField(choices=[("", "All but refused")] + list(ImportState.choices), required=False)
     uploader = forms.IntegerField(required=False, widget=QuickSelect)
     since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))

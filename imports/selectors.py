@@ -62,11 +62,8 @@ def history(user, filters: HistoryFilters) -> QuerySet[Import]:
     )
     if filters.team:
         imports = imports.filter(team_id=filters.team)
-    if filters.state:
-        imports = imports.filter(state=filters.state)
-    else:
-        # Files refused at upload were shown then; asked for by name, they are listed.
-        imports = imports.exclude(state=ImportState.REFUSED)
+    # Files refused at upload were shown then; asked for by name, they are listed.
+    imports = imports.filter(state=filters.state) if filters.state else imports.exclude(state=ImportState.REFUSED)
     if filters.uploader:
         imports = imports.filter(uploaded_by_id=filters.uploader)
     tz = timezone.get_current_timezone()

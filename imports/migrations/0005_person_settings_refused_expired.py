@@ -6,29 +6,70 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('imports', '0004_history_indexes'),
+        ("imports", "0004_history_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditevent',
-            name='action',
-            field=models.CharField(choices=[('signed_in', 'Signed in'), ('sign_in_failed', 'Sign-in failed'), ('locked_out', 'Locked out after failed sign-ins'), ('uploaded', 'Uploaded a file'), ('confirmed', 'Confirmed an import'), ('cancelled', 'Cancelled an import'), ('resent', 'Sent a part again'), ('marked_imported', 'Recorded a part as imported'), ('connection_added', 'Added a connection'), ('connection_changed', 'Changed a connection'), ('connection_tested', 'Tested a connection'), ('agents_synced', "Synced a connection's agents"), ('secrets_resealed', 'Re-encrypted a client secret under the new key')], max_length=32),
+            model_name="auditevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("signed_in", "Signed in"),
+                    ("sign_in_failed", "Sign-in failed"),
+                    ("locked_out", "Locked out after failed sign-ins"),
+                    ("uploaded", "Uploaded a file"),
+                    ("confirmed", "Confirmed an import"),
+                    ("cancelled", "Cancelled an import"),
+                    ("resent", "Sent a part again"),
+                    ("marked_imported", "Recorded a part as imported"),
+                    ("connection_added", "Added a connection"),
+                    ("connection_changed", "Changed a connection"),
+                    ("connection_tested", "Tested a connection"),
+                    ("agents_synced", "Synced a connection's agents"),
+                    ("secrets_resealed", "Re-encrypted a client secret under the new key"),
+                ],
+                max_length=32,
+            ),
         ),
         migrations.AlterField(
-            model_name='import',
-            name='state',
-            field=models.CharField(choices=[('preview', 'Awaiting confirmation'), ('queued', 'Queued'), ('sending', 'Sending to Talkdesk'), ('processing', 'Talkdesk is processing'), ('imported', 'Imported'), ('imported_with_errors', 'Imported with errors'), ('error', 'Failed in Talkdesk'), ('failed', 'Not sent'), ('stalled', 'Stalled in Talkdesk'), ('needs_attention', 'Needs attention'), ('cancelled', 'Cancelled'), ('refused', 'Refused'), ('expired', 'Expired unconfirmed')], default='preview', max_length=24),
+            model_name="import",
+            name="state",
+            field=models.CharField(
+                choices=[
+                    ("preview", "Awaiting confirmation"),
+                    ("queued", "Queued"),
+                    ("sending", "Sending to Talkdesk"),
+                    ("processing", "Talkdesk is processing"),
+                    ("imported", "Imported"),
+                    ("imported_with_errors", "Imported with errors"),
+                    ("error", "Failed in Talkdesk"),
+                    ("failed", "Not sent"),
+                    ("stalled", "Stalled in Talkdesk"),
+                    ("needs_attention", "Needs attention"),
+                    ("cancelled", "Cancelled"),
+                    ("refused", "Refused"),
+                    ("expired", "Expired unconfirmed"),
+                ],
+                default="preview",
+                max_length=24,
+            ),
         ),
         migrations.CreateModel(
-            name='PersonSettings',
+            name="PersonSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('time_zone', models.CharField(blank=True, max_length=64)),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='portal_settings', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("time_zone", models.CharField(blank=True, max_length=64)),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="portal_settings",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
     ]

@@ -75,6 +75,8 @@ _ONE_DIGIT_HOUR = re.compile(r"[0-9]:[0-5][0-9] ")
 
 def _two_digit_hour(value: str) -> str:
     return "0" + value if _ONE_DIGIT_HOUR.match(value) else value
+
+
 _COLUMN_ORDER = {column: index for index, column in enumerate(HEADER)}
 _EMAIL_SYNTAX = re.compile(
     r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"

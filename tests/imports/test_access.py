@@ -37,6 +37,7 @@ ROUTES = {
     "imports:connection_test": ("post", "connection", {ANON: LOGIN, SAM: 404, BEA: 404, ADA: 302}),
     "imports:connection_sync_agents": ("post", "connection", {ANON: LOGIN, SAM: 404, BEA: 404, ADA: 302}),
     "imports:audit_log": ("get", None, {ANON: LOGIN, SAM: 404, BEA: 404, ADA: 200}),
+    "imports:settings": ("get", None, {ANON: LOGIN, SAM: 200, BEA: 200, ADA: 200}),
     "login": ("get", None, {ANON: 200, SAM: 302, BEA: 302, ADA: 302}),
     "logout": ("post", None, {ANON: 302, SAM: 302, BEA: 302, ADA: 302}),
     "healthz": ("get", None, {ANON: 200, SAM: 200, BEA: 200, ADA: 200}),

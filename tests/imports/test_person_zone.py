@@ -40,7 +40,7 @@ def test_a_person_chooses_their_own_zone_and_every_page_follows(client, personas
     detail = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
     assert 'on 2026-06-01 23:11 <span class="zone">Asia/Tokyo</span>' in detail
     # The file's own times stay in the file's zone, labelled so.
-    assert "From <span class=\"zone\">file's zone</span>" in detail.replace("&#x27;", "'")
+    assert 'From <span class="zone">file\'s zone</span>' in detail.replace("&#x27;", "'")
     assert "2026-06-01 08:00" in detail
     client.post(reverse("imports:settings"), {"time_zone": ""})
     assert "2026-06-01 10:11" in client.get(reverse("imports:history")).content.decode()

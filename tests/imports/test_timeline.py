@@ -156,9 +156,7 @@ def test_a_file_over_years_names_each_year_once_and_its_months():
 
 
 def test_overlapping_events_get_lanes_of_their_own_and_the_overlap_is_marked():
-    drawn = draw_timeline(
-        [event("a@example.com", 1, 9, 17, row=2), event("a@example.com", 1, 12, 13, row=3)], zone=NY
-    )
+    drawn = draw_timeline([event("a@example.com", 1, 9, 17, row=2), event("a@example.com", 1, 12, 13, row=3)], zone=NY)
     drawn_bars = bars(drawn)
     assert drawn_bars[2][1] != drawn_bars[3][1]
     assert 'data-overlap="2-3"' in drawn.plot_svg

@@ -330,7 +330,7 @@ def test_a_preview_says_when_it_expires_in_the_persons_zone(client, personas, se
     job = Import.objects.get()
     page = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
     expires = timezone.localtime(job.created_at + timedelta(days=3), ZoneInfo("America/New_York"))
-    assert f"Not confirmed by {expires:%Y-%m-%d %H:%M} <span class=\"zone\">America/New_York</span>" in page
+    assert f'Not confirmed by {expires:%Y-%m-%d %H:%M} <span class="zone">America/New_York</span>' in page
 
 
 def test_numbers_are_grouped_by_thousands(client, personas):
