@@ -3,6 +3,7 @@
 
     python3 dev.py run     # the whole portal on the embedded default
     python3 dev.py test    # the whole test suite
+    python3 dev.py check   # lint, format, types, migrations and the deployment checks
 
 Needs only Python 3.11+: it makes `.venv`, installs the project into it, and
 writes `data/portal.env` with fresh keys on first use. Standard library only,
@@ -206,13 +207,67 @@ def test(pytest_args: list[str]) -> None:
     raise SystemExit(result.returncode)
 
 
+def check() -> None:
+    """What CI checks before the tests, in the order a developer fixes them.
+    Every step runs, so one run lists every failure; the exit says if any did."""
+    ensure_venv("test")
+    bin_dir = PYTHON.parent
+    values = ensure_env_file()
+    # The deployment checks judge production settings, with keys of their own:
+    # never this machine's, and never a developer's insecure defaults.
+    production = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PORTAL_", "DATABASE_URL", "REDIS_URL", "SECURE_", "DEBUG"))
+    }
+    production.update(
+        PORTAL_ENV="production",
+        PORTAL_DATA_DIR=str(DATA / "check"),
+        SECRET_KEY=secrets.token_urlsafe(50),
+        PORTAL_ENCRYPTION_KEYS=values["PORTAL_ENCRYPTION_KEYS"],
+        ALLOWED_HOSTS="portal.example.com",
+        CSRF_TRUSTED_ORIGINS="https://portal.example.com",
+    )
+    development = {
+        **os.environ,
+        "PORTAL_DATA_DIR": str(DATA / "check"),
+        **{k: values[k] for k in ("SECRET_KEY", "PORTAL_ENCRYPTION_KEYS")},
+    }
+    development.pop("DATABASE_URL", None)
+    steps = [
+        ("lint (ruff check)", [str(bin_dir / "ruff"), "check", "."], None),
+        ("format (ruff format --check)", [str(bin_dir / "ruff"), "format", "--check", "."], None),
+        (
+            "types (mypy: strict on the Django-free packages, django-stubs on services and selectors)",
+            [str(bin_dir / "mypy")],
+            development,
+        ),
+        (
+            "migrations (makemigrations --check)",
+            [str(PYTHON), "manage.py", "makemigrations", "--check", "--dry-run"],
+            development,
+        ),
+        (
+            "deployment (check --deploy, production settings)",
+            [str(PYTHON), "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+            production,
+        ),
+    ]
+    failed = []
+    for name, command, env in steps:
+        say(name)
+        if subprocess.run(command, cwd=ROOT, env=env).returncode != 0:
+            failed.append(name)
+    if failed:
+        raise SystemExit("Failed: " + "; ".join(failed))
+    say("All checks passed")
+
+
 def main() -> None:
-    if len(sys.argv) < 2 or sys.argv[1] not in ("run", "test"):
+    commands = {"run": lambda: run(), "test": lambda: test(sys.argv[2:]), "check": lambda: check()}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
         raise SystemExit(__doc__)
-    if sys.argv[1] == "run":
-        run()
-    else:
-        test(sys.argv[2:])
+    commands[sys.argv[1]]()
 
 
 if __name__ == "__main__":

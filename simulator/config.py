@@ -11,12 +11,20 @@ from importlib import resources
 from numbers import Real
 from pathlib import Path
 
-from simulator import faults
+from simulator import faults, genesys_config
 
 SCOPES = ("wfm-public:write", "wfm-public:read", "users:read")
 # Talkdesk account names are host labels ({account}.talkdeskid.com).
 _ACCOUNT_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
-_TOP_LEVEL = {"token_ttl_seconds", "processing_seconds", "report_link_ttl_seconds", "rate_limit", "faults", "accounts"}
+_TOP_LEVEL = {
+    "token_ttl_seconds",
+    "processing_seconds",
+    "report_link_ttl_seconds",
+    "rate_limit",
+    "faults",
+    "accounts",
+    "genesys",
+}
 
 
 class ConfigError(ValueError):
@@ -64,6 +72,8 @@ class SimulatorConfig:
     report_link_ttl_seconds: float
     rate_limit: RateLimit
     faults: dict[str, object]
+    # Genesys Cloud served beside Talkdesk; empty when the config has no genesys section.
+    genesys: genesys_config.GenesysConfig = genesys_config.EMPTY
 
 
 def load(path: str | Path | None) -> SimulatorConfig:
@@ -100,6 +110,10 @@ def from_dict(data: object) -> SimulatorConfig:
         resting_faults = faults.validated(data.get("faults", {}))
     except faults.FaultError as error:
         raise ConfigError(f"faults: {error}") from None
+    try:
+        genesys = genesys_config.from_dict(data.get("genesys"))
+    except genesys_config.ConfigError as error:
+        raise ConfigError(str(error)) from None
     return SimulatorConfig(
         accounts={name: _account(name, value) for name, value in accounts.items()},
         token_ttl_seconds=_positive(data, "token_ttl_seconds", 600),
@@ -107,6 +121,7 @@ def from_dict(data: object) -> SimulatorConfig:
         report_link_ttl_seconds=_positive(data, "report_link_ttl_seconds", 600),
         rate_limit=_rate_limit(data.get("rate_limit", {"requests": 120, "per_seconds": 60})),
         faults=resting_faults,
+        genesys=genesys,
     )
 
 

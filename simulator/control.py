@@ -46,6 +46,15 @@ class SimulatorControl:
     def remote_import(self, import_id: str) -> dict:
         return self._call("GET", f"/_simulator/imports/{urllib.parse.quote(import_id, safe='')}")
 
+    def genesys_ledger(self, business_unit_id: str | None = None) -> dict:
+        """The Genesys schedule imports started, one entry per import call accepted."""
+        query = f"?{urllib.parse.urlencode({'business_unit_id': business_unit_id})}" if business_unit_id else ""
+        return self._call("GET", f"/_simulator/genesys/ledger{query}")
+
+    def genesys_operation(self, operation_id: str) -> dict:
+        """What Genesys would push on the schedules notification topic for the operation."""
+        return self._call("GET", f"/_simulator/genesys/operations/{urllib.parse.quote(operation_id, safe='')}")
+
     def _call(self, method: str, path: str, body: dict | None = None) -> dict:
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(self.base_url + path, data=data, method=method)

@@ -7,6 +7,7 @@ import json
 import time
 
 from simulator.faults import FaultError
+from simulator.genesys_api import operation_view
 from simulator.http_messages import Request, Response, json_response, message
 from simulator.state import SimulatorState, iso_utc
 
@@ -49,6 +50,18 @@ class ControlPlane:
                 "report_downloads": found.report_downloads,
             },
         )
+
+    def genesys_ledger(self, request: Request) -> Response:
+        entries = self.state.genesys.ledger(request.query.get("business_unit_id"))
+        for entry in entries:
+            entry["received_at"] = iso_utc(entry["received_at"], "milliseconds")
+        return json_response(200, {"imports": entries})
+
+    def genesys_operation(self, request: Request) -> Response:
+        found = self.state.genesys.find_operation(request.params["operation_id"])
+        if found is None:
+            return message(404, f"No Genesys import operation {request.params['operation_id']} in this simulator run.")
+        return json_response(200, operation_view(found, time.time()))
 
     def faults(self, request: Request) -> Response:
         return json_response(200, self.state.faults())

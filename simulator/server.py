@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from simulator.config import SimulatorConfig
 from simulator.control_plane import ControlPlane
+from simulator.genesys_api import GenesysApi
 from simulator.http_messages import DROP, Request, Response, message
 from simulator.state import SimulatorState
 from simulator.talkdesk_api import MAX_CSV_BYTES, TalkdeskApi
@@ -37,6 +38,9 @@ class SimulatorServer(ThreadingHTTPServer):
         super().__init__((host, port), RequestHandler)
         self.state = SimulatorState(config)
         api, control = TalkdeskApi(self.state), ControlPlane(self.state)
+        genesys = GenesysApi(self.state)
+        wfm_unit = r"^/api/v2/workforcemanagement/businessunits/(?P<bu>[^/]+)"
+        every_method = dict.fromkeys(("GET", "POST", "PUT", "PATCH", "DELETE"), genesys.unknown_route)
         self.routes: list[tuple[re.Pattern, dict[str, Callable[[Request], Response]], str]] = [
             (re.compile(r"^/(?P<account>[^/]+)/oauth/token$"), {"POST": api.token}, TOKEN),
             (re.compile(r"^/wfm/aion/v1/schedules/event-imports$"), {"POST": api.upload}, API),
@@ -51,7 +55,35 @@ class SimulatorServer(ThreadingHTTPServer):
                 {"GET": api.report},
                 QUIET,
             ),
+            # Genesys Cloud: its token service (login.<region> in the real
+            # world), its API under /api/v2 and the upload URL it hands out.
+            (re.compile(r"^/oauth/token$"), {"POST": genesys.token}, TOKEN),
+            (re.compile(r"^/api/v2/workforcemanagement/businessunits$"), {"GET": genesys.business_units}, API),
+            (re.compile(wfm_unit + "$"), {"GET": genesys.business_unit}, API),
+            (re.compile(wfm_unit + "/managementunits$"), {"GET": genesys.management_units}, API),
+            (re.compile(wfm_unit + "/activitycodes$"), {"GET": genesys.activity_codes}, API),
+            (re.compile(wfm_unit + r"/weeks/(?P<week>[^/]+)/schedules$"), {"GET": genesys.week_schedules}, API),
+            (
+                re.compile(wfm_unit + r"/weeks/(?P<week>[^/]+)/schedules/import/uploadurl$"),
+                {"POST": genesys.upload_url},
+                API,
+            ),
+            (re.compile(wfm_unit + r"/weeks/(?P<week>[^/]+)/schedules/import$"), {"POST": genesys.start_import}, API),
+            (
+                re.compile(r"^/api/v2/workforcemanagement/managementunits/(?P<mu>[^/]+)/users$"),
+                {"GET": genesys.management_unit_users},
+                API,
+            ),
+            (re.compile(r"^/api/v2/users/search$"), {"POST": genesys.users_search}, API),
+            (re.compile(r"^/api/v2/"), every_method, API),
+            (re.compile(r"^/_uploads/(?P<key>[^/]+)$"), {"PUT": genesys.put_upload}, TOKEN),
             (re.compile(r"^/_simulator/health$"), {"GET": control.health}, QUIET),
+            (re.compile(r"^/_simulator/genesys/ledger$"), {"GET": control.genesys_ledger}, QUIET),
+            (
+                re.compile(r"^/_simulator/genesys/operations/(?P<operation_id>[^/]+)$"),
+                {"GET": control.genesys_operation},
+                QUIET,
+            ),
             (re.compile(r"^/_simulator/ledger$"), {"GET": control.ledger}, QUIET),
             (re.compile(r"^/_simulator/requests$"), {"GET": control.requests}, QUIET),
             (re.compile(r"^/_simulator/imports/(?P<import_id>[^/]+)$"), {"GET": control.remote_import}, QUIET),

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from simulator import faults
 from simulator.config import SimulatorConfig
+from simulator.genesys_state import GenesysState
 from simulator.schedule_csv import Evaluation
 
 
@@ -49,6 +50,7 @@ class SimulatorState:
         self._lock = threading.Lock()
         # Live requests, which a reset does not end.
         self._in_progress: list[dict] = []
+        self.genesys = GenesysState(config.genesys.rate_limit)
         self.reset()
 
     def reset(self) -> None:
@@ -57,6 +59,13 @@ class SimulatorState:
             self._ledger: list[dict] = []
             self._faults = {**faults.DEFAULTS, **self.config.faults}
             self._windows: dict[str, deque[float]] = defaultdict(deque)
+        self.genesys.reset()
+
+    def processing_seconds(self) -> float:
+        """How long an import takes now: the processing_seconds fault, else the config's."""
+        with self._lock:
+            override = self._faults["processing_seconds"]
+        return self.config.processing_seconds if override is None else override
 
     # Faults
 

@@ -174,7 +174,7 @@ class ScheduleCheck:
     def ok(self) -> bool:
         return self.readable and not self.errors
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         return {
             "rows": self.summary.rows,
             "date_format": self.date_format,
@@ -227,7 +227,7 @@ def download_rows_csv(rows: list[ScheduleRow]) -> bytes:
     return "\ufeff".encode() + out.getvalue().encode("utf-8")
 
 
-def _finding_dict(finding: Problem | Fix) -> dict:
+def _finding_dict(finding: Problem | Fix) -> dict[str, object]:
     return {"row": finding.row, "column": finding.column, "code": finding.code, "message": finding.message}
 
 
@@ -363,7 +363,7 @@ class _Check:
         self._check_agents(emails)
         self._check_event_types(types)
         times = self._read_times(starts, ends)
-        lines = table.lines if unchanged else _lines(columns)
+        lines = table.lines if unchanged and table.lines is not None else _lines(columns)
         duplicates = self._check_duplicates(lines)
         self._check_events(times.minutes, starts, ends, emails, types, duplicates)
 
@@ -587,7 +587,7 @@ class _Check:
                 troubled[text] = ("error", "invalid_time", naive)
                 continue
             aware, utc_seconds, issue = clock.read(naive)
-            if aware is not None:
+            if aware is not None and utc_seconds is not None:
                 times.minutes[text] = utc_seconds // 60
                 if self.clock:
                     times.aware[text] = aware
@@ -957,7 +957,10 @@ def _split(header: str, lines: list[str]) -> list[bytes]:
 
 
 def _in_row_order(finding: Problem | Fix) -> tuple[int, int]:
-    return (0 if finding.row is None else finding.row, _COLUMN_ORDER.get(finding.column, -1))
+    return (
+        0 if finding.row is None else finding.row,
+        -1 if finding.column is None else _COLUMN_ORDER.get(finding.column, -1),
+    )
 
 
 def _count(number: int, noun: str) -> str:

@@ -22,7 +22,7 @@ from imports.schedule.check import ScheduleRow
 _make_row = partial(tuple.__new__, ScheduleRow)
 
 
-def stored_name(import_id) -> str:
+def stored_name(import_id: object) -> str:
     """Where an import's checked rows are kept, beside its original."""
     return f"imports/{import_id}/rows.csv"
 
@@ -31,7 +31,7 @@ def write_rows(rows: list[ScheduleRow]) -> bytes:
     moments: dict[datetime | None, str] = {None: ""}
     for row in rows:
         for moment in (row.start, row.end):
-            if moment not in moments:
+            if moment is not None and moment not in moments:
                 moments[moment] = str(int(moment.timestamp()))
     out = io.StringIO(newline="")
     csv.writer(out, lineterminator="\n").writerows(

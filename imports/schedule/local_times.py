@@ -67,14 +67,14 @@ class ZoneClock:
         offsets = set()
         for midnight in (datetime.combine(day, time()), datetime.combine(day + _DAY, time())):
             for fold in (0, 1):
-                offsets.add(midnight.replace(tzinfo=self._zone, fold=fold).utcoffset())
+                offsets.add(_utc_offset(midnight.replace(tzinfo=self._zone, fold=fold)))
         return offsets.pop() if len(offsets) == 1 else None
 
     def _read_on_change_day(self, naive: datetime) -> LocalTime:
         # PEP 495: fold=0 reads with the offset before a change, fold=1 after.
         first = naive.replace(tzinfo=self._zone)
         second = naive.replace(tzinfo=self._zone, fold=1)
-        before, after = first.utcoffset(), second.utcoffset()
+        before, after = _utc_offset(first), _utc_offset(second)
         if before == after:
             return LocalTime(first, (naive - before - _EPOCH) // _SECOND, None)
         jump_from, jump_to = self._change_near(naive, before, after)
@@ -111,7 +111,7 @@ class ZoneClock:
 
     def _offset_at(self, utc_seconds: int) -> timedelta:
         instant = (_EPOCH + utc_seconds * _SECOND).replace(tzinfo=UTC)
-        return instant.astimezone(self._zone).utcoffset()
+        return _utc_offset(instant.astimezone(self._zone))
 
 
 def _clock(moment: time) -> str:
@@ -127,3 +127,11 @@ def _offset_label(moment: datetime, offset: timedelta) -> str:
     # "+1030", which would only repeat it.
     name = moment.tzname() or ""
     return f"{name}, {utc}" if name[:1].isalpha() else utc
+
+
+def _utc_offset(moment: datetime) -> timedelta:
+    offset = moment.utcoffset()
+    if offset is None:
+        # Only a naive time has none, and every time read here carries its zone.
+        raise ValueError(f"{moment} has no time zone")
+    return offset

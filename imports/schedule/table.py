@@ -61,7 +61,7 @@ def pick_columns(table: Table, positions: tuple[int, ...]) -> Columns:
     if table.cells is not None:
         return Columns([table.cells[position::width] for position in positions])
     needed = max(positions) + 1
-    rows = table.rows
+    rows = table.rows or []
     misshapen = {}
     lengths = list(map(len, rows))
     if lengths and (min(lengths) < needed or max(lengths) > width):

@@ -19,10 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 import urllib3.exceptions
+from requests import PreparedRequest
 from requests.auth import AuthBase, HTTPBasicAuth
 
 log = logging.getLogger(__name__)
@@ -139,7 +141,7 @@ class AuthenticationFailed(TalkdeskError):
 class MissingScope(TalkdeskError):
     """The OAuth client lacks the scope the request needs (403)."""
 
-    def __init__(self, message: str, *, scope: str, **details) -> None:
+    def __init__(self, message: str, *, scope: str, **details: Any) -> None:
         super().__init__(message, **details)
         self.scope = scope
 
@@ -266,7 +268,7 @@ class _Bearer(AuthBase):
     def __init__(self, token: str) -> None:
         self._token = token
 
-    def __call__(self, request):
+    def __call__(self, request: PreparedRequest) -> PreparedRequest:
         request.headers["Authorization"] = f"Bearer {self._token}"
         return request
 
@@ -277,7 +279,7 @@ class _Bearer(AuthBase):
 class _NoAuthorization(AuthBase):
     # A pre-signed S3 link rejects any Authorization header; passing this
     # also stops requests from adding one from a ~/.netrc.
-    def __call__(self, request):
+    def __call__(self, request: PreparedRequest) -> PreparedRequest:
         request.headers.pop("Authorization", None)
         return request
 
@@ -292,7 +294,7 @@ class _Token:
         return f"_Token(scopes={sorted(self.scopes)}, renew_at={self.renew_at})"
 
 
-def _json_object(response: requests.Response) -> dict | None:
+def _json_object(response: requests.Response) -> dict[str, Any] | None:
     try:
         body = response.json()
     except ValueError:
@@ -300,7 +302,7 @@ def _json_object(response: requests.Response) -> dict | None:
     return body if isinstance(body, dict) else None
 
 
-def _vendor_details(response: requests.Response) -> dict:
+def _vendor_details(response: requests.Response) -> dict[str, Any]:
     body = _json_object(response) or {}
     code = body.get("code")
     vendor_message = body.get("message") or body.get("error_description") or body.get("error")
@@ -604,7 +606,7 @@ class TalkdeskClient:
                 return agents
             page += 1
 
-    def _users_page(self, response: requests.Response, page: int) -> tuple[list[dict], bool]:
+    def _users_page(self, response: requests.Response, page: int) -> tuple[list[dict[str, Any]], bool]:
         body = _json_object(response) or {}
         users = (body.get("_embedded") or {}).get("users")
         if not isinstance(users, list) or not all(isinstance(user, dict) and "id" in user for user in users):
@@ -621,7 +623,7 @@ class TalkdeskClient:
 
     # Transport
 
-    def _call_api(self, method: str, path: str, *, upload_of: str | None = None, **request) -> requests.Response:
+    def _call_api(self, method: str, path: str, *, upload_of: str | None = None, **request: Any) -> requests.Response:
         response = self._send(method, path, self._current_token(), upload_of=upload_of, **request)
         if response.status_code != 401:
             return response
@@ -637,7 +639,9 @@ class TalkdeskClient:
             **_vendor_details(response),
         )
 
-    def _send(self, method: str, path: str, token: _Token, *, upload_of: str | None, **request) -> requests.Response:
+    def _send(
+        self, method: str, path: str, token: _Token, *, upload_of: str | None, **request: Any
+    ) -> requests.Response:
         url = self.endpoints.api_base + path
         try:
             response = self._session.request(
@@ -651,7 +655,8 @@ class TalkdeskClient:
     def _connection_failure(
         self, error: requests.RequestException, *, upload_of: str | None = None, sign_in: bool = False
     ) -> TalkdeskError:
-        host = urlsplit(error.request.url).netloc if error.request is not None and error.request.url else "Talkdesk"
+        url = error.request.url if error.request is not None else None
+        host = urlsplit(url).netloc if isinstance(url, str) and url else "Talkdesk"
         if _never_sent(error):
             return TalkdeskUnreachable(
                 f"The portal could not connect to Talkdesk ({host}), so nothing was sent. It will try again; "
@@ -669,7 +674,7 @@ class TalkdeskClient:
         )
 
     def _common_failure(
-        self, response: requests.Response, details: dict, *, what: str, scope: str | None = None
+        self, response: requests.Response, details: dict[str, Any], *, what: str, scope: str | None = None
     ) -> TalkdeskError:
         status = response.status_code
         if status == 403 and scope is not None:
