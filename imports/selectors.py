@@ -224,8 +224,8 @@ def import_steps(*, job: Import, parts: int) -> list[Step]:
         step = Step(
             at=move.at,
             label=move.label,
-            part=move.part.number if move.part_id and parts > 1 else None,
-            actor=move.actor.get_username() if move.actor_id else "",
+            part=move.part.number if move.part is not None and parts > 1 else None,
+            actor=move.actor.get_username() if move.actor is not None else "",
             note=note,
         )
         if steps and (steps[-1].label, steps[-1].part, steps[-1].note) == (step.label, step.part, step.note):

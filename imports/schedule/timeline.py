@@ -54,6 +54,17 @@ class Event:
 
 
 @dataclass(frozen=True)
+class _Bar:
+    """An event that can be placed: both times read, the end after the start."""
+
+    start: datetime
+    end: datetime
+    kind: str
+    row: int
+    problem: str | None
+
+
+@dataclass(frozen=True)
 class ListedEvent:
     """One event as the table beside the picture says it."""
 
@@ -145,7 +156,7 @@ def draw_timeline(
     view: str | None = None,
     start: date | None = None,
 ) -> Timeline:
-    lanes: dict[str, list[Event]] = {}
+    lanes: dict[str, list[_Bar]] = {}
     labels: dict[str, str] = {}
     unplaced_by_agent: dict[str, list[Unplaced]] = {}
     kinds: dict[str, str] = {}
@@ -159,7 +170,7 @@ def draw_timeline(
             )
             unplaced_by_agent.setdefault(event.agent, []).append(Unplaced(event.label, event.row, reason))
             continue
-        lanes[event.agent].append(event)
+        lanes[event.agent].append(_Bar(event.start, event.end, event.kind, event.row, event.problem))
         kinds.setdefault(event.kind, "")
         begins, ends = _local_day(event.start, zone), _local_day(event.end - timedelta(microseconds=1), zone)
         first_day = begins if first_day is None or begins < first_day else first_day
@@ -198,19 +209,19 @@ def draw_timeline(
                 f"{missing} row{'s' if missing > 1 else ''} not drawn</text>"
             )
             height = max(height, 2 * LANE + ROW_GAP)
-        for event in shown:
-            lane = lane_of[event.row, event.start]
-            bars.append(plot.bar(event, top + lane * LANE + (LANE - BAR) / 2, kinds[event.kind], label))
+        for placed in shown:
+            lane = lane_of[placed.row, placed.start]
+            bars.append(plot.bar(placed, top + lane * LANE + (LANE - BAR) / 2, kinds[placed.kind], label))
             listed.append(
                 ListedEvent(
                     agent=label,
-                    kind=event.kind,
-                    start=_moment(event.start, zone),
+                    kind=placed.kind,
+                    start=_moment(placed.start, zone),
                     end=_moment(
-                        event.end, zone, with_date=_local_day(event.start, zone) != _local_day(event.end, zone)
+                        placed.end, zone, with_date=_local_day(placed.start, zone) != _local_day(placed.end, zone)
                     ),
-                    row=event.row,
-                    problem=event.problem,
+                    row=placed.row,
+                    problem=placed.problem,
                     lane=lane + 1,
                 )
             )
@@ -255,11 +266,11 @@ def draw_timeline(
     )
 
 
-def _lanes(events: list[Event]) -> dict[tuple[int, datetime], int]:
+def _lanes(events: list[_Bar]) -> dict[tuple[int, datetime], int]:
     """Each event's lane within its agent's row: the first lane free when it
     starts, so events that overlap never share one."""
     ends: list[datetime] = []
-    placed = {}
+    placed: dict[tuple[int, datetime], int] = {}
     for event in events:
         for lane, busy_until in enumerate(ends):
             if busy_until <= event.start:
@@ -272,7 +283,7 @@ def _lanes(events: list[Event]) -> dict[tuple[int, datetime], int]:
     return placed
 
 
-def _overlapping(events: list[Event]) -> list[tuple[Event, Event]]:
+def _overlapping(events: list[_Bar]) -> list[tuple[_Bar, _Bar]]:
     """Pairs of events of one type that overlap, as the checks warn about
     them; a break inside a shift is a layer of the day, drawn in its own
     lane but not marked."""
@@ -296,7 +307,7 @@ class _Plot:
         seconds = min(max((moment - self.begin).total_seconds(), 0), self.seconds)
         return seconds / self.seconds * PLOT_WIDTH
 
-    def bar(self, event: Event, y: float, colour: str, agent: str) -> str:
+    def bar(self, event: _Bar, y: float, colour: str, agent: str) -> str:
         left = self.x(event.start)
         width = max(self.x(event.end) - left, 1.5)
         outline = f' stroke="{PROBLEM}" stroke-width="2"' if event.problem else ""
@@ -316,7 +327,7 @@ class _Plot:
             f'data-row="{event.row}"><title>{escape(tip)}</title></rect>{mark}'
         )
 
-    def overlap(self, first: Event, second: Event, top: float, height: float) -> str:
+    def overlap(self, first: _Bar, second: _Bar, top: float, height: float) -> str:
         start, end = max(first.start, second.start), min(first.end, second.end)
         left = self.x(start)
         width = max(self.x(end) - left, 2)
@@ -337,7 +348,7 @@ class _Plot:
         parts = [f'<rect width="{PLOT_WIDTH}" height="{height}" fill="#fff"/>']
         major, minor = self._units()
         for row, (marks, y) in enumerate(((major, HEADER - 24), (minor, HEADER - 8))):
-            last_end = -LABEL_GAP
+            last_end: float = -LABEL_GAP
             for moment, text in marks:
                 left = self.x(moment)
                 stroke = "#bcccdc" if row == 0 else "#e4e7eb"
