@@ -130,7 +130,7 @@ def import_create(
             user=uploaded_by,
             client_address=client_address,
             import_job=job,
-            detail=f"{job.file_name} for team {team.name}: {job.size} bytes, {job.rows} rows",
+            detail=f"{job.file_name} for team {team.name}: {job.size:,} bytes, {job.rows:,} rows",
         )
     return job
 
@@ -189,7 +189,7 @@ def import_confirm(*, job: Import, actor, warnings_acknowledged: bool, client_ad
             user=actor,
             client_address=client_address,
             import_job=job,
-            detail=f"{job.file_name}: {job.rows} rows" + (", warnings acknowledged" if job.warning_count else ""),
+            detail=f"{job.file_name}: {job.rows:,} rows" + (", warnings acknowledged" if job.warning_count else ""),
         )
         account_key = job.account_key
         # Once committed the import is queued, broker or not; if the message
@@ -347,7 +347,7 @@ def connection_sync_agents(*, connection: TalkdeskConnection, actor=None, client
             )
             for a in {a.email.lower(): a for a in agents}.values()
         )
-        message = f"{len(agents)} active agents synced from Talkdesk."
+        message = f"{len(agents):,} active agents synced from Talkdesk."
         TalkdeskConnection.objects.filter(pk=connection.pk).update(
             agents_synced_at=timezone.now(), agents_sync_message=message
         )

@@ -170,3 +170,25 @@ def test_the_timelines_table_is_reached_by_keyboard(page, live_server, personas,
     assert "John Smith" in text and "Mon 01 Jun 2026 12:15" in text and "overlaps, lane 2" in text
     keep_screenshot(page, "timeline-table-phone")
     assert layout_problems(page) == []
+
+
+@pytest.mark.parametrize("screen", WIDTHS)
+def test_after_confirming_the_live_status_is_in_view(page, live_server, personas, screen):
+    job = upload(personas, "portal/schedule-example.csv")
+    sign_in(page, live_server, personas.sam)
+    open_page(page, live_server.url + f"/imports/{job.pk}/", WIDTHS[screen])
+    page.click("text=Confirm and send 3 rows")
+    page.wait_for_selector("#status [data-state]")
+    status = page.locator("#status h2").bounding_box()
+    assert 0 <= status["y"] and status["y"] + status["height"] <= 900
+    keep_screenshot(page, f"confirmed-{screen}")
+    assert layout_problems(page) == []
+
+
+def test_a_cancelled_import_says_who_cancelled_it_once(page, live_server, personas, imports):
+    sign_in(page, live_server, personas.sam)
+    open_page(page, live_server.url + f"/imports/{imports['cancelled'].pk}/", WIDTHS["phone"])
+    status = page.inner_text("#status")
+    assert status.count("Cancelled by sam before it was sent.") == 1
+    assert page.locator("#status table").count() == 0
+    assert page.locator(".transitions li").count() == 1
