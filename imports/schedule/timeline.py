@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import NamedTuple
 from xml.sax.saxutils import escape
 
 # Distinct on white and for the common colour-vision deficiencies.
@@ -53,8 +54,7 @@ class Event:
     problem: str | None = None
 
 
-@dataclass(frozen=True)
-class _Bar:
+class _Bar(NamedTuple):
     """An event that can be placed: both times read, the end after the start."""
 
     start: datetime
@@ -160,21 +160,34 @@ def draw_timeline(
     labels: dict[str, str] = {}
     unplaced_by_agent: dict[str, list[Unplaced]] = {}
     kinds: dict[str, str] = {}
-    first_day = last_day = None
+    earliest: datetime | None = None
+    latest: datetime | None = None
+    # Tens of thousands of rows: one pass, comparisons of instants only; the
+    # zone is asked once for the first and last day.
+    # Only the page's agents keep their bars; the others count for the
+    # window and the legend. A list shared by the others takes nothing.
+    last_agent = first_agent + max_agents
+    elsewhere: list[_Bar] = []
     for event in events:
-        labels.setdefault(event.agent, event.label)
-        lanes.setdefault(event.agent, [])
-        if event.start is None or event.end is None or event.end <= event.start:
-            reason = event.problem or (
-                "It ends before it starts." if event.start and event.end else "No readable time."
-            )
-            unplaced_by_agent.setdefault(event.agent, []).append(Unplaced(event.label, event.row, reason))
+        agent, begins, ends = event.agent, event.start, event.end
+        bars = lanes.get(agent)
+        if bars is None:
+            bars = lanes[agent] = [] if first_agent <= len(lanes) < last_agent else elsewhere
+            labels[agent] = event.label
+        if begins is None or ends is None or ends <= begins:
+            reason = event.problem or ("It ends before it starts." if begins and ends else "No readable time.")
+            unplaced_by_agent.setdefault(agent, []).append(Unplaced(event.label, event.row, reason))
             continue
-        lanes[event.agent].append(_Bar(event.start, event.end, event.kind, event.row, event.problem))
-        kinds.setdefault(event.kind, "")
-        begins, ends = _local_day(event.start, zone), _local_day(event.end - timedelta(microseconds=1), zone)
-        first_day = begins if first_day is None or begins < first_day else first_day
-        last_day = ends if last_day is None or ends > last_day else last_day
+        if bars is not elsewhere:
+            bars.append(_Bar(begins, ends, event.kind, event.row, event.problem))
+        if event.kind not in kinds:
+            kinds[event.kind] = ""
+        if earliest is None or begins < earliest:
+            earliest = begins
+        if latest is None or ends > latest:
+            latest = ends
+    first_day = _local_day(earliest, zone) if earliest else None
+    last_day = _local_day(latest - timedelta(microseconds=1), zone) if latest else None
     for index, kind in enumerate(sorted(kinds)):
         kinds[kind] = PALETTE[index % len(PALETTE)]
     legend = list(kinds.items())
