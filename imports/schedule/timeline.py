@@ -170,16 +170,16 @@ def draw_timeline(
     elsewhere: list[_Bar] = []
     for event in events:
         agent, begins, ends = event.agent, event.start, event.end
-        bars = lanes.get(agent)
-        if bars is None:
-            bars = lanes[agent] = [] if first_agent <= len(lanes) < last_agent else elsewhere
+        agent_bars = lanes.get(agent)
+        if agent_bars is None:
+            agent_bars = lanes[agent] = [] if first_agent <= len(lanes) < last_agent else elsewhere
             labels[agent] = event.label
         if begins is None or ends is None or ends <= begins:
             reason = event.problem or ("It ends before it starts." if begins and ends else "No readable time.")
             unplaced_by_agent.setdefault(agent, []).append(Unplaced(event.label, event.row, reason))
             continue
-        if bars is not elsewhere:
-            bars.append(_Bar(begins, ends, event.kind, event.row, event.problem))
+        if agent_bars is not elsewhere:
+            agent_bars.append(_Bar(begins, ends, event.kind, event.row, event.problem))
         if event.kind not in kinds:
             kinds[event.kind] = ""
         if earliest is None or begins < earliest:
