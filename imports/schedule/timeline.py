@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
 from typing import NamedTuple
 from xml.sax.saxutils import escape
 
@@ -124,6 +125,9 @@ def _local_day(moment: datetime, zone: tzinfo) -> date:
     return moment.astimezone(zone).date()
 
 
+# A schedule repeats the same few start and end times across agents: each is
+# written once.
+@lru_cache(maxsize=8192)
 def _moment(moment: datetime, zone: tzinfo, *, with_date: bool = True) -> str:
     local = moment.astimezone(zone)
     return f"{local:%a %d %b %Y %H:%M}" if with_date else f"{local:%H:%M}"
