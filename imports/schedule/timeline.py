@@ -39,6 +39,7 @@ LABEL_GAP = 8
 # Past this span a file is shown a window at a time.
 WINDOW_AFTER_DAYS = 14
 VIEWS = {"day": 1, "week": 7}
+SHORT_FILE_DAYS = 2
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,12 @@ class Timeline:
 
 def _midnight(day: date, zone: tzinfo) -> datetime:
     return datetime.combine(day, time(), zone)
+
+
+def _whole_hour(moment: datetime) -> datetime:
+    """The start of the moment's hour, in real time (an hour is whole in
+    every zone's offset that matters here)."""
+    return moment - timedelta(minutes=moment.minute, seconds=moment.second, microseconds=moment.microsecond)
 
 
 def _local_day(moment: datetime, zone: tzinfo) -> date:
@@ -204,6 +211,12 @@ def draw_timeline(
     window = choose_window(first_day, last_day, view=view, start=start)
     begin = _midnight(window.first, zone)
     finish = _midnight(window.first + timedelta(days=window.days), zone)
+    if window.view == "all" and window.days <= SHORT_FILE_DAYS and earliest and latest:
+        # A file of a day or two is drawn from the hour before its first event
+        # to the hour after its last, not from midnight: on a phone the
+        # events are then in view without scrolling.
+        begin = max(begin, _whole_hour(earliest) - timedelta(hours=1))
+        finish = min(finish, _whole_hour(latest + timedelta(minutes=59, seconds=59)) + timedelta(hours=1))
     plot = _Plot(begin, finish, zone)
 
     names, bars, listed, overlaps, top = [], [], [], 0, HEADER

@@ -113,11 +113,11 @@ def test_the_last_days_events_are_inside_the_picture():
     assert x > 0 and x + width <= PLOT_WIDTH
 
 
-def test_a_short_file_has_hour_ticks_dated_with_the_year():
+def test_a_short_file_is_drawn_from_the_hour_before_to_the_hour_after_with_hour_ticks_and_the_year():
     drawn = draw_timeline([event("a@example.com", 3, 9, 17)], zone=NY)
     texts = [text for _, _, text in labels(drawn)]
     assert "Wed 03 Jun 2026" in texts
-    assert {"06:00", "08:00", "12:00", "18:00"} <= set(texts)
+    assert {"08:00", "09:00", "12:00", "17:00"} <= set(texts) and "07:00" not in texts
     assert_no_label_touches_the_next(drawn)
 
 
