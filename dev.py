@@ -159,10 +159,11 @@ def run() -> None:
     print(
         f"""
   The portal is running on {database} with {broker}, a Celery worker and beat,
-  and the Talkdesk simulator at {simulator_url} (demo account "acme").
+  and the simulator at {simulator_url}: Talkdesk (demo account "acme") and
+  Genesys Cloud (business unit "Acme Support"), one connection of each kind.
 
       Open      http://127.0.0.1:{web_port}/
-      Sign in   planner / {values["DEMO_PASSWORD"]}   (supervisor of "Demo team")
+      Sign in   planner / {values["DEMO_PASSWORD"]}   (supervisor of "Demo team" and "Demo team (Genesys Cloud)")
             or  admin   / {values["DEMO_PASSWORD"]}   (admin)
       Try       examples/schedule-example.csv, then examples/schedule-unknown-agents.csv
 

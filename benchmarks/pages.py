@@ -81,7 +81,7 @@ def seed(imports_wanted: int, password: str) -> dict:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from imports.models import Import, ImportPart, TalkdeskConnection, Team, Transition
+    from imports.models import Connection, Import, ImportPart, Team, Transition
 
     # The history spans three years, so the fields that stamp the moment of
     # saving are told not to, in this process only.
@@ -94,7 +94,7 @@ def seed(imports_wanted: int, password: str) -> dict:
         model._meta.get_field(name).auto_now_add = False
 
     rng = random.Random(7)
-    demo = TalkdeskConnection.objects.get(name="Demo (simulator)")
+    demo = Connection.objects.get(name="Demo (simulator)")
     users = get_user_model()
     hashed = make_password(password)
     now = timezone.now()
@@ -163,7 +163,7 @@ def seed(imports_wanted: int, password: str) -> dict:
                     rows=job.rows,
                     state=part_state,
                     state_changed_at=job.finished_at,
-                    talkdesk_import_id=secrets.token_hex(8),
+                    remote_id=secrets.token_hex(8),
                     remote_status=job.state.upper(),
                     attempts=1,
                     sent_at=job.confirmed_at,

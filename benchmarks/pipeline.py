@@ -99,7 +99,7 @@ class Portal:
         from django.contrib.auth import get_user_model
 
         from imports import services
-        from imports.models import Import, ImportPart, TalkdeskConnection, Team
+        from imports.models import Connection, Import, ImportPart, Team
 
         self.services, self.Import, self.ImportPart = services, Import, ImportPart
         self.stack = stack
@@ -108,10 +108,10 @@ class Portal:
         client_secret = simulator_config()["accounts"][account_name(0)]["clients"][0]["client_secret"]
         self.teams = []
         for number in range(ACCOUNTS):
-            connection = TalkdeskConnection(
+            connection = Connection(
                 name=f"Bench {number:02d}",
                 account=account_name(number),
-                region=TalkdeskConnection.Region.CUSTOM,
+                region=Connection.Region.CUSTOM,
                 base_url=stack.simulator_url,
                 client_id=f"bench-{number:02d}",
                 default_time_zone="America/New_York",
@@ -205,13 +205,11 @@ def many_accounts(portal: Portal, per_account: int, processing: float) -> dict:
             received[upload["import_id"]] = epoch(upload["received_at"])
     overlapping = 0
     for number in range(ACCOUNTS):
-        times = sorted(
-            received[part.talkdesk_import_id] for part in parts if part.import_job.team_id == portal.teams[number].pk
-        )
+        times = sorted(received[part.remote_id] for part in parts if part.import_job.team_id == portal.teams[number].pk)
         overlapping += sum(1 for earlier, later in zip(times, times[1:], strict=False) if later < earlier + processing)
     lags, reports, allowed = [], [], []
     for part in parts:
-        remote_end = received[part.talkdesk_import_id] + processing
+        remote_end = received[part.remote_id] + processing
         lags.append(part.finished_at.timestamp() - remote_end)
         allowed.append(2 + 0.1 * processing)
         if part.error_report_fetched_at:

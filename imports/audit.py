@@ -8,7 +8,7 @@ from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 
-from imports.models import AuditEvent, Import, TalkdeskConnection
+from imports.models import AuditEvent, Connection, Import
 from portal.client_address import client_address as address_of
 
 Action = AuditEvent.Action
@@ -21,7 +21,7 @@ def record(
     username: str = "",
     client_address: str | None = None,
     import_job: Import | None = None,
-    connection: TalkdeskConnection | None = None,
+    connection: Connection | None = None,
     detail: str = "",
 ) -> AuditEvent:
     if user is not None and not username:

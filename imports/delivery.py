@@ -1,5 +1,5 @@
 """What the worker does: send each account's parts one at a time, follow
-them until Talkdesk's final answer, keep the error report, and pick up what a
+them until the WFM's final answer, keep the error report, and pick up what a
 restart or a lost message left behind.
 
 The database says what is due; broker messages are only wake-ups. Every
@@ -30,14 +30,9 @@ from django.utils import timezone
 from imports import enqueue, lifecycle
 from imports.models import ImportPart
 from imports.secret_box import SecretUnreadable
-from imports.services import client_for
+from imports.services import wfm_for
 from imports.states import PART_IN_FLIGHT, ImportState, PartState
-from imports.wfm.talkdesk.client import (
-    ImportAlreadyInProgress,
-    ImportStatus,
-    TalkdeskError,
-    UploadOutcomeUnknown,
-)
+from imports.wfm.base import Answer, MaybeSent, NothingSent, Outgoing, RemoteStatus, Retryable, Wfm, WfmError
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +54,24 @@ def _backoff(attempt: int, retry_after: float | None, *, base: float, ceiling: f
     return min(ceiling, base * 2 ** max(attempt - 1, 0)) * random.uniform(0.8, 1.2)
 
 
-def _talkdesk_file_name(part: ImportPart) -> str:
+def _file_name(part: ImportPart) -> str:
     stem = PurePath(part.import_job.file_name).stem or "schedule"
     stem = "".join(ch if ch.isalnum() or ch in "-_ ." else "_" for ch in stem).strip() or "schedule"
     total = part.import_job.parts.count()
     suffix = f"-part{part.number}of{total}" if total > 1 else ""
     return f"{stem[:180]}{suffix}.csv"
+
+
+def _outgoing(part: ImportPart, content: bytes = b"") -> Outgoing:
+    job = part.import_job
+    return Outgoing(
+        content=content,
+        file_name=_file_name(part),
+        time_zone=job.time_zone,
+        date_format=job.date_format or None,
+        week_start=part.week_start,
+        label=part.label,
+    )
 
 
 def next_waiting_part(account_key: str) -> ImportPart | None:
@@ -137,46 +144,35 @@ def _heartbeat(part: ImportPart):
 def _send(part: ImportPart) -> None:
     job = part.import_job
     try:
-        client = client_for(job.connection)
+        wfm = wfm_for(job.connection)
         with part.content.open("rb") as stored:
             content = stored.read()
         # Signed in before the upload starts, so that a slow or failing token
         # service keeps the part in the state where nothing was sent.
-        client.sign_in()
+        wfm.sign_in()
     # ValueError: a connection the client refuses (no account name, a base URL
     # that is not one), which no retry mends.
     except (SecretUnreadable, ValueError) as error:
         _give_up(part, str(error))
         return
-    except TalkdeskError as error:
+    except WfmError as error:
         _try_again_or_give_up(part, error)
         return
     if not lifecycle.part_upload_started(part=part):
         return
     try:
-        talkdesk_id = client.upload(
-            content=content,
-            file_name=_talkdesk_file_name(part),
-            time_zone=job.time_zone,
-            date_format=job.date_format,
-        )
-    except TalkdeskError as error:
-        if _may_have_reached_talkdesk(error):
-            lifecycle.part_needs_attention(part=part, message=error.message)
-            enqueue.account_advance_on_commit(part.account_key)
-        else:
-            _try_again_or_give_up(part, error)
+        remote_id = wfm.upload(_outgoing(part, content))
+    except MaybeSent as error:
+        lifecycle.part_needs_attention(part=part, message=error.message)
+        enqueue.account_advance_on_commit(part.account_key)
         return
-    _record_accepted(part, talkdesk_id)
+    except WfmError as error:
+        _try_again_or_give_up(part, error)
+        return
+    _record_accepted(part, remote_id, wfm)
 
 
-def _may_have_reached_talkdesk(error: TalkdeskError) -> bool:
-    """Only an answer of 400 or more, or no connection at all, proves that
-    Talkdesk took nothing; a lost answer or an odd success may hide an import."""
-    return isinstance(error, UploadOutcomeUnknown) or (error.http_status is not None and error.http_status < 400)
-
-
-def _record_accepted(part: ImportPart, talkdesk_id: str) -> None:
+def _record_accepted(part: ImportPart, remote_id: str, wfm: Wfm) -> None:
     # A check before the account's imports usually finish would hear
     # PROCESSING: the first comes at the expected end, or soon after sending.
     expected_end = _earliest_end(part.account_key) or 0
@@ -188,17 +184,19 @@ def _record_accepted(part: ImportPart, talkdesk_id: str) -> None:
         try:
             accepted = lifecycle.part_accepted(
                 part=part,
-                talkdesk_import_id=talkdesk_id,
+                remote_id=remote_id,
                 first_poll_at=timezone.now() + timedelta(seconds=first_poll),
+                wfm_name=wfm.name,
             )
             break
         except DatabaseError:
             if time.monotonic() > deadline:
                 log.error(
-                    "Talkdesk accepted part %s of import %s as Talkdesk import %s, and the database could not record it.",
+                    "%s accepted part %s of import %s as import %s, and the database could not record it.",
+                    wfm.name,
                     part.number,
                     part.import_job_id,
-                    talkdesk_id,
+                    remote_id,
                 )
                 raise
             connection.close()
@@ -207,33 +205,34 @@ def _record_accepted(part: ImportPart, talkdesk_id: str) -> None:
         enqueue.on_commit(enqueue.POLL_PART, part.pk, countdown=first_poll)
     else:
         log.error(
-            "Talkdesk accepted part %s of import %s as Talkdesk import %s after the part was taken from this worker.",
+            "%s accepted part %s of import %s as import %s after the part was taken from this worker.",
+            wfm.name,
             part.number,
             part.import_job_id,
-            talkdesk_id,
+            remote_id,
         )
 
 
-def _try_again_or_give_up(part: ImportPart, error: TalkdeskError) -> None:
-    """Talkdesk provably took nothing: the part waits and is tried again,
+def _try_again_or_give_up(part: ImportPart, error: WfmError) -> None:
+    """The WFM provably took nothing: the part waits and is tried again,
     unless trying again cannot help."""
-    # Another tool's import holds the account; it ends, so the part waits for
-    # it however long it takes.
-    outside_import = isinstance(error, ImportAlreadyInProgress)
-    if not error.retryable:
+    if not isinstance(error, (NothingSent, Retryable)):
         _give_up(part, error.message)
         return
+    # Another tool's import holds the account; it ends, so the part waits for
+    # it however long it takes.
+    outside_import = isinstance(error, Retryable) and error.busy
     if part.attempts >= MAX_SEND_ATTEMPTS and not outside_import:
         answer = f"HTTP {error.http_status}" if error.http_status else "no answer"
         _give_up(
             part,
-            f"Talkdesk did not take the file in {part.attempts} tries (the last: {answer}), so the portal stopped "
-            "trying. Nothing was imported; upload the file again later.",
+            f"{part.import_job.connection.get_kind_display()} did not take the file in {part.attempts} tries "
+            f"(the last: {answer}), so the portal stopped trying. Nothing was imported; upload the file again later.",
         )
         return
     delay = _backoff(
         part.attempts,
-        error.retry_after,
+        error.after if isinstance(error, Retryable) else None,
         base=settings.IMPORT_RETRY_FIRST_SECONDS,
         ceiling=settings.IMPORT_RETRY_MAX_SECONDS,
     )
@@ -318,46 +317,42 @@ def part_poll(*, part_id: int) -> None:
         return
     part.polls += 1
     try:
-        client = client_for(part.import_job.connection)
-        status = client.status(part.talkdesk_import_id)
+        wfm = wfm_for(part.import_job.connection)
+        answer = wfm.status(part.remote_id, _outgoing(part))
     except (SecretUnreadable, ValueError) as error:
         _give_up(part, str(error))
         return
-    except TalkdeskError as error:
-        if error.retryable:
-            _poll_again(
-                part, _backoff(part.polls, error.retry_after, base=1.0, ceiling=settings.IMPORT_RETRY_MAX_SECONDS)
-            )
+    except WfmError as error:
+        if isinstance(error, (NothingSent, Retryable)):
+            after = error.after if isinstance(error, Retryable) else None
+            _poll_again(part, _backoff(part.polls, after, base=1.0, ceiling=settings.IMPORT_RETRY_MAX_SECONDS))
         else:
             _give_up(part, error.message)
         return
-    if status.status == "PROCESSING":
+    if answer.status is RemoteStatus.PROCESSING:
         if _stalled(part):
-            if lifecycle.part_stalled(part=part, message=_stalled_message()):
+            if lifecycle.part_stalled(part=part, message=_stalled_message(wfm.name)):
                 enqueue.account_advance_on_commit(part.account_key)
         else:
             _poll_again(part, _poll_delay(part))
         return
-    fields, message = {}, ""
-    if status.status == "ERROR":
-        message = "Talkdesk could not import this file. Check the file and try again, or contact Talkdesk support with the import id."
-    if status.status == "IMPORTED_WITH_ERRORS":
+    fields, message = {}, answer.message
+    if answer.status is RemoteStatus.IMPORTED_WITH_ERRORS:
         try:
-            fields = _keep_report(part, client, status)
-        except TalkdeskError as error:
+            fields = _keep_report(part, wfm, answer)
+        except WfmError as error:
             # Every status read comes with a fresh link, so a dead link or a
             # dropped download is tried again, for as long as an import may take.
-            if error.retryable and not _stalled(part):
-                _poll_again(
-                    part, _backoff(part.polls, error.retry_after, base=1.0, ceiling=settings.IMPORT_RETRY_MAX_SECONDS)
-                )
+            if isinstance(error, (NothingSent, Retryable)) and not _stalled(part):
+                after = error.after if isinstance(error, Retryable) else None
+                _poll_again(part, _backoff(part.polls, after, base=1.0, ceiling=settings.IMPORT_RETRY_MAX_SECONDS))
                 return
             log.warning("Error report of part %s not kept: %s", part.pk, error.message)
             message = (
-                "Talkdesk imported the file but rejected some rows, and the portal could not download its "
-                "error report. Open the import in Talkdesk WFM to see which rows."
+                f"{wfm.name} imported the file but rejected some rows, and the portal could not download its "
+                f"error report. Open the import in {wfm.name} to see which rows."
             )
-    if lifecycle.part_finish(part=part, remote_status=status.status, message=message, **fields):
+    if lifecycle.part_finish(part=part, remote_status=answer.status, message=message, **fields):
         _learn_from_clean_import(part.import_job_id)
     elif fields:
         default_storage.delete(fields["error_report"])
@@ -373,22 +368,23 @@ def _poll_again(part: ImportPart, delay: float) -> None:
 
 
 def _learn_from_clean_import(import_id) -> None:
-    """Talkdesk has no API that lists WFM event types; every name in a file
-    it took without a single rejected row is one the account has."""
+    """A WFM without an API that lists its event types (Talkdesk): every
+    name in a file it took without a single rejected row is one it has."""
     from imports.models import Import
     from imports.services import connection_learn_event_types
+    from imports.wfm import registry
 
     job = Import.objects.select_related("connection").get(pk=import_id)
-    if job.state == ImportState.IMPORTED:
+    if job.state == ImportState.IMPORTED and not registry.vendor(job.connection.kind).lists_event_types:
         connection_learn_event_types(connection=job.connection, names=list(job.events_by_type))
 
 
-def _keep_report(part: ImportPart, client, status: ImportStatus) -> dict:
-    if not status.error_report_url:
+def _keep_report(part: ImportPart, wfm: Wfm, answer: Answer) -> dict:
+    if not answer.report_url:
         return {}
     # Talkdesk's link dies ten minutes after it was made; a copy is kept for
     # as long as the import is.
-    report = client.download_report(status.error_report_url)
+    report = wfm.download_report(answer.report_url)
     name = default_storage.save(f"imports/{part.import_job_id}/part-{part.number}-errors.csv", ContentFile(report))
     return {"error_report": name, "error_report_fetched_at": timezone.now()}
 
@@ -398,10 +394,10 @@ def _stalled(part: ImportPart) -> bool:
     return timezone.now() - sent > timedelta(seconds=settings.IMPORT_STALLED_AFTER_SECONDS)
 
 
-def _stalled_message() -> str:
+def _stalled_message(wfm_name: str) -> str:
     return (
-        f"Talkdesk was still processing this file after {_in_words(settings.IMPORT_STALLED_AFTER_SECONDS)}, "
-        "so the portal stopped waiting. Check the schedule in Talkdesk WFM before sending it again."
+        f"{wfm_name} was still processing this file after {_in_words(settings.IMPORT_STALLED_AFTER_SECONDS)}, "
+        f"so the portal stopped waiting. Check the schedule in {wfm_name} before sending it again."
     )
 
 
@@ -449,20 +445,20 @@ def reconcile() -> dict[str, int]:
 def connections_due_for_agent_sync() -> list[int]:
     """Connections whose client may list users; the others are skipped rather
     than failing every hour."""
-    from imports.models import TalkdeskConnection
+    from imports.models import Connection
 
     return [
         connection.pk
-        for connection in TalkdeskConnection.objects.all()
+        for connection in Connection.objects.all()
         if not connection.granted_scopes or settings.TALKDESK_SCOPE_USERS in connection.granted_scopes
     ]
 
 
 def connection_agents_refresh(*, connection_id: int) -> None:
-    from imports.models import TalkdeskConnection
+    from imports.models import Connection
     from imports.services import ActionRefused, connection_sync_agents
 
-    connection = TalkdeskConnection.objects.filter(pk=connection_id).first()
+    connection = Connection.objects.filter(pk=connection_id).first()
     if connection is None:
         return
     try:

@@ -6,7 +6,7 @@ from django import forms
 from django.forms.utils import flatatt
 from django.utils.safestring import mark_safe
 
-from imports.models import DATE_FORMAT_CHOICES, AuditEvent, TalkdeskConnection, Team
+from imports.models import DATE_FORMAT_CHOICES, AuditEvent, Connection, Team
 from imports.states import ImportState
 
 DETECT = ""
@@ -31,6 +31,11 @@ class UploadForm(forms.Form):
     file = forms.FileField(label="Schedule file (.csv)")
     time_zone = forms.CharField(max_length=64, help_text="The time zone of the times in the file.")
     date_format = forms.ChoiceField(choices=[(DETECT, "Detect from the file")] + DATE_FORMAT_CHOICES, required=False)
+    published = forms.BooleanField(
+        required=False,
+        label="Publish the schedule in Genesys Cloud",
+        help_text="Left unticked, Genesys Cloud imports it as an unpublished draft. The team's default is preset.",
+    )
 
     def __init__(self, *args, teams, **kwargs):
         super().__init__(*args, **kwargs)
@@ -137,11 +142,22 @@ class ConnectionForm(forms.ModelForm):
     )
 
     class Meta:
-        model = TalkdeskConnection
-        fields = ["name", "account", "region", "base_url", "client_id", "default_time_zone", "default_date_format"]
+        model = Connection
+        fields = [
+            "name",
+            "kind",
+            "account",
+            "region",
+            "base_url",
+            "client_id",
+            "business_unit_id",
+            "default_time_zone",
+            "default_date_format",
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["kind"].required = False
         self.fields["event_types_text"].initial = "\n".join(self.instance.event_types or [])
         if not self.instance.pk:
             self.fields["client_secret"].required = True
@@ -150,10 +166,28 @@ class ConnectionForm(forms.ModelForm):
     def clean_default_time_zone(self):
         return _clean_time_zone(self.cleaned_data["default_time_zone"])
 
+    def clean_kind(self):
+        # A form from before there were kinds (or an API client) meant Talkdesk.
+        return self.cleaned_data.get("kind") or Connection.Kind.TALKDESK
+
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("region") == TalkdeskConnection.Region.CUSTOM and not cleaned.get("base_url"):
+        kind, region = cleaned.get("kind"), cleaned.get("region")
+        if region == Connection.Region.CUSTOM and not cleaned.get("base_url"):
             self.add_error("base_url", "A custom region needs its base URL.")
+        talkdesk_region = region in Connection.TALKDESK_REGIONS
+        if kind == Connection.Kind.TALKDESK:
+            if region and not talkdesk_region:
+                self.add_error(
+                    "region", "Choose a Talkdesk region (United States, Europe, Canada) or a custom base URL."
+                )
+            if not cleaned.get("account"):
+                self.add_error("account", "A Talkdesk connection needs the account name.")
+        if kind == Connection.Kind.GENESYS:
+            if region and talkdesk_region and region != Connection.Region.CUSTOM:
+                self.add_error("region", "Choose a Genesys Cloud region, or a custom base URL.")
+            if not cleaned.get("business_unit_id"):
+                self.add_error("business_unit_id", "A Genesys Cloud connection needs the id of its business unit.")
         names = [line.strip() for line in cleaned.get("event_types_text", "").splitlines() if line.strip()]
         self.instance.event_types = list(dict.fromkeys(names))
         return cleaned

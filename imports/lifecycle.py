@@ -12,8 +12,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from imports.models import Import, ImportPart, TalkdeskConnection, Transition
+from imports.models import Connection, Import, ImportPart, Transition
 from imports.states import IMPORT_MOVES_BY_PERSON, PART_MOVES, ImportState, PartState, import_state_from_parts
+from imports.wfm.base import RemoteStatus
 
 
 def _sources_for(target: PartState, sources: set[PartState] | None) -> list[str]:
@@ -121,7 +122,7 @@ def import_queue(*, job: Import, actor) -> bool:
         # order by time is also the order in which they commit: a worker never
         # sends a later import while an earlier one is still being confirmed.
         list(
-            TalkdeskConnection.objects.select_for_update()
+            Connection.objects.select_for_update()
             .filter(account__iexact=job.connection.account)
             .order_by("pk")
             .values_list("pk", flat=True)
@@ -202,14 +203,14 @@ def part_upload_started(*, part: ImportPart) -> bool:
     return _move_part(part, PartState.SENDING, only_if=_held_by(part), heartbeat_at=timezone.now())
 
 
-def part_accepted(*, part: ImportPart, talkdesk_import_id: str, first_poll_at) -> bool:
+def part_accepted(*, part: ImportPart, remote_id: str, first_poll_at, wfm_name: str = "Talkdesk") -> bool:
     return _move_part(
         part,
         PartState.PROCESSING,
         only_if=_held_by(part),
-        note=f"Talkdesk import id {talkdesk_import_id}",
-        talkdesk_import_id=talkdesk_import_id,
-        remote_status="PROCESSING",
+        note=f"{wfm_name} import id {remote_id}",
+        remote_id=remote_id,
+        remote_status=RemoteStatus.PROCESSING,
         sent_at=timezone.now(),
         next_poll_at=first_poll_at,
         message="",
@@ -281,11 +282,11 @@ def part_mark_imported(*, part: ImportPart, actor) -> bool:
     )
 
 
-def part_finish(*, part: ImportPart, remote_status: str, message: str = "", **fields) -> bool:
-    """Talkdesk gave its final answer for the part."""
+def part_finish(*, part: ImportPart, remote_status: RemoteStatus, message: str = "", **fields) -> bool:
+    """The WFM gave its final answer for the part."""
     target = {
-        "IMPORTED": PartState.IMPORTED,
-        "IMPORTED_WITH_ERRORS": PartState.IMPORTED_WITH_ERRORS,
-        "ERROR": PartState.ERROR,
-    }[remote_status]
+        RemoteStatus.IMPORTED: PartState.IMPORTED,
+        RemoteStatus.IMPORTED_WITH_ERRORS: PartState.IMPORTED_WITH_ERRORS,
+        RemoteStatus.FAILED: PartState.ERROR,
+    }[RemoteStatus(remote_status)]
     return _move_part(part, target, note=message, remote_status=remote_status, message=message, **fields)

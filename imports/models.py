@@ -12,23 +12,58 @@ from imports.states import PART_IN_FLIGHT, ImportState, PartState
 DATE_FORMAT_CHOICES = [(f, f) for f in DATE_FORMATS]
 
 
-class TalkdeskConnection(models.Model):
-    """One Talkdesk account and the OAuth client the portal uses for it."""
+class Connection(models.Model):
+    """One WFM the portal sends schedules to, of a kind (Talkdesk or Genesys
+    Cloud), and the OAuth client the portal uses for it."""
+
+    class Kind(models.TextChoices):
+        TALKDESK = "talkdesk", "Talkdesk"
+        GENESYS = "genesys", "Genesys Cloud"
 
     class Region(models.TextChoices):
-        US = "us", "United States (talkdeskapp.com)"
-        EU = "eu", "Europe (talkdeskapp.eu)"
-        CA = "ca", "Canada (talkdeskappca.com)"
+        US = "us", "Talkdesk United States (talkdeskapp.com)"
+        EU = "eu", "Talkdesk Europe (talkdeskapp.eu)"
+        CA = "ca", "Talkdesk Canada (talkdeskappca.com)"
+        US_EAST_1 = "us-east-1", "Genesys Cloud Americas (US East), mypurecloud.com"
+        US_EAST_2 = "us-east-2", "Genesys Cloud Americas (US East 2, FedRAMP), use2.us-gov-pure.cloud"
+        US_WEST_2 = "us-west-2", "Genesys Cloud Americas (US West), usw2.pure.cloud"
+        CA_CENTRAL_1 = "ca-central-1", "Genesys Cloud Americas (Canada), cac1.pure.cloud"
+        SA_EAST_1 = "sa-east-1", "Genesys Cloud Americas (São Paulo), sae1.pure.cloud"
+        MX_CENTRAL_1 = "mx-central-1", "Genesys Cloud Americas (Mexico), mxc1.pure.cloud"
+        EU_WEST_1 = "eu-west-1", "Genesys Cloud EMEA (Dublin), mypurecloud.ie"
+        EU_WEST_2 = "eu-west-2", "Genesys Cloud EMEA (London), euw2.pure.cloud"
+        EU_CENTRAL_1 = "eu-central-1", "Genesys Cloud EMEA (Frankfurt), mypurecloud.de"
+        EU_CENTRAL_2 = "eu-central-2", "Genesys Cloud EMEA (Zurich), euc2.pure.cloud"
+        ME_CENTRAL_1 = "me-central-1", "Genesys Cloud EMEA (UAE), mec1.pure.cloud"
+        AP_SOUTH_1 = "ap-south-1", "Genesys Cloud Asia Pacific (Mumbai), aps1.pure.cloud"
+        AP_SOUTHEAST_1 = "ap-southeast-1", "Genesys Cloud Asia Pacific (Jakarta), apse1.pure.cloud"
+        AP_SOUTHEAST_2 = "ap-southeast-2", "Genesys Cloud Asia Pacific (Sydney), mypurecloud.com.au"
+        AP_NORTHEAST_1 = "ap-northeast-1", "Genesys Cloud Asia Pacific (Tokyo), mypurecloud.jp"
+        AP_NORTHEAST_2 = "ap-northeast-2", "Genesys Cloud Asia Pacific (Seoul), apne2.pure.cloud"
+        AP_NORTHEAST_3 = "ap-northeast-3", "Genesys Cloud Asia Pacific (Osaka), apne3.pure.cloud"
         CUSTOM = "custom", "Custom base URL"
 
+    TALKDESK_REGIONS = ("us", "eu", "ca", "custom")
+
     name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.TALKDESK)
     account = models.CharField(
-        max_length=100, help_text="The Talkdesk account name, as in https://ACCOUNT.mytalkdesk.com."
+        max_length=100, blank=True, help_text="Talkdesk: the account name, as in https://ACCOUNT.mytalkdesk.com."
     )
-    region = models.CharField(max_length=10, choices=Region.choices, default=Region.US)
+    region = models.CharField(max_length=20, choices=Region.choices, default=Region.US)
     base_url = models.URLField(blank=True, help_text="Only for a custom region, such as the built-in simulator.")
     client_id = models.CharField(max_length=200)
     client_secret_encrypted = models.TextField(editable=False)
+    business_unit_id = models.CharField(
+        max_length=100, blank=True, help_text="Genesys Cloud: the id of the business unit the schedules are for."
+    )
+    # The business unit as Genesys Cloud last described it: its name, the day
+    # its weeks start on and its time zone, read at test and sync.
+    business_unit_name = models.CharField(max_length=200, blank=True)
+    week_starts_on = models.CharField(max_length=10, blank=True)
+    business_unit_time_zone = models.CharField(max_length=64, blank=True)
+    # Genesys Cloud's activity codes of the business unit, by name: {"Break": {"id": ..., "category": ...}}.
+    activity_codes = models.JSONField(default=dict, blank=True)
     default_time_zone = models.CharField(max_length=64, default="UTC")
     default_date_format = models.CharField(max_length=32, choices=DATE_FORMAT_CHOICES, default=DEFAULT_DATE_FORMAT)
     event_types = models.JSONField(default=list, blank=True)
@@ -47,10 +82,19 @@ class TalkdeskConnection(models.Model):
 
     @property
     def account_key(self) -> str:
-        """Identifies the Talkdesk account, whichever connection points at it:
-        Talkdesk allows one import per account, not per OAuth client."""
+        """Identifies what the WFM runs one import at a time for, whichever
+        connection points at it: a Talkdesk account, a Genesys Cloud business unit."""
         location = self.base_url.rstrip("/") if self.region == self.Region.CUSTOM else self.region
+        if self.kind == self.Kind.GENESYS:
+            return f"genesys|{location}|{self.business_unit_id.lower()}"
         return f"{location}|{self.account.lower()}"
+
+    @property
+    def where(self) -> str:
+        """The connection's WFM in a few words, for pages and messages."""
+        if self.kind == self.Kind.GENESYS:
+            return f"Genesys Cloud business unit {self.business_unit_name or self.business_unit_id}"
+        return f"Talkdesk account {self.account}"
 
     def set_client_secret(self, secret: str) -> None:
         self.client_secret_encrypted = secret_box.seal(secret, settings.PORTAL_ENCRYPTION_KEYS)
@@ -60,12 +104,12 @@ class TalkdeskConnection(models.Model):
 
 
 class ConnectionAgent(models.Model):
-    """An agent of the connection's account, as Talkdesk's Users API last listed it."""
+    """An agent of the connection's WFM, as its users API last listed it."""
 
-    connection = models.ForeignKey(TalkdeskConnection, on_delete=models.CASCADE, related_name="agents")
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="agents")
     email = models.EmailField()
     name = models.CharField(max_length=200)
-    talkdesk_id = models.CharField(max_length=100, blank=True)
+    remote_id = models.CharField(max_length=100, blank=True)
     active = models.BooleanField(default=True)
 
     class Meta:
@@ -78,8 +122,11 @@ class ConnectionAgent(models.Model):
 
 class Team(models.Model):
     name = models.CharField(max_length=100, unique=True)
-    connection = models.ForeignKey(TalkdeskConnection, on_delete=models.PROTECT, related_name="teams")
+    connection = models.ForeignKey(Connection, on_delete=models.PROTECT, related_name="teams")
     supervisors = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="teams", blank=True)
+    publish_by_default = models.BooleanField(
+        default=False, help_text="Genesys Cloud: whether an imported schedule is published, unless the uploader says."
+    )
 
     class Meta:
         ordering = ["name"]
@@ -103,11 +150,11 @@ def _report_path(instance: "ImportPart", filename: str) -> str:
 
 
 class Import(models.Model):
-    """A schedule file from upload to its final answer from Talkdesk."""
+    """A schedule file from upload to its final answer from the WFM."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="imports")
-    connection = models.ForeignKey(TalkdeskConnection, on_delete=models.PROTECT, related_name="imports")
+    connection = models.ForeignKey(Connection, on_delete=models.PROTECT, related_name="imports")
     account_key = models.CharField(max_length=300)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="imports")
     file_name = models.CharField(max_length=255)
@@ -117,6 +164,8 @@ class Import(models.Model):
     time_zone = models.CharField(max_length=64)
     date_format = models.CharField(max_length=32, blank=True)
     date_format_chosen = models.BooleanField(default=False)
+    # Genesys Cloud: import the schedule published, or as a draft.
+    published = models.BooleanField(default=False)
 
     rows = models.PositiveIntegerField(default=0)
     agents = models.PositiveIntegerField(default=0)
@@ -183,8 +232,9 @@ class Import(models.Model):
 
 
 class ImportPart(models.Model):
-    """What is sent to Talkdesk in one request: the whole file, or one slice
-    of a file over Talkdesk's 5 MB limit."""
+    """What is sent to the WFM in one import: for Talkdesk the whole file, or
+    one slice of a file over its 5 MB limit; for Genesys Cloud one week of
+    the business unit."""
 
     import_job = models.ForeignKey(Import, on_delete=models.CASCADE, related_name="parts")
     number = models.PositiveSmallIntegerField()
@@ -195,7 +245,12 @@ class ImportPart(models.Model):
     rows = models.PositiveIntegerField()
     state = models.CharField(max_length=24, choices=PartState.choices, default=PartState.WAITING)
     state_changed_at = models.DateTimeField(auto_now_add=True)
-    talkdesk_import_id = models.CharField(max_length=64, blank=True)
+    # The WFM's id for the import once it took it: Talkdesk's import id, Genesys's operation id.
+    remote_id = models.CharField(max_length=64, blank=True)
+    # Genesys Cloud: the business unit's week the part holds, and the
+    # description the schedule bears there, by which it is found.
+    week_start = models.DateField(null=True, blank=True)
+    label = models.CharField(max_length=300, blank=True)
     remote_status = models.CharField(max_length=32, blank=True)
     message = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -292,7 +347,7 @@ class AuditEvent(models.Model):
         Import, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events"
     )
     connection = models.ForeignKey(
-        TalkdeskConnection, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events"
+        Connection, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events"
     )
     detail = models.CharField(max_length=500, blank=True)
 

@@ -11,7 +11,7 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from imports.models import AuditEvent, Import, ImportPart, PersonSettings, TalkdeskConnection, Team, Transition
+from imports.models import AuditEvent, Connection, Import, ImportPart, PersonSettings, Team, Transition
 from imports.schedule import checked_rows
 from imports.schedule.check import HEADER, ScheduleRow, check_schedule, download_csv, download_rows_csv
 from imports.states import ImportState, PartState
@@ -162,8 +162,8 @@ def audit_events(filters: AuditFilters) -> QuerySet[AuditEvent]:
     return events.order_by("-at", "-id")
 
 
-def connections_for_admin() -> QuerySet[TalkdeskConnection]:
-    return TalkdeskConnection.objects.prefetch_related("teams")
+def connections_for_admin() -> QuerySet[Connection]:
+    return Connection.objects.prefetch_related("teams")
 
 
 @dataclass(frozen=True)

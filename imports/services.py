@@ -11,12 +11,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from imports import audit, enqueue, lifecycle, secret_box
-from imports.models import AuditEvent, ConnectionAgent, Import, ImportPart, PersonSettings, TalkdeskConnection, Team
+from imports.models import AuditEvent, Connection, ConnectionAgent, Import, ImportPart, PersonSettings, Team
 from imports.schedule import check as schedule_file
 from imports.schedule import checked_rows
 from imports.states import ImportState
 from imports.uploads import safe_file_name
-from imports.wfm.talkdesk.client import TalkdeskClient, TalkdeskError
+from imports.wfm import registry
+from imports.wfm.base import ConnectionSettings, Directory, Refused, Wfm, WfmError
 
 Action = AuditEvent.Action
 
@@ -25,16 +26,33 @@ class ActionRefused(Exception):
     """What a person asked for cannot be done; the message says why, plainly."""
 
 
-def account_facts(connection: TalkdeskConnection) -> schedule_file.AccountFacts:
-    agents = None
+def account_facts(connection: Connection) -> schedule_file.AccountFacts:
+    agents: dict[str, str] | None = None
     # Read from the database: the agents may have been synced since this
     # connection object was loaded.
-    if TalkdeskConnection.objects.filter(pk=connection.pk, agents_synced_at__isnull=False).exists():
+    if Connection.objects.filter(pk=connection.pk, agents_synced_at__isnull=False).exists():
         agents = {
             email.lower(): name for email, name in connection.agents.filter(active=True).values_list("email", "name")
         }
-    event_types = frozenset(connection.event_types) if connection.event_types else None
-    return schedule_file.AccountFacts(active_agents=agents, event_types=event_types)
+    vendor = registry.vendor(connection.kind)
+    names = list(connection.activity_codes) if vendor.lists_event_types else connection.event_types
+    return schedule_file.AccountFacts(
+        active_agents=agents,
+        event_types=frozenset(names) if names else None,
+        where=vendor.where,
+        wfm=vendor.name,
+        event_type_called=vendor.event_type_called,
+    )
+
+
+def directory_of(connection: Connection) -> Directory:
+    """What the portal knows of the connection's WFM, to cut a file into what it takes."""
+    return Directory(
+        agent_ids=dict(connection.agents.filter(active=True).values_list("email", "remote_id")),
+        event_types=dict(connection.activity_codes or {}),
+        week_starts_on=connection.week_starts_on,
+        time_zone=connection.business_unit_time_zone,
+    )
 
 
 def _check(job: Import, data: bytes) -> schedule_file.ScheduleCheck:
@@ -66,20 +84,53 @@ def _check(job: Import, data: bytes) -> schedule_file.ScheduleCheck:
 
 
 def _store_parts(job: Import, check: schedule_file.ScheduleCheck) -> None:
+    """Cuts a clean file into what the connection's WFM takes in one import
+    (Talkdesk: slices under 5 MB; Genesys Cloud: the business unit's weeks),
+    and says before sending what the WFM already holds."""
     job.parts.all().delete()
     if not check.ok:
         return
-    for number, content in enumerate(check.parts, start=1):
+    connection = job.connection
+    try:
+        contents = registry.cut(
+            connection.kind,
+            check,
+            directory_of(connection),
+            description=f"{job.file_name}, portal import {str(job.pk)[:8]}",
+            published=job.published,
+        )
+    except Refused as refusal:
+        _add_finding(job, "errors", "wfm_cannot_take", refusal.message)
+        return
+    for number, content in enumerate(contents, start=1):
         part = ImportPart(
             import_job=job,
             number=number,
             account_key=job.account_key,
-            size=len(content),
-            sha256=hashlib.sha256(content).hexdigest(),
-            rows=max(content.count(b"\n") - 1, 0),
+            size=len(content.content),
+            sha256=hashlib.sha256(content.content).hexdigest(),
+            rows=content.rows,
+            week_start=content.week_start,
+            label=content.label,
         )
-        part.content.save(f"part-{number}.csv", ContentFile(content), save=False)
+        part.content.save(f"part-{number}", ContentFile(content.content), save=False)
         part.save()
+    if len(contents) and contents[0].week_start is not None:
+        try:
+            found = wfm_for(connection).warnings(contents)
+        except (WfmError, secret_box.SecretUnreadable, ValueError):
+            found = []
+        for message in found:
+            _add_finding(job, "warnings", "week_holds_schedule", message)
+
+
+def _add_finding(job: Import, kind: str, code: str, message: str) -> None:
+    job.findings.setdefault(kind, []).append({"row": None, "column": None, "code": code, "message": message})
+    job.error_count = len(job.findings.get("errors", []))
+    job.warning_count = len(job.findings.get("warnings", []))
+    Import.objects.filter(pk=job.pk).update(
+        findings=job.findings, error_count=job.error_count, warning_count=job.warning_count
+    )
 
 
 def _store_rows(job: Import, check: schedule_file.ScheduleCheck) -> None:
@@ -98,6 +149,7 @@ def import_create(
     data: bytes,
     time_zone: str,
     date_format: str | None,
+    published: bool | None = None,
     client_address: str | None = None,
 ) -> Import:
     connection = team.connection
@@ -112,6 +164,7 @@ def import_create(
         time_zone=time_zone,
         date_format=date_format or "",
         date_format_chosen=bool(date_format),
+        published=team.publish_by_default if published is None else published,
     )
     check = _check(job, data)
     if _never_sendable(check):
@@ -141,13 +194,15 @@ def _never_sendable(check: schedule_file.ScheduleCheck) -> bool:
     return not check.readable or check.summary.rows == 0
 
 
-def import_recheck(*, job: Import, time_zone: str, date_format: str | None) -> Import:
+def import_recheck(*, job: Import, time_zone: str, date_format: str | None, published: bool | None = None) -> Import:
     """Checks the kept file again with another time zone or date format."""
     if job.state != ImportState.PREVIEW:
         raise ActionRefused("This import was already confirmed; upload the file again to change how it is read.")
     job.time_zone = time_zone
     job.date_format = date_format or ""
     job.date_format_chosen = bool(date_format)
+    if published is not None:
+        job.published = published
     with job.original.open("rb") as stored:
         data = stored.read()
     check = _check(job, data)
@@ -206,34 +261,36 @@ def import_cancel(*, job: Import, actor, client_address: str | None = None) -> I
     return job
 
 
-def client_for(connection: TalkdeskConnection) -> TalkdeskClient:
+def wfm_for(connection: Connection) -> Wfm:
+    """The connection's WFM, spoken to by the package of its kind."""
     from django.conf import settings
 
-    from imports.wfm.talkdesk.client import Scopes
-
-    custom = connection.region == TalkdeskConnection.Region.CUSTOM
-    return TalkdeskClient(
-        account=connection.account,
-        client_id=connection.client_id,
-        client_secret=connection.client_secret(),
-        region="us" if custom else connection.region,
-        base_url=connection.base_url if custom else None,
-        scopes=Scopes(
-            write=settings.TALKDESK_SCOPE_WRITE,
-            read=settings.TALKDESK_SCOPE_READ,
-            users=settings.TALKDESK_SCOPE_USERS,
-        ),
-        timeout=(settings.TALKDESK_CONNECT_TIMEOUT_SECONDS, settings.TALKDESK_READ_TIMEOUT_SECONDS),
+    custom = connection.region == Connection.Region.CUSTOM
+    return registry.open_wfm(
+        ConnectionSettings(
+            kind=connection.kind,
+            client_id=connection.client_id,
+            client_secret=connection.client_secret(),
+            region=connection.region,
+            base_url=connection.base_url if custom else None,
+            account=connection.account,
+            business_unit_id=connection.business_unit_id,
+            connect_timeout=settings.TALKDESK_CONNECT_TIMEOUT_SECONDS,
+            read_timeout=settings.TALKDESK_READ_TIMEOUT_SECONDS,
+            scopes=(settings.TALKDESK_SCOPE_WRITE, settings.TALKDESK_SCOPE_READ, settings.TALKDESK_SCOPE_USERS),
+        )
     )
 
 
 # What an admin edits on a connection, named in the audit log when it changes.
 CONNECTION_FIELDS = (
     "name",
+    "kind",
     "account",
     "region",
     "base_url",
     "client_id",
+    "business_unit_id",
     "default_time_zone",
     "default_date_format",
     "event_types",
@@ -241,13 +298,9 @@ CONNECTION_FIELDS = (
 
 
 def connection_save(
-    *, connection: TalkdeskConnection, client_secret: str | None, actor=None, client_address: str | None = None
-) -> TalkdeskConnection:
-    before = (
-        TalkdeskConnection.objects.filter(pk=connection.pk).values(*CONNECTION_FIELDS).first()
-        if connection.pk
-        else None
-    )
+    *, connection: Connection, client_secret: str | None, actor=None, client_address: str | None = None
+) -> Connection:
+    before = Connection.objects.filter(pk=connection.pk).values(*CONNECTION_FIELDS).first() if connection.pk else None
     if client_secret:
         connection.set_client_secret(client_secret)
     if not connection.client_secret_encrypted:
@@ -263,7 +316,7 @@ def connection_save(
                 user=actor,
                 client_address=client_address,
                 connection=connection,
-                detail=f"{connection.name}: account {connection.account}, client {connection.client_id}",
+                detail=f"{connection.name}: {connection.where}, client {connection.client_id}",
             )
         elif changed:
             audit.record(
@@ -276,11 +329,13 @@ def connection_save(
     return connection
 
 
-def connection_test(*, connection: TalkdeskConnection, actor=None, client_address: str | None = None):
-    """Fetches a token and reports which scopes the client has and lacks."""
+def connection_test(*, connection: Connection, actor=None, client_address: str | None = None):
+    """Signs in and reports what the client may and may not do; for a WFM
+    that lists them, keeps its event types and planning week too."""
     try:
-        diagnosis = client_for(connection).diagnose()
-    except (TalkdeskError, secret_box.SecretUnreadable) as error:
+        wfm = wfm_for(connection)
+        diagnosis = wfm.diagnose()
+    except (WfmError, secret_box.SecretUnreadable, ValueError) as error:
         audit.record(
             Action.CONNECTION_TESTED,
             user=actor,
@@ -289,19 +344,48 @@ def connection_test(*, connection: TalkdeskConnection, actor=None, client_addres
             detail=f"failed: {getattr(error, 'message', None) or error}",
         )
         raise
+    catalogue = None
+    if registry.vendor(connection.kind).lists_event_types:
+        try:
+            catalogue = wfm.catalogue()
+        except Refused as error:
+            # A client without the look-up permissions is diagnosed, not
+            # failed: the diagnosis already names what it lacks.
+            if error.http_status != 403:
+                raise
     with transaction.atomic():
-        TalkdeskConnection.objects.filter(pk=connection.pk).update(
+        Connection.objects.filter(pk=connection.pk).update(
             granted_scopes=sorted(diagnosis.granted), last_tested_at=timezone.now()
         )
+        if catalogue is not None:
+            _keep_catalogue(connection, catalogue)
+        missing = ", ".join(problem.permission for problem in diagnosis.missing)
         audit.record(
             Action.CONNECTION_TESTED,
             user=actor,
             client_address=client_address,
             connection=connection,
-            detail=f"scopes granted: {', '.join(sorted(diagnosis.granted)) or 'none'}"
-            + (f"; missing: {', '.join(problem.scope for problem in diagnosis.missing)}" if diagnosis.missing else ""),
+            detail=(
+                f"scopes granted: {', '.join(sorted(diagnosis.granted)) or 'none'}"
+                if diagnosis.granted or connection.kind == Connection.Kind.TALKDESK
+                else "signed in"
+            )
+            + (f"; missing: {missing}" if missing else ""),
         )
     return diagnosis
+
+
+def _keep_catalogue(connection: Connection, catalogue) -> None:
+    Connection.objects.filter(pk=connection.pk).update(
+        activity_codes=catalogue.event_types,
+        business_unit_name=catalogue.unit_name,
+        week_starts_on=catalogue.week_starts_on,
+        business_unit_time_zone=catalogue.time_zone,
+    )
+    connection.activity_codes = catalogue.event_types
+    connection.business_unit_name = catalogue.unit_name
+    connection.week_starts_on = catalogue.week_starts_on
+    connection.business_unit_time_zone = catalogue.time_zone
 
 
 def connection_secrets_reseal() -> tuple[list[str], list[str]]:
@@ -310,26 +394,30 @@ def connection_secrets_reseal() -> tuple[list[str], list[str]]:
     from django.conf import settings
 
     resealed, unreadable = [], []
-    for connection in TalkdeskConnection.objects.order_by("name"):
+    for connection in Connection.objects.order_by("name"):
         try:
             sealed = secret_box.reseal(connection.client_secret_encrypted, settings.PORTAL_ENCRYPTION_KEYS)
         except secret_box.SecretUnreadable:
             unreadable.append(connection.name)
             continue
         with transaction.atomic():
-            TalkdeskConnection.objects.filter(pk=connection.pk).update(client_secret_encrypted=sealed)
+            Connection.objects.filter(pk=connection.pk).update(client_secret_encrypted=sealed)
             audit.record(Action.SECRETS_RESEALED, connection=connection, detail=connection.name)
         resealed.append(connection.name)
     return resealed, unreadable
 
 
-def connection_sync_agents(*, connection: TalkdeskConnection, actor=None, client_address: str | None = None) -> str:
-    """Replaces the connection's agents with Talkdesk's current list; asked
-    for by a person, it is in the audit log, as a test of the connection is."""
+def connection_sync_agents(*, connection: Connection, actor=None, client_address: str | None = None) -> str:
+    """Replaces the connection's agents with the WFM's current list, and,
+    where the WFM lists them, its event types and planning week. Asked for by
+    a person, it is in the audit log, as a test of the connection is."""
+    vendor = registry.vendor(connection.kind)
     try:
-        agents = client_for(connection).active_agents()
-    except TalkdeskError as error:
-        TalkdeskConnection.objects.filter(pk=connection.pk).update(agents_sync_message=error.message)
+        wfm = wfm_for(connection)
+        agents = wfm.active_agents()
+        catalogue = wfm.catalogue() if vendor.lists_event_types else None
+    except WfmError as error:
+        Connection.objects.filter(pk=connection.pk).update(agents_sync_message=error.message[:500])
         if actor is not None:
             audit.record(
                 Action.AGENTS_SYNCED,
@@ -342,15 +430,14 @@ def connection_sync_agents(*, connection: TalkdeskConnection, actor=None, client
     with transaction.atomic():
         connection.agents.all().delete()
         ConnectionAgent.objects.bulk_create(
-            ConnectionAgent(
-                connection=connection, email=a.email.lower(), name=a.name, talkdesk_id=a.id, active=a.active
-            )
+            ConnectionAgent(connection=connection, email=a.email.lower(), name=a.name, remote_id=a.id, active=a.active)
             for a in {a.email.lower(): a for a in agents}.values()
         )
-        message = f"{len(agents):,} active agents synced from Talkdesk."
-        TalkdeskConnection.objects.filter(pk=connection.pk).update(
-            agents_synced_at=timezone.now(), agents_sync_message=message
-        )
+        message = f"{len(agents):,} active agents synced from {vendor.name}."
+        if catalogue is not None:
+            _keep_catalogue(connection, catalogue)
+            message += f" {len(catalogue.event_types):,} activity codes."
+        Connection.objects.filter(pk=connection.pk).update(agents_synced_at=timezone.now(), agents_sync_message=message)
         if actor is not None:
             audit.record(
                 Action.AGENTS_SYNCED, user=actor, client_address=client_address, connection=connection, detail=message
@@ -393,10 +480,10 @@ def part_mark_imported(*, part: ImportPart, actor, client_address: str | None = 
     return part
 
 
-def connection_learn_event_types(*, connection: TalkdeskConnection, names: list[str]) -> list[str]:
-    """Adds event type names Talkdesk is known to accept to the connection's list."""
+def connection_learn_event_types(*, connection: Connection, names: list[str]) -> list[str]:
+    """Adds event type names the WFM is known to accept to the connection's list."""
     with transaction.atomic():
-        locked = TalkdeskConnection.objects.select_for_update().get(pk=connection.pk)
+        locked = Connection.objects.select_for_update().get(pk=connection.pk)
         known = list(locked.event_types or [])
         learned = [name for name in names if name and name not in known]
         if learned:

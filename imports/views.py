@@ -27,10 +27,10 @@ from imports.forms import (
     UploadForm,
     time_zone_names,
 )
-from imports.models import Import, TalkdeskConnection
+from imports.models import Connection, Import
 from imports.secret_box import SecretUnreadable
 from imports.uploads import upload_refusal
-from imports.wfm.talkdesk.client import TalkdeskError
+from imports.wfm.base import WfmError
 from portal.client_address import client_address
 
 ROWS_PER_PAGE = 50
@@ -107,6 +107,7 @@ def upload(request):
                 data=data["file"].read(),
                 time_zone=data["time_zone"],
                 date_format=data["date_format"] or None,
+                published=data["published"],
                 client_address=client_address(request),
             )
             return redirect("imports:detail", pk=job.pk)
@@ -119,7 +120,13 @@ def upload(request):
 def _blank_upload_form(teams, team_pk: str) -> UploadForm:
     team = (teams.filter(pk=team_pk).first() if team_pk.isdigit() else None) or teams.first()
     return UploadForm(
-        teams=teams, initial={"team": team, "time_zone": team.connection.default_time_zone, "date_format": ""}
+        teams=teams,
+        initial={
+            "team": team,
+            "time_zone": team.connection.default_time_zone,
+            "date_format": "",
+            "published": team.publish_by_default,
+        },
     )
 
 
@@ -344,7 +351,7 @@ def connections(request):
 @login_required
 def connection_edit(request, pk=None):
     _require_admin(request)
-    connection = get_object_or_404(TalkdeskConnection, pk=pk) if pk else TalkdeskConnection()
+    connection = get_object_or_404(Connection, pk=pk) if pk else Connection()
     form = ConnectionForm(request.POST or None, instance=connection)
     if request.method == "POST" and form.is_valid():
         try:
@@ -369,13 +376,13 @@ def connection_edit(request, pk=None):
 @require_POST
 def connection_test(request, pk):
     _require_admin(request)
-    connection = get_object_or_404(TalkdeskConnection, pk=pk)
+    connection = get_object_or_404(Connection, pk=pk)
     diagnosis, failure = None, None
     try:
         diagnosis = services.connection_test(
             connection=connection, actor=request.user, client_address=client_address(request)
         )
-    except (TalkdeskError, SecretUnreadable) as error:
+    except (WfmError, SecretUnreadable, ValueError) as error:
         failure = getattr(error, "message", str(error))
     context = {"connection": connection, "diagnosis": diagnosis, "failure": failure}
     if request.htmx:
@@ -383,9 +390,7 @@ def connection_test(request, pk):
     if failure:
         messages.error(request, failure)
     else:
-        messages.success(
-            request, f"Connected to {connection.account}: {', '.join(sorted(diagnosis.granted)) or 'no scopes'}."
-        )
+        messages.success(request, f"Connected to {connection.where}.")
     return redirect("imports:connections")
 
 
@@ -393,7 +398,7 @@ def connection_test(request, pk):
 @require_POST
 def connection_sync_agents(request, pk):
     _require_admin(request)
-    connection = get_object_or_404(TalkdeskConnection, pk=pk)
+    connection = get_object_or_404(Connection, pk=pk)
     try:
         messages.success(
             request,

@@ -47,7 +47,7 @@ def _globex_client_id() -> str:
 def personas(db) -> Personas:
     from django.contrib.auth import get_user_model
 
-    from imports.models import TalkdeskConnection, Team
+    from imports.models import Connection, Team
 
     users = get_user_model()
     ada = users.objects.create_user("ada", password="ada-password", is_staff=True)
@@ -56,10 +56,10 @@ def personas(db) -> Personas:
     connections = []
     for name, account, client_id in (("Acme", "acme", "demo-portal"), ("Globex", "globex", _globex_client_id())):
         client_id, secret = _simulator_client(account, client_id)
-        connection = TalkdeskConnection(
+        connection = Connection(
             name=name,
             account=account,
-            region=TalkdeskConnection.Region.CUSTOM,
+            region=Connection.Region.CUSTOM,
             base_url=NOWHERE,
             client_id=client_id,
             default_time_zone="America/New_York",

@@ -111,12 +111,17 @@ class Fix:
 
 @dataclass(frozen=True)
 class AccountFacts:
-    """What is known of the Talkdesk account; None means not known, and the
-    check it would allow is skipped."""
+    """What is known of the WFM the file is for; None means not known, and
+    the check it would allow is skipped."""
 
     active_agents: dict[str, str] | None
     """Lower-cased e-mail -> agent name."""
     event_types: frozenset[str] | None
+    where: str = "Talkdesk account"
+    """The WFM in words, as in "not an active agent of this Talkdesk account"."""
+    wfm: str = "Talkdesk"
+    event_type_called: str = "event type"
+    """What the WFM calls an event type (Genesys Cloud: an activity code)."""
 
 
 @dataclass
@@ -285,6 +290,9 @@ class _Check:
         self.time_zone = time_zone
         self.date_format = date_format
         self.account = account
+        self._where = account.where if account else "Talkdesk account"
+        self._wfm = account.wfm if account else "Talkdesk"
+        self._event_type = account.event_type_called if account else "event type"
         self.errors: list[Problem] = []
         self.warnings: list[Problem] = []
         self.fixes: list[Fix] = []
@@ -297,12 +305,12 @@ class _Check:
         self.misshapen: set[int] = set()
         if account is None or account.active_agents is None:
             self.skipped.append(
-                "Agent e-mails were not checked against the Talkdesk account: its active agents are not known. "
+                f"Agent e-mails were not checked against the {self._where}: its active agents are not known. "
                 "Sync the agents to have them checked."
             )
         if account is None or account.event_types is None:
             self.skipped.append(
-                "Event type names were not checked against the Talkdesk account: its event types are not known."
+                f"Event type names were not checked against the {self._where}: its event types are not known."
             )
         self.clock = self._zone_clock()
 
@@ -521,7 +529,7 @@ class _Check:
         known = list(agents)
         found = {}
         for number, email in enumerate(unknown):
-            message = f"{email} is not an active agent of this Talkdesk account."
+            message = f"{email} is not an active agent of this {self._where}."
             near = (
                 difflib.get_close_matches(email.lower(), known, n=1, cutoff=0.8) if number < _SUGGESTIONS_LIMIT else []
             )
@@ -541,11 +549,11 @@ class _Check:
             if same_letters:
                 found[name] = (
                     "event_type_case",
-                    f"'{name}' differs from the account's event type '{same_letters}' only in capitals, and Talkdesk "
+                    f"'{name}' differs from the {self._event_type} '{same_letters}' only in capitals, and {self._wfm} "
                     f"matches names exactly: change it to '{same_letters}'.",
                 )
                 continue
-            message = f"'{name}' is not an event type of this Talkdesk account."
+            message = f"'{name}' is not an {self._event_type} of this {self._where}."
             near = difflib.get_close_matches(name.casefold(), list(by_folded), n=1, cutoff=0.6)
             if near:
                 message += f" Did you mean '{by_folded[near[0]]}'?"

@@ -180,7 +180,7 @@ def test_after_confirming_the_live_status_is_in_view(page, live_server, personas
     page.click("text=Confirm and send 3 rows")
     page.wait_for_selector("#status [data-state]")
     status = page.locator("#status h2").bounding_box()
-    assert 0 <= status["y"] and status["y"] + status["height"] <= 900
+    assert status["y"] >= 0 and status["y"] + status["height"] <= 900
     keep_screenshot(page, f"confirmed-{screen}")
     assert layout_problems(page) == []
 

@@ -1,6 +1,6 @@
 from django.urls import reverse
 
-from imports.models import TalkdeskConnection
+from imports.models import Connection
 
 SECRET = "placeholder-secret-for-tests"
 
@@ -21,7 +21,7 @@ def test_an_admin_adds_a_connection_whose_secret_is_stored_encrypted(client, per
         },
     )
     assert response.status_code == 302
-    connection = TalkdeskConnection.objects.get(name="Initech")
+    connection = Connection.objects.get(name="Initech")
     assert SECRET not in connection.client_secret_encrypted
     assert connection.client_secret() == SECRET
     assert connection.event_types == ["Break", "Lunch"]

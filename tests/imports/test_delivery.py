@@ -46,7 +46,7 @@ def test_it_sends_a_confirmed_import_and_follows_it_to_imported(connected, simul
     delivery.account_advance(account_key=job.account_key)
     part = job.parts.get()
     assert part.state == PartState.PROCESSING
-    assert part.talkdesk_import_id
+    assert part.remote_id
     assert follow(job).state == ImportState.IMPORTED
     uploads = simulator.control.ledger(account="acme")["uploads"]
     assert [u["sha256"] for u in uploads] == [part.sha256]

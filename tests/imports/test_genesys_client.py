@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 import time
 from datetime import date
 
@@ -149,3 +150,15 @@ def test_a_full_client_is_diagnosed_fine(simulator):
 def test_an_unknown_business_unit_is_said_by_its_id(simulator):
     with pytest.raises(Refused, match="business unit id no-such-unit"):
         client_for(simulator, unit="no-such-unit").business_unit()
+
+
+def test_no_log_line_holds_the_secret_the_token_or_the_upload_urls_signature(simulator, caplog):
+    caplog.set_level(logging.DEBUG)
+    client = client_for(simulator)
+    client.upload(week=MONDAY, body=gzip_json(a_week("logged")), file_name="june.csv")
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "PUT /_uploads/" in logged
+    assert secret("genesys-portal") not in logged
+    assert "signature=" not in logged and "Bearer" not in logged
+    assert client._current_token().value not in logged
+    assert secret("genesys-portal") not in repr(client)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from imports.wfm.genesys.schedule import Code, Event, unmatched, week_start, weeks
+from imports.wfm.genesys.schedule import Code, Event, week_start, weeks
 
 NEW_YORK = ZoneInfo("America/New_York")
 CODES = [
@@ -89,8 +89,3 @@ def test_two_days_are_two_shifts_and_each_agent_has_one_schedule():
     schedules = {s["userId"]: s for s in week.document["agentSchedules"]}
     assert len(schedules["u-john"]["shifts"]) == 2
     assert len(schedules["u-jane"]["shifts"]) == 1
-
-
-def test_names_the_unit_does_not_know_come_with_close_suggestions():
-    found = unmatched({"Brake": [4, 9], "break": [5], "Lunch": [6]}, ["Break", "Available for all channels"])
-    assert [(u.value, u.rows, u.suggestions) for u in found] == [("Brake", (4, 9), ("Break",)), ("Lunch", (6,), ())]

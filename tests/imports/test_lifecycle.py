@@ -7,6 +7,7 @@ from django.utils import timezone
 from imports import lifecycle, services
 from imports.models import ImportPart, Transition
 from imports.states import ImportState, PartState
+from imports.wfm.base import RemoteStatus
 from tests.conftest import data_file
 
 
@@ -27,11 +28,11 @@ def claim(*, part):
     return lifecycle.part_claim(part=part, held_by="worker-1 pid 7 claim test")
 
 
-def send(part, talkdesk_import_id="abc"):
+def send(part, remote_id="abc"):
     """The moves of a worker that sends the part and gets Talkdesk's id back."""
     assert claim(part=part)
     assert lifecycle.part_upload_started(part=part)
-    return lifecycle.part_accepted(part=part, talkdesk_import_id=talkdesk_import_id, first_poll_at=timezone.now())
+    return lifecycle.part_accepted(part=part, remote_id=remote_id, first_poll_at=timezone.now())
 
 
 def test_confirming_queues_the_import_and_records_when(personas):
@@ -45,13 +46,13 @@ def test_a_repeated_move_happens_once(personas):
     job = confirmed_import(personas)
     part = job.parts.get()
     assert send(part)
-    assert not lifecycle.part_accepted(part=part, talkdesk_import_id="abc", first_poll_at=timezone.now())
+    assert not lifecycle.part_accepted(part=part, remote_id="abc", first_poll_at=timezone.now())
     assert Transition.objects.filter(part=part, to_state=PartState.PROCESSING).count() == 1
 
 
 def test_a_part_cannot_skip_a_step(personas):
     part = confirmed_import(personas).parts.get()
-    assert not lifecycle.part_finish(part=part, remote_status="IMPORTED")
+    assert not lifecycle.part_finish(part=part, remote_status=RemoteStatus.IMPORTED)
     part.refresh_from_db()
     assert part.state == PartState.WAITING
 
@@ -87,8 +88,8 @@ def test_the_import_follows_its_part_to_the_end(personas):
     job.refresh_from_db()
     assert job.state == ImportState.SENDING
     assert lifecycle.part_upload_started(part=part)
-    lifecycle.part_accepted(part=part, talkdesk_import_id="abc", first_poll_at=timezone.now())
-    lifecycle.part_finish(part=part, remote_status="IMPORTED_WITH_ERRORS")
+    lifecycle.part_accepted(part=part, remote_id="abc", first_poll_at=timezone.now())
+    lifecycle.part_finish(part=part, remote_status=RemoteStatus.IMPORTED_WITH_ERRORS)
     job.refresh_from_db()
     assert job.state == ImportState.IMPORTED_WITH_ERRORS
     assert job.finished_at is not None

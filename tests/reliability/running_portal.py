@@ -25,7 +25,8 @@ HEADER = "Agent Name,Agent Email,Start Time,End Time,Event Type Name"
 TOKEN_PATH = "/acme/oauth/token"
 IMPORTS_PATH = "/wfm/aion/v1/schedules/event-imports"
 _CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-_TEAM = re.compile(r'<option value="(\d+)"[^>]*>Demo team ')
+DEMO_TEAM = "Demo team"
+GENESYS_TEAM = "Demo team (Genesys Cloud)"
 _STATE = re.compile(r'<span class="badge state-[\w-]+" data-state="([\w-]+)">')
 _MESSAGE = re.compile(r'<p class="message state-[\w-]+">(.*?)</p>', re.S)
 
@@ -81,13 +82,14 @@ class Person:
         )
         assert response.url.endswith("/imports/"), f"{username} could not sign in"
 
-    def upload(self, file_name: str, content: bytes) -> str:
+    def upload(self, file_name: str, content: bytes, *, team: str = DEMO_TEAM) -> str:
         form = self.http.get(f"{self.stack.url}/imports/new/", timeout=10)
+        team_option = re.compile(rf'<option value="(\d+)"[^>]*>{re.escape(team)} →')
         response = self.http.post(
             f"{self.stack.url}/imports/new/",
             data={
                 "csrfmiddlewaretoken": _token_in(form.text),
-                "team": _TEAM.search(form.text).group(1),
+                "team": team_option.search(form.text).group(1),
                 "time_zone": "America/New_York",
                 "date_format": "",
             },
@@ -162,14 +164,14 @@ class RunningPortal:
 
     def part(self, import_id: str, number: int = 1) -> dict:
         rows = self.query(
-            "SELECT state, polls, talkdesk_import_id FROM imports_importpart WHERE import_job_id = %s AND number = %s",
+            "SELECT state, polls, remote_id FROM imports_importpart WHERE import_job_id = %s AND number = %s",
             import_id,
             number,
         )
         if not rows:
             return {}
-        state, polls, talkdesk_import_id = rows[0]
-        return {"state": state, "polls": polls, "talkdesk_import_id": talkdesk_import_id}
+        state, polls, remote_id = rows[0]
+        return {"state": state, "polls": polls, "remote_id": remote_id}
 
     def wait_for_part(self, import_id: str, state: str, *, seconds: float = 30, polls: int = 0) -> dict:
         return wait_until(

@@ -63,7 +63,7 @@ def test_a_worker_killed_after_talkdesk_accepted_the_file_but_before_its_id_was_
     page = planner.wait_for(job)
     assert page.state == "needs_attention"
     assert "cannot tell whether Talkdesk received it" in page.message
-    assert portal.part(job)["talkdesk_import_id"] == ""
+    assert portal.part(job)["remote_id"] == ""
     admin.press(job, "mark-imported")
     assert planner.wait_for(job, {"imported"}).state == "imported"
     assert len(portal.received("killed-before-id-stored.csv")) == 1

@@ -12,7 +12,7 @@ from django.db import connection as database
 from django.urls import reverse
 
 from imports import delivery
-from imports.models import AuditEvent, Import, TalkdeskConnection
+from imports.models import AuditEvent, Connection, Import
 from imports.secret_box import SecretUnreadable
 from tests.conftest import DATA
 
@@ -22,15 +22,15 @@ TOKEN_SHAPE = re.compile(r"eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]{8,}")
 
 def test_the_rotation_command_reseals_every_secret_under_the_new_key_while_the_old_one_still_opens(personas, settings):
     old, new = settings.PORTAL_ENCRYPTION_KEYS[0], Fernet.generate_key().decode()
-    secrets_before = {c.name: c.client_secret() for c in TalkdeskConnection.objects.all()}
+    secrets_before = {c.name: c.client_secret() for c in Connection.objects.all()}
     settings.PORTAL_ENCRYPTION_KEYS = [new, old]
-    assert {c.name: c.client_secret() for c in TalkdeskConnection.objects.all()} == secrets_before
+    assert {c.name: c.client_secret() for c in Connection.objects.all()} == secrets_before
     call_command("rotate_encryption_key")
     settings.PORTAL_ENCRYPTION_KEYS = [new]
-    assert {c.name: c.client_secret() for c in TalkdeskConnection.objects.all()} == secrets_before
+    assert {c.name: c.client_secret() for c in Connection.objects.all()} == secrets_before
     settings.PORTAL_ENCRYPTION_KEYS = [old]
     with pytest.raises(SecretUnreadable):
-        TalkdeskConnection.objects.first().client_secret()
+        Connection.objects.first().client_secret()
     assert AuditEvent.objects.filter(action=AuditEvent.Action.SECRETS_RESEALED).count() == len(secrets_before)
 
 
@@ -133,7 +133,7 @@ def test_no_log_record_page_or_audit_entry_holds_the_secret_or_a_token_across_th
     pages.append(client.get(reverse("imports:error_report", args=[job.pk, 1])))
 
     client.force_login(connected.ada)
-    TalkdeskConnection.objects.filter(pk=connected.acme.pk).update(client_id="demo-readonly")
+    Connection.objects.filter(pk=connected.acme.pk).update(client_id="demo-readonly")
     pages.append(
         client.post(reverse("imports:connection_test", args=[connected.acme.pk]), headers={"HX-Request": "true"})
     )

@@ -1,4 +1,5 @@
-"""Creates the demo team, connection and logins for the embedded default.
+"""Creates the demo teams, one connection of each kind (Talkdesk and Genesys
+Cloud, both to the simulator) and logins for the embedded default.
 
 Safe to run at every start: it only creates what is missing, and resets the
 demo logins' password to the one given so the printed login always works.
@@ -12,10 +13,12 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from imports import services
-from imports.models import TalkdeskConnection, Team
+from imports.models import Connection, Team
 
 DEMO_ACCOUNT = "acme"
 DEMO_CLIENT = "demo-portal"
+GENESYS_CLIENT = "genesys-portal"
+GENESYS_UNIT = "Acme Support"
 
 
 def _demo_config() -> dict:
@@ -23,7 +26,7 @@ def _demo_config() -> dict:
 
 
 class Command(BaseCommand):
-    help = "Creates the demo team, Talkdesk connection (to the simulator) and logins."
+    help = "Creates the demo teams, a Talkdesk and a Genesys Cloud connection (to the simulator) and logins."
 
     def add_arguments(self, parser):
         parser.add_argument("--simulator-url", default="http://127.0.0.1:8765")
@@ -34,14 +37,15 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, simulator_url, password, sync_agents, **options):
-        account = _demo_config()["accounts"][DEMO_ACCOUNT]
+        config = _demo_config()
+        account = config["accounts"][DEMO_ACCOUNT]
         client = next(c for c in account["clients"] if c["client_id"] == DEMO_CLIENT)
-        connection = TalkdeskConnection.objects.filter(name="Demo (simulator)").first()
+        connection = Connection.objects.filter(name="Demo (simulator)").first()
         if connection is None:
-            connection = TalkdeskConnection(
+            connection = Connection(
                 name="Demo (simulator)",
                 account=DEMO_ACCOUNT,
-                region=TalkdeskConnection.Region.CUSTOM,
+                region=Connection.Region.CUSTOM,
                 client_id=DEMO_CLIENT,
                 default_time_zone="America/New_York",
                 event_types=list(account["event_types"]),
@@ -56,12 +60,35 @@ class Command(BaseCommand):
         planner.set_password(password)
         planner.save()
         team.supervisors.add(planner)
+        genesys = self._genesys(config["genesys"], simulator_url)
+        genesys_team, _ = Team.objects.get_or_create(
+            name="Demo team (Genesys Cloud)", defaults={"connection": genesys, "publish_by_default": True}
+        )
+        genesys_team.supervisors.add(planner)
         admin, _ = users.objects.get_or_create(username="admin")
         admin.is_staff = admin.is_superuser = True
         admin.set_password(password)
         admin.save()
         if sync_agents:
             transaction.on_commit(lambda: self._sync(connection))
+            transaction.on_commit(lambda: self._sync(genesys))
+
+    def _genesys(self, config: dict, simulator_url: str) -> Connection:
+        client = next(c for c in config["clients"] if c["client_id"] == GENESYS_CLIENT)
+        unit = next(u for u in config["business_units"] if u["name"] == GENESYS_UNIT)
+        connection = Connection.objects.filter(name="Demo Genesys Cloud (simulator)").first()
+        if connection is None:
+            connection = Connection(
+                name="Demo Genesys Cloud (simulator)",
+                kind=Connection.Kind.GENESYS,
+                region=Connection.Region.CUSTOM,
+                client_id=GENESYS_CLIENT,
+                business_unit_id=unit["id"],
+                default_time_zone=unit["time_zone"],
+            )
+        connection.base_url = simulator_url
+        services.connection_save(connection=connection, client_secret=client["client_secret"])
+        return connection
 
     def _sync(self, connection):
         try:

@@ -9,7 +9,7 @@ import zoneinfo
 
 from django.core.management.base import BaseCommand, CommandError
 
-from imports.models import TalkdeskConnection
+from imports.models import Connection
 from imports.schedule.check import DATE_FORMATS, check_schedule
 from imports.services import account_facts
 
@@ -31,9 +31,9 @@ class Command(BaseCommand):
     def handle(self, *args, path, date_format, time_zone, connection, format, **options):
         facts = None
         if connection:
-            found = TalkdeskConnection.objects.filter(name=connection).first()
+            found = Connection.objects.filter(name=connection).first()
             if found is None:
-                names = ", ".join(TalkdeskConnection.objects.values_list("name", flat=True)) or "none yet"
+                names = ", ".join(Connection.objects.values_list("name", flat=True)) or "none yet"
                 raise CommandError(f"No connection named {connection!r}. Connections: {names}.")
             facts = account_facts(found)
             time_zone = time_zone or found.default_time_zone

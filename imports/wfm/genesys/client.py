@@ -414,6 +414,7 @@ class GenesysClient:
                 f"Genesys Cloud is busy with another schedule import for business unit {self.business_unit_id} "
                 f"({started.get('message') or 'conflict'}). The portal will send {file_name} when it is done.",
                 after=parse_retry_after(response.headers.get("Retry-After")),
+                busy=True,
                 http_status=409,
                 code=started.get("code"),
                 details=started,

@@ -12,7 +12,6 @@ around it.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -48,32 +47,9 @@ class Week:
     rows: list[int] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class Unmatched:
-    """A name the business unit does not know, with the rows using it and the
-    closest names it does know."""
-
-    value: str
-    rows: tuple[int, ...]
-    suggestions: tuple[str, ...]
-
-
 def week_start(moment: datetime, *, start_day_of_week: str, time_zone: str) -> date:
     local = moment.astimezone(ZoneInfo(time_zone)).date()
     return local - timedelta(days=(local.weekday() - DAYS.index(start_day_of_week)) % 7)
-
-
-def unmatched(values: dict[str, list[int]], known: list[str]) -> list[Unmatched]:
-    """Values (with their rows) not among the known names, case-insensitively,
-    each with up to three names it may have meant."""
-    lowered = {name.lower(): name for name in known}
-    found = []
-    for value, rows in sorted(values.items()):
-        if value.lower() in lowered:
-            continue
-        close = difflib.get_close_matches(value.lower(), list(lowered), n=3, cutoff=0.6)
-        found.append(Unmatched(value=value, rows=tuple(rows), suggestions=tuple(lowered[c] for c in close)))
-    return found
 
 
 def weeks(
