@@ -347,6 +347,6 @@ def test_numbers_are_grouped_by_thousands(client, personas):
     job = Import.objects.get()
     page = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
     assert 'data-summary="rows">1,200<' in page and "Confirm and send 1,200 rows" in page
-    assert '<td class="num">1,200</td>' in client.get(reverse("imports:history")).content.decode()
+    assert '<td class="num" data-label="Rows">1,200</td>' in client.get(reverse("imports:history")).content.decode()
     rows = client.get(reverse("imports:rows", args=[job.pk])).content.decode()
     assert "Page 1 of 24 (1,200 rows)" in rows
