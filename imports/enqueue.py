@@ -15,6 +15,7 @@ from portal.celery import app
 
 ADVANCE_ACCOUNT = "imports.tasks.advance_account"
 POLL_PART = "imports.tasks.poll_part"
+CHECK_IMPORT = "imports.tasks.check_import"
 
 
 def capped_countdown(seconds: float) -> float:

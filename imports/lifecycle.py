@@ -13,7 +13,14 @@ from django.db.models import Q
 from django.utils import timezone
 
 from imports.models import Connection, Import, ImportPart, Transition
-from imports.states import IMPORT_MOVES_BY_PERSON, PART_MOVES, ImportState, PartState, import_state_from_parts
+from imports.states import (
+    IMPORT_CHECK_MOVES,
+    IMPORT_MOVES_BY_PERSON,
+    PART_MOVES,
+    ImportState,
+    PartState,
+    import_state_from_parts,
+)
 from imports.wfm.base import RemoteStatus
 
 
@@ -290,3 +297,47 @@ def part_finish(*, part: ImportPart, remote_status: RemoteStatus, message: str =
         RemoteStatus.FAILED: PartState.ERROR,
     }[RemoteStatus(remote_status)]
     return _move_part(part, target, note=message, remote_status=remote_status, message=message, **fields)
+
+
+def import_check_later(*, job: Import, note: str) -> bool:
+    """The file is too large to check in a web request: the worker checks
+    it, and until then nothing about its rows is shown as known."""
+    return _move_import_for_check(job, ImportState.CHECKING, note=note, check_attempts=0, check_heartbeat_at=None)
+
+
+def import_check_claim(*, job: Import, silent_since) -> int | None:
+    """A worker takes the check: the attempt's number, or None when the
+    import is no longer being checked or a live worker already holds it."""
+    now = timezone.now()
+    with transaction.atomic():
+        claimable = Import.objects.select_for_update().filter(pk=job.pk, state=ImportState.CHECKING)
+        claimable = claimable.filter(Q(check_heartbeat_at__isnull=True) | Q(check_heartbeat_at__lt=silent_since))
+        attempts = claimable.values_list("check_attempts", flat=True).first()
+        if attempts is None:
+            return None
+        Import.objects.filter(pk=job.pk).update(check_attempts=attempts + 1, check_heartbeat_at=now)
+    return attempts + 1
+
+
+def import_checked(*, job: Import, attempt: int, note: str = "") -> bool:
+    """The worker's check is done and stored: the preview shows it. Only the
+    attempt that holds the check moves it, once."""
+    return _move_import_for_check(
+        job, ImportState.PREVIEW, note=note, only_if=Q(check_attempts=attempt), check_heartbeat_at=None
+    )
+
+
+def _move_import_for_check(job: Import, to: ImportState, *, note: str, only_if: Q | None = None, **fields) -> bool:
+    sources = [state.value for state, targets in IMPORT_CHECK_MOVES.items() if to in targets]
+    with transaction.atomic():
+        current = Import.objects.filter(pk=job.pk, state__in=sources)
+        if only_if is not None:
+            current = current.filter(only_if)
+        previous = current.values_list("state", flat=True).first()
+        if previous is None or not current.filter(state=previous).update(
+            state=to, state_changed_at=timezone.now(), **fields
+        ):
+            return False
+        Transition.objects.create(import_job=job, from_state=previous, to_state=to, note=note)
+    job.refresh_from_db()
+    return True

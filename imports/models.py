@@ -183,6 +183,11 @@ class Import(models.Model):
     state = models.CharField(max_length=24, choices=ImportState.choices, default=ImportState.PREVIEW)
     state_changed_at = models.DateTimeField(auto_now_add=True)
     message = models.TextField(blank=True)
+    # While the worker checks the file (state "checking"): how many times a
+    # worker took the check, and when the one that holds it last said it was
+    # alive; a holder silent for too long died, and the check is taken again.
+    check_attempts = models.PositiveSmallIntegerField(default=0)
+    check_heartbeat_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -213,6 +218,26 @@ class Import(models.Model):
     @property
     def is_moving(self) -> bool:
         return ImportState(self.state).is_moving
+
+    @property
+    def is_checking(self) -> bool:
+        return self.state == ImportState.CHECKING
+
+    def _count(self, severity: str, kept: list[dict]) -> int:
+        # Imports checked before findings were bounded kept every one.
+        counts = self.findings.get("counts")
+        return sum(counts[severity].values()) if counts else len(kept)
+
+    @property
+    def fix_count(self) -> int:
+        return self._count("fix", self.fixes)
+
+    @property
+    def findings_complete(self) -> bool:
+        """Whether every finding is in `findings`, not only the first of each kind."""
+        return self.error_count + self.warning_count + self.fix_count == len(self.errors) + len(self.warnings) + len(
+            self.fixes
+        )
 
     @property
     def errors(self) -> list[dict]:

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import io
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from itertools import islice
+from typing import BinaryIO, cast
 
 from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
+from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from imports.models import AuditEvent, Connection, Import, ImportPart, PersonSettings, Team, Transition
-from imports.schedule import checked_rows
+from imports.schedule import checked_rows, findings
 from imports.schedule.check import HEADER, ScheduleRow, check_schedule, download_csv, download_rows_csv
 from imports.states import ImportState, PartState
 from imports.wfm.talkdesk.error_report import read_error_report
@@ -180,26 +186,41 @@ def failed_rows(job: Import, limit: int = 500) -> list[FailedRowView]:
     parts = list(job.parts.exclude(error_report=""))
     if not parts:
         return []
-    original_rows = [row.row for row in _checked_rows(job)]
     offsets, offset = {}, 0
     for part in job.parts.order_by("number"):
         offsets[part.number] = offset
         offset += part.rows
-    shown: list[FailedRowView] = []
+    rejected = []
     for part in parts:
         with part.error_report.open("rb") as stored:
             report = read_error_report(stored.read())
         for failed in report:
-            original = None
-            if failed.row is not None:
-                index = offsets[part.number] + failed.row - 2
-                if 0 <= index < len(original_rows):
-                    original = original_rows[index]
-            cells = tuple(failed.values.get(name, "") for name in HEADER)
-            shown.append(FailedRowView(part=part.number, row=original, cells=cells, reason=failed.reason))
-            if len(shown) >= limit:
-                return shown
-    return shown
+            index = None if failed.row is None else offsets[part.number] + failed.row - 2
+            rejected.append((part.number, index, failed))
+            if len(rejected) >= limit:
+                break
+        if len(rejected) >= limit:
+            break
+    # The rows' numbers in the planner's file, read in one pass for only
+    # the rows rejected.
+    wanted = {index for _, index, _ in rejected if index is not None and index >= 0}
+    original_rows: dict[int, int] = {}
+    if wanted:
+        with _checked_rows(job) as rows:
+            for index, row in enumerate(rows):
+                if index in wanted:
+                    original_rows[index] = row.row
+                    if len(original_rows) == len(wanted):
+                        break
+    return [
+        FailedRowView(
+            part=number,
+            row=None if index is None else original_rows.get(index),
+            cells=tuple(failed.values.get(name, "") for name in HEADER),
+            reason=failed.reason,
+        )
+        for number, index, failed in rejected
+    ]
 
 
 @dataclass(frozen=True)
@@ -238,14 +259,22 @@ def import_parts(job: Import) -> QuerySet[ImportPart]:
     return job.parts.order_by("number")
 
 
-def _checked_rows(job: Import) -> list[ScheduleRow]:
-    """The rows kept when the file was checked; an import uploaded before
-    they were kept has its file checked again."""
+@contextmanager
+def _checked_rows(job: Import) -> Iterator[Iterator[ScheduleRow]]:
+    """The rows kept when the file was checked, read one at a time; an
+    import uploaded before they were kept has its file checked again."""
     name = checked_rows.stored_name(job.id)
     if default_storage.exists(name):
         with default_storage.open(name, "rb") as stored:
-            return checked_rows.read_rows(stored.read(), time_zone=job.time_zone)
-    return _recheck(job).rows
+            # A storage's File proxies the binary file it opened.
+            rows = checked_rows.iter_rows(cast("BinaryIO", stored), time_zone=job.time_zone)
+            try:
+                yield rows
+            finally:
+                # Done with while the file is still open, however far it was read.
+                rows.close()
+    else:
+        yield iter(_recheck(job).rows)
 
 
 def _recheck(job: Import):
@@ -267,27 +296,109 @@ class RowView:
     problems: list[dict]
 
 
-def schedule_rows(job: Import) -> list[RowView]:
-    """The file's rows as the checks read them, each with its problems."""
+class _Window(Sequence):
+    """count rows of which only one page's, from start, are held: what a
+    Paginator needs of them."""
+
+    def __init__(self, count: int, start: int, rows: list[RowView]):
+        self.count_ = count
+        self.start = start
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return self.count_
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            raise TypeError("only the page held can be read")
+        return self.rows[index.start - self.start : index.stop - self.start]
+
+
+def schedule_rows_page(job: Import, *, problem: str, page: str | None, per_page: int) -> Page:
+    """One page of the file's rows as the checks read them, each with its
+    problems; problem "any" keeps the rows with a problem, a code those with
+    that problem. The rows are read one at a time and only the page's are
+    held, so that the page of a 700,000-row file costs what a small one does."""
     by_row: dict[int, list[dict]] = {}
     for severity in ("errors", "warnings"):
-        for problem in job.findings.get(severity, []):
-            if problem.get("row"):
-                by_row.setdefault(problem["row"], []).append({**problem, "severity": severity[:-1]})
-    return [
-        RowView(
-            row=row.row,
-            cells=(row.agent_name, row.agent_email, row.start_text, row.end_text, row.event_type),
-            problems=by_row.get(row.row, []),
+        for found in job.findings.get(severity, []):
+            if found.get("row"):
+                by_row.setdefault(found["row"], []).append({**found, "severity": severity[:-1]})
+    number = int(page) if page and page.isdigit() and int(page) > 0 else 1
+    count, held = _rows_window(job, by_row, problem, (number - 1) * per_page, per_page)
+    last = max(1, -(-count // per_page))
+    if number > last:
+        number = last
+        count, held = _rows_window(job, by_row, problem, (number - 1) * per_page, per_page)
+    return Paginator(_Window(count, (number - 1) * per_page, held), per_page).page(number)
+
+
+def _rows_window(job: Import, by_row: dict[int, list[dict]], problem: str, start: int, size: int):
+    """How many rows are shown, and those of the page from start. Rows are
+    kept in file order, so reading stops at the page's last row."""
+    if problem:
+        numbers = sorted(
+            number
+            for number, problems in by_row.items()
+            if problem == "any" or any(found["code"] == problem for found in problems)
         )
-        for row in _checked_rows(job)
-    ]
+        wanted = set(numbers[start : start + size])
+        if not wanted:
+            return len(numbers), []
+        last = max(wanted)
+        held = []
+        with _checked_rows(job) as rows:
+            for row in rows:
+                if row.row in wanted:
+                    held.append(_row_view(row, by_row))
+                if row.row >= last:
+                    break
+        return len(numbers), held
+    with _checked_rows(job) as rows:
+        return job.rows, [_row_view(row, by_row) for row in islice(rows, start, start + size)]
 
 
-def fixed_file(job: Import) -> bytes:
-    if default_storage.exists(checked_rows.stored_name(job.id)):
-        return download_rows_csv(_checked_rows(job))
-    return download_csv(_recheck(job))
+def _row_view(row: ScheduleRow, by_row: dict[int, list[dict]]) -> RowView:
+    cells = (row.agent_name, row.agent_email, row.start_text, row.end_text, row.event_type)
+    return RowView(row=row.row, cells=cells, problems=by_row.get(row.row, []))
+
+
+def findings_file(job: Import):
+    """Every finding of the check as a CSV file, open for reading: the one
+    kept beside the upload, or, for an import checked before one was kept,
+    made from its findings, which then held every one."""
+    name = findings.stored_name(job.id)
+    if default_storage.exists(name):
+        return default_storage.open(name, "rb")
+    every = io.StringIO(newline="")
+    collected = findings.Findings(keep=0, every=every)
+    for severity, kept in (
+        (findings.Severity.ERROR, job.errors),
+        (findings.Severity.WARNING, job.warnings),
+        (findings.Severity.FIX, job.fixes),
+    ):
+        for finding in kept:
+            collected.add(severity, findings.Found(**finding))
+    return io.BytesIO(every.getvalue().encode("utf-8"))
+
+
+def fixed_file(job: Import) -> Iterator[bytes]:
+    """The fixed file, a few thousand rows at a time."""
+    if not default_storage.exists(checked_rows.stored_name(job.id)):
+        yield download_csv(_recheck(job))
+        return
+    with _checked_rows(job) as rows:
+        first = True
+        while batch := list(islice(rows, 5_000)):
+            chunk = download_rows_csv(batch)
+            if not first:
+                # Each batch is written as a file of its own: the byte-order
+                # mark and header belong only at the start.
+                chunk = chunk[chunk.index(b"\r\n") + 2 :]
+            first = False
+            yield chunk
+        if first:
+            yield download_rows_csv([])
 
 
 @dataclass(frozen=True)
@@ -298,13 +409,20 @@ class ProblemGroup:
     first: list[dict]
 
 
-def problem_groups(problems: list[dict], *, first: int = 5) -> list[ProblemGroup]:
-    """Problems of one kind together, most frequent first."""
+def problem_groups(problems: list[dict], *, counts: dict[str, int] | None = None, first: int = 5) -> list[ProblemGroup]:
+    """Problems of one kind together, most frequent first. counts: how many
+    of each kind were found, where problems holds only the first of each."""
     grouped: dict[str, list[dict]] = {}
     for problem in problems:
         grouped.setdefault(problem["code"], []).append(problem)
+    counts = counts or {}
     groups = [
-        ProblemGroup(code=code, title=code.replace("_", " ").capitalize(), count=len(items), first=items[:first])
+        ProblemGroup(
+            code=code,
+            title=code.replace("_", " ").capitalize(),
+            count=counts.get(code, len(items)),
+            first=items[:first],
+        )
         for code, items in grouped.items()
     ]
     return sorted(groups, key=lambda group: -group.count)
@@ -321,26 +439,27 @@ def timeline(job: Import, *, first_agent: int, max_agents: int, view: str | None
             problems.setdefault(problem["row"], problem["message"])
     # Every row, those whose times cannot be read too: the picture lists
     # them under their agent with the reason, rather than leaving them out.
-    events = (
-        Event(
-            agent=row.agent_email.lower(),
-            label=row.agent_name or row.agent_email,
-            start=row.start,
-            end=row.end,
-            kind=row.event_type,
-            row=row.row,
-            problem=problems.get(row.row),
+    with _checked_rows(job) as rows:
+        events = (
+            Event(
+                agent=row.agent_email.lower(),
+                label=row.agent_name or row.agent_email,
+                start=row.start,
+                end=row.end,
+                kind=row.event_type,
+                row=row.row,
+                problem=problems.get(row.row),
+            )
+            for row in rows
         )
-        for row in _checked_rows(job)
-    )
-    return draw_timeline(
-        events,
-        zone=ZoneInfo(job.time_zone),
-        first_agent=first_agent,
-        max_agents=max_agents,
-        view=view,
-        start=start,
-    )
+        return draw_timeline(
+            events,
+            zone=ZoneInfo(job.time_zone),
+            first_agent=first_agent,
+            max_agents=max_agents,
+            view=view,
+            start=start,
+        )
 
 
 def person_settings(user) -> PersonSettings | None:

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
+from typing import TextIO
 
+from django.conf import settings
+from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -13,7 +19,7 @@ from django.utils import timezone
 from imports import audit, enqueue, lifecycle, secret_box
 from imports.models import AuditEvent, Connection, ConnectionAgent, Import, ImportPart, PersonSettings, Team
 from imports.schedule import check as schedule_file
-from imports.schedule import checked_rows
+from imports.schedule import checked_rows, findings
 from imports.states import ImportState
 from imports.uploads import safe_file_name
 from imports.wfm import registry
@@ -55,12 +61,38 @@ def directory_of(connection: Connection) -> Directory:
     )
 
 
-def _check(job: Import, data: bytes) -> schedule_file.ScheduleCheck:
+def _checked_in_web(size: int) -> bool:
+    """A file up to CHECK_IN_WEB_MAX_BYTES is checked in the request that
+    uploads it; a larger one by the worker (imports/checking.py): a check
+    holds many times the file's size for a moment, and a web process keeps
+    what it once held."""
+    return size <= settings.CHECK_IN_WEB_MAX_BYTES
+
+
+@contextmanager
+def _every_finding_spool() -> Iterator[TextIO]:
+    """Where a check writes every finding, on disk rather than in memory."""
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spool:
+        yield spool
+
+
+def _sha256_of(content: File) -> str:
+    digest = hashlib.sha256()
+    for chunk in content.chunks():
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _check(job: Import, data: bytes, every_finding: TextIO) -> schedule_file.ScheduleCheck:
+    """Checks the file as the import says to read it, and notes on the import
+    what was found (not saved): counts per kind and the first of each kind;
+    every finding goes to every_finding."""
     check = schedule_file.check_schedule(
         data,
         time_zone=job.time_zone,
         date_format=job.date_format or None,
         account=account_facts(job.connection),
+        every_finding=every_finding,
     )
     summary = check.summary
     job.date_format = check.date_format or job.date_format
@@ -74,16 +106,29 @@ def _check(job: Import, data: bytes) -> schedule_file.ScheduleCheck:
         "errors": as_dict["errors"],
         "warnings": as_dict["warnings"],
         "fixes": as_dict["fixes"],
+        "counts": check.counts,
         "skipped_checks": list(check.skipped_checks),
         "date_format_candidates": list(check.date_format_candidates),
     }
-    job.error_count = len(check.errors)
-    job.warning_count = len(check.warnings)
+    job.error_count = check.error_count
+    job.warning_count = check.warning_count
     job.warnings_acknowledged = False
     return check
 
 
-def _store_parts(job: Import, check: schedule_file.ScheduleCheck) -> None:
+def _store_check(job: Import, check: schedule_file.ScheduleCheck, every_finding: TextIO) -> None:
+    """The parts to send, the rows for the pages and every finding, beside
+    the upload; inside the transaction that saves the import."""
+    _store_parts(job, check, every_finding)
+    _store_rows(job, check)
+    name = findings.stored_name(job.id)
+    default_storage.delete(name)
+    every_finding.flush()
+    every_finding.seek(0)
+    default_storage.save(name, File(every_finding))
+
+
+def _store_parts(job: Import, check: schedule_file.ScheduleCheck, every_finding: TextIO) -> None:
     """Cuts a clean file into what the connection's WFM takes in one import
     (Talkdesk: slices under 5 MB; Genesys Cloud: the business unit's weeks),
     and says before sending what the WFM already holds."""
@@ -100,7 +145,7 @@ def _store_parts(job: Import, check: schedule_file.ScheduleCheck) -> None:
             published=job.published,
         )
     except Refused as refusal:
-        _add_finding(job, "errors", "wfm_cannot_take", refusal.message)
+        _add_finding(job, findings.Severity.ERROR, "wfm_cannot_take", refusal.message, every_finding)
         return
     for number, content in enumerate(contents, start=1):
         part = ImportPart(
@@ -121,13 +166,23 @@ def _store_parts(job: Import, check: schedule_file.ScheduleCheck) -> None:
         except (WfmError, secret_box.SecretUnreadable, ValueError):
             found = []
         for message in found:
-            _add_finding(job, "warnings", "week_holds_schedule", message)
+            _add_finding(job, findings.Severity.WARNING, "week_holds_schedule", message, every_finding)
 
 
-def _add_finding(job: Import, kind: str, code: str, message: str) -> None:
+def _add_finding(job: Import, severity: findings.Severity, code: str, message: str, every_finding: TextIO) -> None:
+    """A finding about the file as the WFM would take it, learned after the
+    check: kept, counted and listed like the check's own."""
+    kind = "errors" if severity == findings.Severity.ERROR else "warnings"
     job.findings.setdefault(kind, []).append({"row": None, "column": None, "code": code, "message": message})
-    job.error_count = len(job.findings.get("errors", []))
-    job.warning_count = len(job.findings.get("warnings", []))
+    counts = job.findings.setdefault("counts", {}).setdefault(severity.value, {})
+    counts[code] = counts.get(code, 0) + 1
+    if severity == findings.Severity.ERROR:
+        job.error_count += 1
+    else:
+        job.warning_count += 1
+    findings.Findings(keep=0, every=every_finding, header=False).add(
+        severity, findings.Found(row=None, column=None, code=code, message=message)
+    )
     Import.objects.filter(pk=job.pk).update(
         findings=job.findings, error_count=job.error_count, warning_count=job.warning_count
     )
@@ -141,17 +196,30 @@ def _store_rows(job: Import, check: schedule_file.ScheduleCheck) -> None:
         default_storage.save(name, ContentFile(checked_rows.write_rows(check.rows)))
 
 
+def _check_later(job: Import, *, note: str) -> bool:
+    """Hands the check to the worker, once the transaction commits."""
+    if not lifecycle.import_check_later(job=job, note=note):
+        return False
+    enqueue.on_commit(enqueue.CHECK_IMPORT, str(job.pk))
+    return True
+
+
 def import_create(
     *,
     team: Team,
     uploaded_by,
     file_name: str,
-    data: bytes,
+    data: bytes | File,
     time_zone: str,
     date_format: str | None,
     published: bool | None = None,
     client_address: str | None = None,
 ) -> Import:
+    """Keeps the upload and checks it: here, or by the worker when the file
+    is too large to check in a web request. data may be the uploaded file
+    itself, which is then read in chunks and never whole in this process
+    unless it is checked here."""
+    content = data if isinstance(data, File) else ContentFile(data)
     connection = team.connection
     job = Import(
         team=team,
@@ -159,32 +227,40 @@ def import_create(
         account_key=connection.account_key,
         uploaded_by=uploaded_by,
         file_name=safe_file_name(file_name),
-        size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
+        size=content.size,
+        sha256=_sha256_of(content),
         time_zone=time_zone,
         date_format=date_format or "",
         date_format_chosen=bool(date_format),
         published=team.publish_by_default if published is None else published,
     )
-    check = _check(job, data)
-    if _never_sendable(check):
-        # Kept to be seen once, with its message, but never a preview that
-        # waits for a confirmation it cannot get.
-        job.state = ImportState.REFUSED
-        job.message = "This file cannot be sent, and no time zone or date format would change that."
-        job.finished_at = timezone.now()
-    with transaction.atomic():
-        job.original.save("original", ContentFile(data), save=False)
-        job.save()
-        _store_parts(job, check)
-        _store_rows(job, check)
-        audit.record(
-            Action.UPLOADED,
-            user=uploaded_by,
-            client_address=client_address,
-            import_job=job,
-            detail=f"{job.file_name} for team {team.name}: {job.size:,} bytes, {job.rows:,} rows",
-        )
+    with _every_finding_spool() as every_finding:
+        check = None
+        if _checked_in_web(job.size):
+            content.seek(0)
+            check = _check(job, content.read(), every_finding)
+            if _never_sendable(check):
+                # Kept to be seen once, with its message, but never a preview
+                # that waits for a confirmation it cannot get.
+                job.state = ImportState.REFUSED
+                job.message = "This file cannot be sent, and no time zone or date format would change that."
+                job.finished_at = timezone.now()
+        content.seek(0)
+        with transaction.atomic():
+            job.original.save("original", content, save=False)
+            job.save()
+            if check is None:
+                _check_later(job, note=f"{job.size:,} bytes: checked by the worker.")
+            else:
+                _store_check(job, check, every_finding)
+            audit.record(
+                Action.UPLOADED,
+                user=uploaded_by,
+                client_address=client_address,
+                import_job=job,
+                detail=f"{job.file_name} for team {team.name}: {job.size:,} bytes"
+                + (f", {job.rows:,} rows" if check is not None else ", checked by the worker"),
+            )
     return job
 
 
@@ -196,6 +272,8 @@ def _never_sendable(check: schedule_file.ScheduleCheck) -> bool:
 
 def import_recheck(*, job: Import, time_zone: str, date_format: str | None, published: bool | None = None) -> Import:
     """Checks the kept file again with another time zone or date format."""
+    if job.state == ImportState.CHECKING:
+        raise ActionRefused("The file is still being checked; read it differently once the check is done.")
     if job.state != ImportState.PREVIEW:
         raise ActionRefused("This import was already confirmed; upload the file again to change how it is read.")
     job.time_zone = time_zone
@@ -203,13 +281,19 @@ def import_recheck(*, job: Import, time_zone: str, date_format: str | None, publ
     job.date_format_chosen = bool(date_format)
     if published is not None:
         job.published = published
+    if not _checked_in_web(job.size):
+        with transaction.atomic():
+            job.save(update_fields=["time_zone", "date_format", "date_format_chosen", "published"])
+            if not _check_later(job, note=f"Read again in {time_zone}, by the worker."):
+                raise ActionRefused("This import was already confirmed or is being checked.")
+        return job
     with job.original.open("rb") as stored:
         data = stored.read()
-    check = _check(job, data)
-    with transaction.atomic():
-        job.save()
-        _store_parts(job, check)
-        _store_rows(job, check)
+    with _every_finding_spool() as every_finding:
+        check = _check(job, data, every_finding)
+        with transaction.atomic():
+            job.save()
+            _store_check(job, check, every_finding)
     return job
 
 
@@ -224,6 +308,73 @@ def previews_expire(*, now=None) -> int:
     for job in Import.objects.filter(state=ImportState.PREVIEW, created_at__lt=cutoff).defer("findings"):
         expired += lifecycle.import_expire(job=job, days=days)
     return expired
+
+
+# What the import keeps of a check, saved by the worker without touching
+# the state, which only the lifecycle writes.
+CHECK_FIELDS = (
+    "date_format",
+    "rows",
+    "agents",
+    "first_start",
+    "last_end",
+    "events_by_type",
+    "findings",
+    "error_count",
+    "warning_count",
+    "warnings_acknowledged",
+)
+
+
+def import_check_finish(*, job: Import, attempt: int) -> bool:
+    """The worker's check of a large file (imports/checking.py holds it):
+    checked and kept, and the import moved to its preview, only while this
+    attempt still holds the check; False when it no longer does (cancelled,
+    or given to another worker meanwhile), and then nothing is kept."""
+    with job.original.open("rb") as stored:
+        data = stored.read()
+    with _every_finding_spool() as every_finding:
+        check = _check(job, data, every_finding)
+        del data
+        with transaction.atomic():
+            holds = Import.objects.select_for_update().filter(
+                pk=job.pk, state=ImportState.CHECKING, check_attempts=attempt
+            )
+            if not holds.exists():
+                return False
+            job.save(update_fields=CHECK_FIELDS)
+            _store_check(job, check, every_finding)
+            return lifecycle.import_checked(job=job, attempt=attempt, note=f"{job.rows:,} rows checked.")
+
+
+def import_check_give_up(*, job: Import, attempt: int) -> bool:
+    """The check stopped its worker every time: the preview says so as an
+    error, and the file cannot be sent."""
+    message = (
+        f"The portal could not finish checking this file: the worker checking it stopped {attempt - 1} times, "
+        "most likely for want of memory. Split the file and upload each part, or tell your administrator."
+    )
+    problem = {"row": None, "column": None, "code": "check_not_finished", "message": message}
+    job.findings = {
+        "errors": [problem],
+        "warnings": [],
+        "fixes": [],
+        "counts": {"error": {"check_not_finished": 1}, "warning": {}, "fix": {}},
+        "skipped_checks": [],
+        "date_format_candidates": [],
+    }
+    job.rows = job.agents = job.warning_count = 0
+    job.error_count = 1
+    with transaction.atomic():
+        if not Import.objects.select_for_update().filter(pk=job.pk, state=ImportState.CHECKING).exists():
+            return False
+        job.save(update_fields=CHECK_FIELDS)
+        # Nothing of an earlier check (before the file was read again) stays
+        # to contradict the error.
+        job.parts.all().delete()
+        default_storage.delete(checked_rows.stored_name(job.id))
+        default_storage.delete(findings.stored_name(job.id))
+        return lifecycle.import_checked(job=job, attempt=attempt, note=message)
 
 
 def import_confirm(*, job: Import, actor, warnings_acknowledged: bool, client_address: str | None = None) -> Import:
@@ -263,8 +414,6 @@ def import_cancel(*, job: Import, actor, client_address: str | None = None) -> I
 
 def wfm_for(connection: Connection) -> Wfm:
     """The connection's WFM, spoken to by the package of its kind."""
-    from django.conf import settings
-
     custom = connection.region == Connection.Region.CUSTOM
     return registry.open_wfm(
         ConnectionSettings(

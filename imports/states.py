@@ -61,6 +61,9 @@ PART_MOVES: dict[PartState, set[PartState]] = {
 
 
 class ImportState(models.TextChoices):
+    # A file over CHECK_IN_WEB_MAX_BYTES waits here while the worker checks
+    # it; nothing about its rows or problems is known yet.
+    CHECKING = "checking", "Checking the file"
     PREVIEW = "preview", "Awaiting confirmation"
     QUEUED = "queued", "Queued"
     SENDING = "sending", "Sending to Talkdesk"
@@ -101,6 +104,7 @@ _FINAL_IMPORT_STATES = {
 # Moves a person makes, and the one the clock makes for them: a preview left
 # unconfirmed expires.
 IMPORT_MOVES_BY_PERSON: dict[ImportState, set[ImportState]] = {
+    ImportState.CHECKING: {ImportState.CANCELLED},
     ImportState.PREVIEW: {ImportState.QUEUED, ImportState.CANCELLED, ImportState.EXPIRED},
     ImportState.QUEUED: {ImportState.CANCELLED},
 }
@@ -131,3 +135,11 @@ def import_state_from_parts(part_states: list[PartState]) -> ImportState:
     if states == {PartState.SKIPPED}:
         return ImportState.CANCELLED
     return ImportState.IMPORTED
+
+
+# A large file is checked by the worker: on upload, or when the planner has
+# it read again with another time zone or date format.
+IMPORT_CHECK_MOVES: dict[ImportState, set[ImportState]] = {
+    ImportState.PREVIEW: {ImportState.CHECKING},
+    ImportState.CHECKING: {ImportState.PREVIEW},
+}

@@ -1,4 +1,5 @@
-"""Celery tasks: thin adapters that take ids and call `imports.delivery`.
+"""Celery tasks: thin adapters that take ids and call `imports.delivery` (or
+`imports.checking`, for the check of a large file).
 
 Tasks are acknowledged late, so a worker killed mid-task leaves the message to
 be delivered again; `delivery` finds the work already claimed and does nothing.
@@ -6,7 +7,7 @@ be delivered again; `delivery` finds the work already claimed and does nothing.
 
 from celery import shared_task
 
-from imports import delivery, services
+from imports import checking, delivery, services
 
 
 @shared_task(acks_late=True)
@@ -33,6 +34,16 @@ def sync_connection_agents(connection_id: int) -> None:
 def sync_all_connection_agents() -> None:
     for connection_id in delivery.connections_due_for_agent_sync():
         sync_connection_agents.delay(connection_id)
+
+
+@shared_task(acks_late=True)
+def check_import(import_id: str) -> None:
+    checking.import_check(import_id=import_id)
+
+
+@shared_task
+def reconcile_checks() -> int:
+    return checking.reconcile_checks()
 
 
 @shared_task

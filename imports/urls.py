@@ -16,6 +16,7 @@ urlpatterns = [
     path("imports/<uuid:pk>/cancel/", views.cancel, name="cancel"),
     path("imports/<uuid:pk>/original/", views.original_file, name="original"),
     path("imports/<uuid:pk>/fixed.csv", views.fixed_file, name="fixed"),
+    path("imports/<uuid:pk>/problems.csv", views.findings_file, name="findings"),
     path("imports/<uuid:pk>/parts/<int:number>/errors.csv", views.error_report, name="error_report"),
     path("imports/<uuid:pk>/parts/<int:number>/resend/", views.part_resend, name="part_resend"),
     path("imports/<uuid:pk>/parts/<int:number>/mark-imported/", views.part_mark_imported, name="part_mark_imported"),

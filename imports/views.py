@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotModified
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotModified, StreamingHttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -78,7 +78,7 @@ def history(request):
         "form": form,
         "page": page,
         "query": query.urlencode(),
-        "any_moving": any(job.is_moving for job in page),
+        "any_moving": any(job.is_moving or job.is_checking for job in page),
         "filtered": filters != selectors.HistoryFilters(),
     }
     template = "imports/history.html#rows" if request.htmx else "imports/history.html"
@@ -104,7 +104,8 @@ def upload(request):
                 team=data["team"],
                 uploaded_by=request.user,
                 file_name=data["file"].name,
-                data=data["file"].read(),
+                # The file itself, read in chunks: a large one is never whole in this process.
+                data=data["file"],
                 time_zone=data["time_zone"],
                 date_format=data["date_format"] or None,
                 published=data["published"],
@@ -141,16 +142,23 @@ def _status_context(job: Import, *, ahead: int, is_admin: bool) -> dict:
     }
 
 
+# The timeline reads every row to draw a page of agents: drawn with the
+# page up to this many rows, and on request beyond.
+TIMELINE_ON_LOAD_ROWS = 100_000
+
+
 def _detail_context(request, job: Import) -> dict:
     context = _status_context(job, ahead=selectors.imports_ahead(job), is_admin=selectors.is_admin(request.user))
+    context["timeline_on_load"] = job.rows <= TIMELINE_ON_LOAD_ROWS
     if job.state == "preview":
         context["recheck_form"] = RecheckForm(
             initial={"time_zone": job.time_zone, "date_format": job.date_format if job.date_format_chosen else ""}
         )
         context["confirm_form"] = ConfirmForm()
         context["time_zones"] = time_zone_names()
-        context["error_groups"] = selectors.problem_groups(job.errors)
-        context["warning_groups"] = selectors.problem_groups(job.warnings)
+        counts = job.findings.get("counts", {})
+        context["error_groups"] = selectors.problem_groups(job.errors, counts=counts.get("error"))
+        context["warning_groups"] = selectors.problem_groups(job.warnings, counts=counts.get("warning"))
         context["expires_at"] = job.created_at + timedelta(days=settings.PORTAL_PREVIEW_EXPIRY_DAYS)
     if job.state == "imported_with_errors" or job.parts.exclude(error_report="").exists():
         context["failed_rows"] = selectors.failed_rows(job)
@@ -162,8 +170,32 @@ def _detail_context(request, job: Import) -> dict:
 def detail(request, pk):
     if request.htmx and request.GET.get("fragment") == "status":
         return _status_fragment(request, pk)
+    if request.htmx and request.GET.get("fragment") == "check":
+        return _check_fragment(request, pk)
     job = _get_import_for_user(request, pk)
+    if job.is_checking:
+        return render(request, "imports/detail.html", {"job": job})
     return render(request, "imports/detail.html", _detail_context(request, job))
+
+
+def _check_fragment(request, pk):
+    """Polled while the worker checks a large file: "Checking…" until the
+    check is done, then one full reload shows the preview."""
+    job = get_object_or_404(selectors.imports_for(request.user).defer("findings"), pk=pk)
+    if not job.is_checking:
+        return HttpResponseClientRefresh()
+    response = render(request, "imports/detail.html#checking", {"job": job})
+    patch_cache_control(response, private=True, no_cache=True)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _unless_checking(request, job: Import):
+    """The pages of a file's rows have nothing to show until it is checked."""
+    if job.is_checking:
+        messages.info(request, "The file is still being checked; its rows are shown once the check is done.")
+        return redirect("imports:detail", pk=job.pk)
+    return None
 
 
 def _status_fragment(request, pk):
@@ -205,15 +237,19 @@ def _status_fragment(request, pk):
 @require_GET
 def rows(request, pk):
     job = _get_import_for_user(request, pk)
+    if waiting := _unless_checking(request, job):
+        return waiting
     problem = request.GET.get("problem", "")
-    shown = selectors.schedule_rows(job)
-    if problem == "any":
-        shown = [row for row in shown if row.problems]
-    elif problem:
-        shown = [row for row in shown if any(p["code"] == problem for p in row.problems)]
-    page = Paginator(shown, ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    page = selectors.schedule_rows_page(job, problem=problem, page=request.GET.get("page"), per_page=ROWS_PER_PAGE)
     codes = sorted({p["code"] for p in job.errors + job.warnings})
-    context = {"job": job, "page": page, "problem": problem, "problem_codes": codes}
+    context = {
+        "job": job,
+        "page": page,
+        "problem": problem,
+        "problem_codes": codes,
+        # Only the first of each kind of problem is marked on the rows.
+        "marks_partial": bool(problem) and not job.findings_complete,
+    }
     template = "imports/rows.html#rows" if request.htmx else "imports/rows.html"
     return render(request, template, context)
 
@@ -226,6 +262,8 @@ TIMELINE_VIEWS = [("day", "a day"), ("week", "a week"), ("all", "the whole file"
 @require_GET
 def timeline(request, pk):
     job = _get_import_for_user(request, pk)
+    if waiting := _unless_checking(request, job):
+        return waiting
     page = request.GET.get("agents", "1")
     first = (int(page) - 1) * TIMELINE_AGENTS if page.isdigit() and int(page) > 0 else 0
     try:
@@ -322,7 +360,31 @@ def original_file(request, pk):
 @require_GET
 def fixed_file(request, pk):
     job = _get_import_for_user(request, pk)
-    return csv_attachment(selectors.fixed_file(job), f"{_stem(job.file_name)}-fixed.csv")
+    if waiting := _unless_checking(request, job):
+        return waiting
+    response = StreamingHttpResponse(selectors.fixed_file(job), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{_stem(job.file_name)}-fixed.csv"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_GET
+def findings_file(request, pk):
+    """Every problem and fix the check found, however many: the pages show
+    the first of each kind."""
+    job = _get_import_for_user(request, pk)
+    if waiting := _unless_checking(request, job):
+        return waiting
+    stored = selectors.findings_file(job)
+    response = FileResponse(
+        stored,
+        as_attachment=True,
+        filename=f"{_stem(job.file_name)}-problems.csv",
+        content_type="text/csv; charset=utf-8",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @login_required

@@ -264,6 +264,11 @@ X_FRAME_OPTIONS = "DENY"
 # let the request fail without a word.
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 50 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# A file up to this size (Talkdesk's own limit for one file) is checked in the
+# web request that uploads it, for an answer at once; a larger one by the
+# worker, while the preview says "Checking…": a check holds many times the
+# file's size for a moment, and a web process keeps what it once held.
+CHECK_IN_WEB_MAX_BYTES = env_int("CHECK_IN_WEB_MAX_BYTES", 5 * 1024 * 1024)
 # Django's own upload settings cap no file: FILE_UPLOAD_MAX_MEMORY_SIZE only
 # decides when an upload is spooled to disk. The cap is the first handler's,
 # which stops an upload over UPLOAD_MAX_BYTES while it streams in.
@@ -342,6 +347,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "reconcile-imports": {"task": "imports.tasks.reconcile_imports", "schedule": RECONCILE_EVERY_SECONDS},
+    "reconcile-checks": {"task": "imports.tasks.reconcile_checks", "schedule": RECONCILE_EVERY_SECONDS},
     "sync-connection-agents": {"task": "imports.tasks.sync_all_connection_agents", "schedule": 3600.0},
     "expire-previews": {"task": "imports.tasks.expire_previews", "schedule": 3600.0},
 }

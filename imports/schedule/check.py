@@ -28,9 +28,11 @@ from datetime import datetime
 from functools import cached_property, partial
 from itertools import islice
 from operator import add, lt, sub
-from typing import NamedTuple
+from typing import NamedTuple, TextIO, TypeVar
 
 from imports.schedule.csv_text import CONTROL_CHARACTER, DELIMITER_NAMES, UnreadableFile, decode, sniff_delimiter
+from imports.schedule.findings import FIRST_OF_EACH_KIND, Findings, Severity
+from imports.schedule.formulas import FORMULA_STARTS, neutralise_cell
 from imports.schedule.header import HEADER, map_header
 from imports.schedule.java_date_format import DATE_FORMATS, DEFAULT_DATE_FORMAT, EXAMPLES, parse_time, read_time
 from imports.schedule.local_times import ZoneClock, zone_names
@@ -39,6 +41,8 @@ from imports.schedule.table import pick_columns, read_table
 __all__ = [
     "DATE_FORMATS",
     "DEFAULT_DATE_FORMAT",
+    "FIRST_OF_EACH_KIND",
+    "FORMULA_STARTS",
     "HEADER",
     "LONG_EVENT_HOURS",
     "MAX_FILE_BYTES",
@@ -66,8 +70,6 @@ LONG_EVENT_HOURS = 16
 # RFC 4180's line ending, which Excel writes too; Talkdesk's spec does not
 # name one, and a CSV reader that takes either takes this.
 LINE_END = "\r\n"
-# OWASP's list of first characters that make a spreadsheet run a cell.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 _NAME, _EMAIL, _START, _END, _TYPE = HEADER
 _ONE_DIGIT_HOUR = re.compile(r"[0-9]:[0-5][0-9] ")
@@ -156,6 +158,11 @@ class ScheduleCheck:
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     fixes: list[Fix] = field(default_factory=list)
+    """The findings kept, in row order: the first of each kind, or every one
+    when the check was asked to keep them all (counts says how many there
+    are)."""
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    """{"error"|"warning"|"fix": {code: how many were found}}."""
     date_format: str | None = None
     date_format_candidates: list[str] = field(default_factory=list)
     skipped_checks: list[str] = field(default_factory=list)
@@ -176,8 +183,20 @@ class ScheduleCheck:
         return self.read_rows()
 
     @property
+    def error_count(self) -> int:
+        return sum(self.counts.get(Severity.ERROR, {}).values())
+
+    @property
+    def warning_count(self) -> int:
+        return sum(self.counts.get(Severity.WARNING, {}).values())
+
+    @property
+    def fix_count(self) -> int:
+        return sum(self.counts.get(Severity.FIX, {}).values())
+
+    @property
     def ok(self) -> bool:
-        return self.readable and not self.errors
+        return self.readable and not self.error_count
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -191,20 +210,26 @@ class ScheduleCheck:
 
 
 def check_schedule(
-    data: bytes, *, time_zone: str, date_format: str | None = None, account: AccountFacts | None = None
+    data: bytes,
+    *,
+    time_zone: str,
+    date_format: str | None = None,
+    account: AccountFacts | None = None,
+    keep: int | None = FIRST_OF_EACH_KIND,
+    every_finding: TextIO | None = None,
 ) -> ScheduleCheck:
     """Everything known to be wrong with the file, in row order, and the file
-    to send."""
+    to send. keep: how many findings of each kind to keep (None: all);
+    every_finding: a text stream that gets every finding as a CSV row."""
+    findings = Findings(keep=keep, every=every_finding)
     with _collector_paused():
         try:
-            return _Check(time_zone, date_format, account).run(data)
+            return _Check(time_zone, date_format, account, findings).run(data)
         except UnreadableFile as unreadable:
-            return ScheduleCheck(readable=False, errors=[Problem(None, None, "unreadable_file", str(unreadable))])
-
-
-def neutralise_cell(value: str) -> str:
-    """The value as a spreadsheet shows it without running it as a formula."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
+            findings.add(Severity.ERROR, Problem(None, None, "unreadable_file", str(unreadable)))
+            return ScheduleCheck(
+                readable=False, errors=_kept(findings, Severity.ERROR, Problem), counts=findings.counts()
+            )
 
 
 def download_csv(check: ScheduleCheck) -> bytes:
@@ -286,16 +311,14 @@ class _Times(NamedTuple):
 class _Check:
     """One check of one file; run() once."""
 
-    def __init__(self, time_zone: str, date_format: str | None, account: AccountFacts | None):
+    def __init__(self, time_zone: str, date_format: str | None, account: AccountFacts | None, findings: Findings):
         self.time_zone = time_zone
         self.date_format = date_format
         self.account = account
+        self.findings = findings
         self._where = account.where if account else "Talkdesk account"
         self._wfm = account.wfm if account else "Talkdesk"
         self._event_type = account.event_type_called if account else "event type"
-        self.errors: list[Problem] = []
-        self.warnings: list[Problem] = []
-        self.fixes: list[Fix] = []
         self.skipped: list[str] = []
         self.candidates: list[str] = []
         self.numbers: list[int] = []
@@ -314,13 +337,22 @@ class _Check:
             )
         self.clock = self._zone_clock()
 
+    def _error(self, problem: Problem) -> None:
+        self.findings.add(Severity.ERROR, problem)
+
+    def _warn(self, problem: Problem) -> None:
+        self.findings.add(Severity.WARNING, problem)
+
+    def _fix(self, fix: Fix) -> None:
+        self.findings.add(Severity.FIX, fix)
+
     def run(self, data: bytes) -> ScheduleCheck:
         text = decode(data)
         if text.encoding_fix:
-            self.fixes.append(Fix(None, None, "encoding_converted", text.encoding_fix))
+            self._fix(Fix(None, None, "encoding_converted", text.encoding_fix))
         delimiter = sniff_delimiter(text.text)
         if delimiter != ",":
-            self.fixes.append(
+            self._fix(
                 Fix(
                     None,
                     None,
@@ -330,11 +362,13 @@ class _Check:
             )
         table = read_table(text.text, delimiter)
         header = map_header(table.header, table.header_row)
-        self.fixes += [Fix(table.header_row, found.column, found.code, found.message) for found in header.fixes]
-        self.errors += [Problem(table.header_row, found.column, found.code, found.message) for found in header.errors]
+        for found in header.fixes:
+            self._fix(Fix(table.header_row, found.column, found.code, found.message))
+        for found in header.errors:
+            self._error(Problem(table.header_row, found.column, found.code, found.message))
         unclosed = table.unclosed_quote_row
         if unclosed is not None:
-            self.errors.append(
+            self._error(
                 Problem(
                     unclosed,
                     None,
@@ -346,13 +380,13 @@ class _Check:
         if header.positions is None:
             return self._result()
         if not table.numbers:
-            self.errors.append(Problem(None, None, "no_rows", "The file has a header but no schedule rows."))
+            self._error(Problem(None, None, "no_rows", "The file has a header but no schedule rows."))
             return self._result(normalised=(",".join(HEADER) + LINE_END).encode())
 
         picked = pick_columns(table, header.positions)
         self.numbers = table.numbers
         for index, message in picked.misshapen.items():
-            self.errors.append(Problem(self.numbers[index], None, "wrong_cell_count", message))
+            self._error(Problem(self.numbers[index], None, "wrong_cell_count", message))
         self.misshapen = set(picked.misshapen)
         if unclosed is not None and self.numbers[-1] == unclosed:
             self.misshapen.add(len(self.numbers) - 1)
@@ -427,7 +461,7 @@ class _Check:
             cleaned[value] = _canonical(cleaned_texts, _two_digit_hour(text) if is_time else text)
         rows = self._rows_with(values, trimmed)
         if rows:
-            self.fixes.append(
+            self._fix(
                 Fix(
                     rows[0],
                     column,
@@ -437,7 +471,7 @@ class _Check:
             )
         rows = self._rows_with(values, broken)
         if rows:
-            self.fixes.append(
+            self._fix(
                 Fix(
                     rows[0],
                     column,
@@ -447,7 +481,7 @@ class _Check:
             )
         rows = self._rows_with(values, short_hours)
         if rows:
-            self.fixes.append(
+            self._fix(
                 Fix(
                     rows[0],
                     column,
@@ -472,11 +506,11 @@ class _Check:
         (code, message)."""
         if not found:
             return
-        into = self.warnings if warning else self.errors
+        add = self._warn if warning else self._error
         for index, value in enumerate(values):
             if value in found and index not in self.misshapen:
                 code, message = found[value]
-                into.append(Problem(self.numbers[index], column, code, message))
+                add(Problem(self.numbers[index], column, code, message))
 
     # Cells
 
@@ -574,7 +608,7 @@ class _Check:
         )
         if near:
             message += f" Did you mean {near[0]}?"
-        self.errors.append(Problem(None, None, "invalid_time_zone", message))
+        self._error(Problem(None, None, "invalid_time_zone", message))
         self.skipped.append("Daylight-saving checks were skipped: the time zone is not valid.")
         return None
 
@@ -625,7 +659,7 @@ class _Check:
         it reads every one of them."""
         chosen = self.date_format
         if chosen is not None and chosen not in DATE_FORMATS:
-            self.errors.append(
+            self._error(
                 Problem(
                     None,
                     None,
@@ -649,7 +683,7 @@ class _Check:
         if len(meanings) == 1:
             [(date_format, moments)] = meanings.items()
             if date_format != DEFAULT_DATE_FORMAT:
-                self.fixes.append(
+                self._fix(
                     Fix(
                         None,
                         None,
@@ -662,7 +696,7 @@ class _Check:
             self.candidates = list(meanings)
             example = min(text for text in texts if len({moments[text] for moments in meanings.values()}) > 1)
             days = " or ".join(_day(moments[example]) for moments in meanings.values())
-            self.errors.append(
+            self._error(
                 Problem(
                     None,
                     None,
@@ -682,13 +716,13 @@ class _Check:
             )
         else:
             message = f"No date format reads any of the times; they are checked against the default, {best}."
-        self.fixes.append(Fix(None, None, "date_format_detected", message))
+        self._fix(Fix(None, None, "date_format_detected", message))
         return best, {}
 
     def _note_better_format(self, chosen: str, texts: set[str]) -> None:
         better = list(_distinct_meanings(texts))
         if better:
-            self.errors.append(
+            self._error(
                 Problem(
                     None,
                     None,
@@ -709,7 +743,7 @@ class _Check:
             earlier = first.setdefault(line, index)
             if earlier != index:
                 duplicates.add(index)
-                self.warnings.append(
+                self._warn(
                     Problem(
                         self.numbers[index],
                         None,
@@ -766,7 +800,7 @@ class _Check:
             finishes = [finishes[at] for at in kept]
         for later, earlier in _overlaps(begins, finishes):
             later, earlier = timed[later], timed[earlier]
-            self.warnings.append(
+            self._warn(
                 Problem(
                     self.numbers[later],
                     _START,
@@ -784,7 +818,7 @@ class _Check:
             if length <= 0:
                 when = "when" if length == 0 else "before"
                 hint = " If it ends the next day, write the next day's date." if length > -_DAY_MINUTES else ""
-                self.errors.append(
+                self._error(
                     Problem(
                         self.numbers[index],
                         _END,
@@ -793,7 +827,7 @@ class _Check:
                     )
                 )
             elif length > _LONG_EVENT_MINUTES:
-                self.warnings.append(
+                self._warn(
                     Problem(
                         self.numbers[index],
                         _END,
@@ -813,7 +847,7 @@ class _Check:
         if len(normalised) < PART_LIMIT_BYTES:
             return normalised, [normalised]
         parts = _split(header, lines)
-        self.fixes.append(
+        self._fix(
             Fix(
                 None,
                 None,
@@ -833,9 +867,10 @@ class _Check:
     ) -> ScheduleCheck:
         return ScheduleCheck(
             readable=True,
-            errors=sorted(self.errors, key=_in_row_order),
-            warnings=sorted(self.warnings, key=_in_row_order),
-            fixes=sorted(self.fixes, key=_in_row_order),
+            errors=_kept(self.findings, Severity.ERROR, Problem),
+            warnings=_kept(self.findings, Severity.WARNING, Problem),
+            fixes=_kept(self.findings, Severity.FIX, Fix),
+            counts=self.findings.counts(),
             date_format=self.date_format,
             date_format_candidates=list(self.candidates),
             skipped_checks=self.skipped,
@@ -962,6 +997,14 @@ def _split(header: str, lines: list[str]) -> list[bytes]:
         size += line_size
     parts.append((LINE_END.join([header, *chunk]) + LINE_END).encode("utf-8"))
     return parts
+
+
+_Found = TypeVar("_Found", Problem, Fix)
+
+
+def _kept(findings: Findings, severity: Severity, kind: type[_Found]) -> list[_Found]:
+    """The findings of a severity that were kept, in row order."""
+    return sorted((found for found in findings.kept(severity) if isinstance(found, kind)), key=_in_row_order)
 
 
 def _in_row_order(finding: Problem | Fix) -> tuple[int, int]:

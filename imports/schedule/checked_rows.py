@@ -13,13 +13,18 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Generator
 from datetime import datetime
 from functools import partial
+from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
 from imports.schedule.check import ScheduleRow
 
 _make_row = partial(tuple.__new__, ScheduleRow)
+# A schedule repeats its times on row after row, so each is read once; but a
+# file of all-different times must not grow the memo without end.
+_MOMENTS_KEPT = 10_000
 
 
 def stored_name(import_id: object) -> str:
@@ -51,17 +56,25 @@ def write_rows(rows: list[ScheduleRow]) -> bytes:
 
 
 def read_rows(data: bytes, *, time_zone: str) -> list[ScheduleRow]:
+    return list(iter_rows(io.BytesIO(data), time_zone=time_zone))
+
+
+def iter_rows(stored: BinaryIO, *, time_zone: str) -> Generator[ScheduleRow, None, None]:
+    """The rows one at a time, as they are read from the open file: a page
+    that shows a few of 700,000 rows holds only those."""
     zone = ZoneInfo(time_zone)
     moments: dict[str, datetime | None] = {"": None}
-
-    def moment(seconds: str) -> datetime | None:
-        if seconds not in moments:
-            moments[seconds] = datetime.fromtimestamp(int(seconds), zone)
-        return moments[seconds]
-
-    return [
-        _make_row((int(row), name, email, start_text, end_text, kind, moment(start), moment(end)))
-        for row, name, email, start_text, end_text, kind, start, end in csv.reader(
-            io.StringIO(data.decode("utf-8"), newline="")
-        )
-    ]
+    text = io.TextIOWrapper(stored, encoding="utf-8", newline="")
+    try:
+        for row, name, email, start_text, end_text, kind, start, end in csv.reader(text):
+            for seconds in (start, end):
+                if seconds not in moments:
+                    if len(moments) > _MOMENTS_KEPT:
+                        moments = {"": None}
+                    moments[seconds] = datetime.fromtimestamp(int(seconds), zone)
+            yield _make_row((int(row), name, email, start_text, end_text, kind, moments[start], moments[end]))
+    finally:
+        # The file is the caller's to close, not the reader's: a wrapper
+        # dropped with the rows would close it.
+        if not stored.closed:
+            text.detach()

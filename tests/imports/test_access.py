@@ -28,6 +28,7 @@ ROUTES = {
     "imports:cancel": ("post", "import", {ANON: LOGIN, SAM: 302, BEA: 404, ADA: 302}),
     "imports:original": ("get", "import", {ANON: LOGIN, SAM: 200, BEA: 404, ADA: 200}),
     "imports:fixed": ("get", "import", {ANON: LOGIN, SAM: 200, BEA: 404, ADA: 200}),
+    "imports:findings": ("get", "import", {ANON: LOGIN, SAM: 200, BEA: 404, ADA: 200}),
     "imports:error_report": ("get", "part", {ANON: LOGIN, SAM: 200, BEA: 404, ADA: 200}),
     "imports:part_resend": ("post", "part", {ANON: LOGIN, SAM: 404, BEA: 404, ADA: 302}),
     "imports:part_mark_imported": ("post", "part", {ANON: LOGIN, SAM: 404, BEA: 404, ADA: 302}),

@@ -1,6 +1,8 @@
 """The rows a check read are kept at upload, and the pages that show rows
 read them back instead of checking the file again on every view."""
 
+import io
+from itertools import islice
 from unittest import mock
 
 import pytest
@@ -43,4 +45,14 @@ def test_the_pages_that_show_rows_do_not_check_the_file_again(client, personas):
     with mock.patch("imports.selectors.check_schedule", side_effect=AssertionError("checked again")):
         assert client.get(reverse("imports:rows", args=[job.pk])).status_code == 200
         assert client.get(reverse("imports:timeline", args=[job.pk])).status_code == 200
-        assert client.get(reverse("imports:fixed", args=[job.pk])).content == expected
+        assert b"".join(client.get(reverse("imports:fixed", args=[job.pk])).streaming_content) == expected
+
+
+def test_kept_rows_are_read_one_at_a_time_from_the_open_file():
+    row = "John Smith,john.smith@example.com,09:00 2026-06-01,17:00 2026-06-01,Break\r\n"
+    data = ("Agent Name,Agent Email,Start Time,End Time,Event Type Name\r\n" + row * 20_000).encode()
+    check = check_schedule(data, time_zone="UTC")
+    stored = io.BytesIO(checked_rows.write_rows(check.rows))
+    first = list(islice(checked_rows.iter_rows(stored, time_zone="UTC"), 2))
+    assert [kept.row for kept in first] == [2, 3]
+    assert stored.tell() < len(stored.getvalue()) / 10

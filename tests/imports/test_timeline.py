@@ -201,3 +201,10 @@ def test_a_break_inside_a_shift_gets_its_own_lane_but_is_not_marked_as_an_overla
     drawn_bars = bars(drawn)
     assert drawn_bars[2][1] != drawn_bars[3][1]
     assert "data-overlap" not in drawn.plot_svg and drawn.overlaps == 0
+
+
+def test_a_page_of_agents_is_drawn_from_a_stream_of_every_agents_events():
+    events = (event(f"agent{n % 100}@example.com", 1 + n // 100 % 28, 9, 17, row=n + 2) for n in range(2_000))
+    drawn = draw_timeline(events, zone=NY, first_agent=0, max_agents=10, view="all")
+    assert drawn.agents_total == 100 and drawn.agents_shown == 10
+    assert drawn.svg.count("data-row=") == 10 * 20

@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 from django.urls import reverse
 from django.utils import timezone
 
-from imports import lifecycle, services
+from imports import checking, lifecycle, services
 from imports.models import Import
 from imports.states import ImportState
 from tests.conftest import DATA
@@ -234,7 +234,7 @@ def test_the_original_file_is_kept_byte_for_byte(client, personas):
 def test_the_fixed_file_defuses_formula_cells(client, personas):
     upload(client, personas, "portal/schedule-formula.csv")
     job = Import.objects.get()
-    body = client.get(reverse("imports:fixed", args=[job.pk])).content.decode()
+    body = b"".join(client.get(reverse("imports:fixed", args=[job.pk])).streaming_content).decode()
     assert "\n=HYPERLINK" not in body and ",=HYPERLINK" not in body
     assert "'=HYPERLINK" in body
 
@@ -271,6 +271,9 @@ def test_a_file_over_talkdesks_5_mb_is_one_import_sent_in_parts(client, personas
         },
     )
     job = Import.objects.get()
+    assert job.state == ImportState.CHECKING
+    checking.import_check(import_id=str(job.pk))
+    job.refresh_from_db()
     parts = list(job.parts.order_by("number"))
     assert len(parts) == 2
     assert all(part.size < 5_000_000 for part in parts)
@@ -350,3 +353,93 @@ def test_numbers_are_grouped_by_thousands(client, personas):
     assert '<td class="num" data-label="Rows">1,200</td>' in client.get(reverse("imports:history")).content.decode()
     rows = client.get(reverse("imports:rows", args=[job.pk])).content.decode()
     assert "Page 1 of 24 (1,200 rows)" in rows
+
+
+def test_a_large_file_shows_checking_until_the_worker_is_done_and_then_its_preview(client, personas, settings):
+    settings.CHECK_IN_WEB_MAX_BYTES = 100
+    upload(client, personas)
+    job = Import.objects.get()
+    page = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+    assert "Checking…" in page and 'hx-get="' in page
+    assert "Summary" not in page and "Confirm and send" not in page
+    fragment = client.get(
+        reverse("imports:detail", args=[job.pk]), {"fragment": "check"}, headers={"HX-Request": "true"}
+    )
+    assert "Checking…" in fragment.content.decode() and "<html" not in fragment.content.decode()
+    checking.import_check(import_id=str(job.pk))
+    fragment = client.get(
+        reverse("imports:detail", args=[job.pk]), {"fragment": "check"}, headers={"HX-Request": "true"}
+    )
+    assert fragment.headers["HX-Refresh"] == "true"
+    page = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+    assert 'data-summary="rows">3<' in page and "Confirm and send 3 rows" in page
+
+
+def test_the_rows_of_a_file_still_being_checked_wait_for_the_check(client, personas, settings):
+    settings.CHECK_IN_WEB_MAX_BYTES = 100
+    upload(client, personas)
+    job = Import.objects.get()
+    for name in ("imports:rows", "imports:timeline", "imports:fixed", "imports:findings"):
+        response = client.get(reverse(name, args=[job.pk]))
+        assert response.status_code == 302 and response["Location"] == reverse("imports:detail", args=[job.pk])
+
+
+def test_a_file_being_checked_can_be_discarded(client, personas, settings):
+    settings.CHECK_IN_WEB_MAX_BYTES = 100
+    upload(client, personas)
+    job = Import.objects.get()
+    client.post(reverse("imports:cancel", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.state == ImportState.CANCELLED
+
+
+def test_the_preview_counts_every_problem_and_offers_them_all_as_a_download(client, personas, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    row = "John Smith,john.smith@example.com,09:00 2026-06-01,17:00 2026-06-01,Available for all channels\r\n"
+    body = "Agent Name,Agent Email,Start Time,End Time,Event Type Name\r\n" + row * 1_000
+    client.force_login(personas.sam)
+    client.post(
+        reverse("imports:upload"),
+        {"team": personas.alpha.pk, "file": SimpleUploadedFile("d.csv", body.encode()), "time_zone": "UTC"},
+    )
+    job = Import.objects.get()
+    assert job.warning_count == 999 and len(job.warnings) == 100
+    page = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+    assert "999 warnings</strong>: Duplicate row" in page
+    assert "I have read the 999 warnings" in page
+    response = client.get(reverse("imports:findings", args=[job.pk]))
+    assert response["Content-Disposition"].startswith("attachment")
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert lines[0] == "Severity,Row,Column,Kind,Message"
+    assert len(lines) == 1 + 999
+    assert lines[1].startswith("warning,3,,duplicate_row,")
+
+
+def test_the_fixed_file_of_many_rows_is_streamed_whole_with_one_header(client, personas):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    row = "John Smith,john.smith@example.com,09:00 2026-06-{day:02d},17:00 2026-06-{day:02d},Break\r\n"
+    body = "Agent Name,Agent Email,Start Time,End Time,Event Type Name\r\n" + "".join(
+        row.format(day=1 + n % 28) for n in range(12_000)
+    )
+    client.force_login(personas.sam)
+    client.post(
+        reverse("imports:upload"),
+        {"team": personas.alpha.pk, "file": SimpleUploadedFile("w.csv", body.encode()), "time_zone": "UTC"},
+    )
+    job = Import.objects.get()
+    response = client.get(reverse("imports:fixed", args=[job.pk]))
+    lines = b"".join(response.streaming_content).decode("utf-8-sig").split("\r\n")
+    assert lines[0] == "Agent Name,Agent Email,Start Time,End Time,Event Type Name"
+    assert lines.count(lines[0]) == 1
+    assert len(lines) == 1 + 12_000 + 1 and lines[-1] == ""
+
+
+def test_the_rows_page_reads_only_the_page_it_shows(client, personas):
+    upload(client, personas, "portal/schedule-duplicate-rows.csv")
+    job = Import.objects.get()
+    page = client.get(reverse("imports:rows", args=[job.pk]), {"problem": "duplicate_row"}).content.decode()
+    assert "Page 1 of 1" in page and "repeats row" in page
+    beyond = client.get(reverse("imports:rows", args=[job.pk]), {"page": "99"}).content.decode()
+    assert "Page 1 of 1" in beyond

@@ -46,7 +46,8 @@ class Command(BaseCommand):
         except OSError as error:
             self.stderr.write(f"{path}: cannot be read: {error.strerror}.")
             raise SystemExit(UNREADABLE) from None
-        check = check_schedule(data, time_zone=time_zone, date_format=date_format, account=facts)
+        # Every finding kept: the output lists each one.
+        check = check_schedule(data, time_zone=time_zone, date_format=date_format, account=facts, keep=None)
         if format == "json":
             self.stdout.write(json.dumps(check.to_dict(), indent=2, ensure_ascii=False))
         else:

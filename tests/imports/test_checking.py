@@ -1,0 +1,156 @@
+"""A file too large to check in a web request is checked by the worker: the
+import says "checking" until then, a worker that dies leaves it to be
+checked again, and what is kept of the check is bounded however many
+problems the file has."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.files.storage import default_storage
+from django.utils import timezone
+
+from imports import checking, enqueue, lifecycle, services
+from imports.models import Import
+from imports.schedule import findings
+from imports.schedule.check import HEADER
+from imports.states import ImportState
+from tests.conftest import data_file
+
+ROW = "John Smith,john.smith@example.com,09:00 2026-06-01,17:00 2026-06-01,Available for all channels"
+
+
+def repeated_rows(count: int) -> bytes:
+    return (",".join(HEADER) + "\r\n" + (ROW + "\r\n") * count).encode()
+
+
+def upload(personas, data: bytes, **options):
+    return services.import_create(
+        team=personas.alpha,
+        uploaded_by=personas.sam,
+        file_name="week.csv",
+        data=data,
+        time_zone="UTC",
+        date_format=None,
+        **options,
+    )
+
+
+@pytest.fixture
+def worker_checks_above_1_kb(settings):
+    settings.CHECK_IN_WEB_MAX_BYTES = 1024
+
+
+def test_a_small_file_is_checked_in_the_request_that_uploads_it(personas, worker_checks_above_1_kb):
+    job = upload(personas, data_file("portal/schedule-example.csv"))
+    assert job.state == ImportState.PREVIEW
+    assert job.rows == 3
+
+
+def test_a_large_file_is_handed_to_the_worker_and_nothing_about_its_rows_is_claimed(
+    personas, worker_checks_above_1_kb, django_capture_on_commit_callbacks, monkeypatch
+):
+    sent = []
+    monkeypatch.setattr(enqueue.app, "send_task", lambda name, args, **options: sent.append((name, args)))
+    with django_capture_on_commit_callbacks(execute=True):
+        job = upload(personas, repeated_rows(50))
+    assert job.state == ImportState.CHECKING
+    assert (job.rows, job.error_count, job.findings) == (0, 0, {})
+    assert not job.parts.exists()
+    assert sent == [(enqueue.CHECK_IMPORT, (str(job.pk),))]
+    assert job.transitions.get().to_state == ImportState.CHECKING
+
+
+def test_the_workers_check_shows_the_preview_with_its_parts(personas, worker_checks_above_1_kb):
+    job = upload(personas, repeated_rows(50))
+    checking.import_check(import_id=str(job.pk))
+    job.refresh_from_db()
+    assert job.state == ImportState.PREVIEW
+    assert (job.rows, job.warning_count, job.error_count) == (50, 49, 0)
+    assert job.parts.count() == 1
+    assert default_storage.exists(findings.stored_name(job.pk))
+    assert [step.to_state for step in job.transitions.all()] == [ImportState.CHECKING, ImportState.PREVIEW]
+
+
+def test_a_check_done_twice_is_kept_once(personas, worker_checks_above_1_kb):
+    job = upload(personas, repeated_rows(50))
+    checking.import_check(import_id=str(job.pk))
+    checking.import_check(import_id=str(job.pk))
+    job.refresh_from_db()
+    assert job.parts.count() == 1
+    assert job.transitions.count() == 2
+
+
+def test_a_file_with_200000_warnings_stores_a_bounded_number(personas, worker_checks_above_1_kb):
+    job = upload(personas, repeated_rows(200_000))
+    checking.import_check(import_id=str(job.pk))
+    job.refresh_from_db()
+    assert job.warning_count == 199_999
+    assert len(job.findings["warnings"]) == findings.FIRST_OF_EACH_KIND
+    assert job.findings["counts"]["warning"] == {"duplicate_row": 199_999}
+    with default_storage.open(findings.stored_name(job.pk), "rb") as every:
+        assert sum(1 for line in every if line.startswith(b"warning,")) == 199_999
+
+
+def test_an_import_cancelled_while_it_is_checked_keeps_nothing_of_the_check(personas, worker_checks_above_1_kb):
+    job = upload(personas, repeated_rows(50))
+    services.import_cancel(job=job, actor=personas.sam)
+    checking.import_check(import_id=str(job.pk))
+    job.refresh_from_db()
+    assert job.state == ImportState.CANCELLED
+    assert (job.rows, job.parts.count()) == (0, 0)
+
+
+def test_a_live_workers_check_is_not_taken_by_another(personas, worker_checks_above_1_kb):
+    job = upload(personas, repeated_rows(50))
+    silent_since = timezone.now() - timedelta(seconds=40)
+    assert lifecycle.import_check_claim(job=job, silent_since=silent_since) == 1
+    assert lifecycle.import_check_claim(job=job, silent_since=silent_since) is None
+
+
+def test_the_check_of_a_worker_that_died_is_given_again_and_finished(personas, worker_checks_above_1_kb, monkeypatch):
+    job = upload(personas, repeated_rows(50))
+    assert lifecycle.import_check_claim(job=job, silent_since=timezone.now()) == 1
+    # The worker died: its heartbeat stopped a minute ago.
+    Import.objects.filter(pk=job.pk).update(check_heartbeat_at=timezone.now() - timedelta(minutes=1))
+    given = []
+    monkeypatch.setattr(enqueue, "on_commit", lambda name, *args, **options: given.append((name, args)))
+    assert checking.reconcile_checks() == 1
+    assert given == [(enqueue.CHECK_IMPORT, (str(job.pk),))]
+    checking.import_check(import_id=str(job.pk))
+    job.refresh_from_db()
+    assert (job.state, job.rows, job.check_attempts) == (ImportState.PREVIEW, 50, 2)
+
+
+def test_a_check_whose_message_was_lost_is_given_again(personas, worker_checks_above_1_kb, monkeypatch):
+    job = upload(personas, repeated_rows(50))
+    given = []
+    monkeypatch.setattr(enqueue, "on_commit", lambda name, *args, **options: given.append(args))
+    assert checking.reconcile_checks() == 0
+    Import.objects.filter(pk=job.pk).update(state_changed_at=timezone.now() - timedelta(minutes=1))
+    assert checking.reconcile_checks() == 1
+
+
+def test_a_file_that_stops_the_worker_every_time_says_so_and_cannot_be_sent(personas, worker_checks_above_1_kb):
+    job = upload(personas, repeated_rows(50))
+    for _ in range(checking.MAX_CHECK_ATTEMPTS):
+        assert lifecycle.import_check_claim(job=job, silent_since=timezone.now())
+        Import.objects.filter(pk=job.pk).update(check_heartbeat_at=timezone.now() - timedelta(minutes=1))
+    checking.import_check(import_id=str(job.pk))
+    job.refresh_from_db()
+    assert job.state == ImportState.PREVIEW
+    assert [error["code"] for error in job.errors] == ["check_not_finished"]
+    assert "stopped 3 times" in job.errors[0]["message"]
+    assert not job.can_confirm
+
+
+def test_reading_a_large_file_again_is_the_workers_too(personas, worker_checks_above_1_kb):
+    job = upload(personas, repeated_rows(50))
+    checking.import_check(import_id=str(job.pk))
+    job.refresh_from_db()
+    services.import_recheck(job=job, time_zone="Europe/Lisbon", date_format=None)
+    job.refresh_from_db()
+    assert (job.state, job.time_zone) == (ImportState.CHECKING, "Europe/Lisbon")
+    checking.import_check(import_id=str(job.pk))
+    job.refresh_from_db()
+    assert job.state == ImportState.PREVIEW
+    assert job.first_start.utcoffset() is not None
