@@ -324,7 +324,7 @@ def test_the_fix_list_says_the_fixed_file_starts_with_a_byte_order_mark(client, 
     page = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
     assert "9:00 became 09:00" in page
     assert "starts with a byte-order mark, so that Excel shows accented names as written" in page
-    assert client.get(reverse("imports:fixed", args=[job.pk])).content.startswith(b"\xef\xbb\xbf")
+    assert b"".join(client.get(reverse("imports:fixed", args=[job.pk])).streaming_content).startswith(b"\xef\xbb\xbf")
 
 
 def test_a_preview_says_when_it_expires_in_the_persons_zone(client, personas, settings):
