@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -185,6 +186,24 @@ def answering(host: str, port: int) -> bool:
         return probe.connect_ex((host, port)) == 0
 
 
+def ensure_identity_provider() -> None:
+    """The single sign-on tests' OpenID provider: npm's oidc-provider, at the
+    version package-lock.json pins, installed once."""
+    folder = ROOT / "tests" / "oidc_provider"
+    lock = folder / "package-lock.json"
+    stamp = folder / "node_modules" / ".installed"
+    wanted = hashlib.sha256(lock.read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text().strip() == wanted:
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        say("npm is missing: the single sign-on tests will fail (install Debian's nodejs and npm)")
+        return
+    say("Installing the test identity provider (npm ci in tests/oidc_provider)")
+    subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--silent"], check=True, cwd=folder)
+    stamp.write_text(wanted + "\n")
+
+
 def test(pytest_args: list[str]) -> None:
     ensure_venv("test")
     values = ensure_env_file()
@@ -194,6 +213,7 @@ def test(pytest_args: list[str]) -> None:
             f"The tests use a real PostgreSQL (127.0.0.1:5432) and Redis (127.0.0.1:6379); "
             f"not answering: {', '.join(missing)}. Start them, or set DATABASE_URL and REDIS_URL."
         )
+    ensure_identity_provider()
     env = {
         **os.environ,
         "PORTAL_DATA_DIR": str(DATA),

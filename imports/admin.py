@@ -8,5 +8,5 @@ from imports.models import Team
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ["name", "connection"]
+    list_display = ["name", "connection", "imports_need_approval"]
     filter_horizontal = ["supervisors"]

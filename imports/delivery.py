@@ -33,6 +33,7 @@ from imports.secret_box import SecretUnreadable
 from imports.services import wfm_for
 from imports.states import PART_IN_FLIGHT, ImportState, PartState
 from imports.wfm.base import Answer, MaybeSent, NothingSent, Outgoing, RemoteStatus, Retryable, Wfm, WfmError
+from portal.logs import working_on_import
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,7 @@ def account_advance(*, account_key: str) -> None:
         return
     if not lifecycle.part_claim(part=part, held_by=_holder_name()):
         return
+    working_on_import(part.import_job_id)
     with _heartbeat(part):
         _send(part)
 
@@ -306,6 +308,7 @@ def part_poll(*, part_id: int) -> None:
     part = ImportPart.objects.select_related("import_job", "import_job__connection").filter(pk=part_id).first()
     if part is None or part.state != PartState.PROCESSING:
         return
+    working_on_import(part.import_job_id)
     now = timezone.now()
     if part.next_poll_at and part.next_poll_at > now + POLL_EARLY_TOLERANCE:
         return

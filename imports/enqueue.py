@@ -15,6 +15,7 @@ from portal.celery import app
 
 ADVANCE_ACCOUNT = "imports.tasks.advance_account"
 POLL_PART = "imports.tasks.poll_part"
+SEND_NOTIFICATION = "imports.tasks.send_notification"
 CHECK_IMPORT = "imports.tasks.check_import"
 
 
@@ -34,3 +35,7 @@ def on_commit(task_name: str, *args, countdown: float = 0) -> None:
 
 def account_advance_on_commit(account_key: str, *, countdown: float = 0) -> None:
     on_commit(ADVANCE_ACCOUNT, account_key, countdown=countdown)
+
+
+def notification_send_on_commit(notification_id: int, *, countdown: float = 0) -> None:
+    on_commit(SEND_NOTIFICATION, notification_id, countdown=countdown)

@@ -7,7 +7,7 @@ from django.forms.utils import flatatt
 from django.utils.safestring import mark_safe
 
 from imports.models import DATE_FORMAT_CHOICES, AuditEvent, Connection, Team
-from imports.states import ImportState
+from imports.states import ImportState, label_for
 
 DETECT = ""
 
@@ -65,6 +65,17 @@ class ConfirmForm(forms.Form):
     acknowledge_warnings = forms.BooleanField(required=False)
 
 
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={
+            "required": "Say why it is rejected: the uploader reads the reason.",
+            "max_length": "Keep the reason under 500 characters.",
+        },
+    )
+
+
 class QuickSelect(forms.Select):
     """A select whose options are written with plain string formatting:
     Django's template per option took 80 ms for the 500 people an admin can
@@ -89,7 +100,13 @@ class HistoryFilterForm(forms.Form):
     through a server-side cursor, on every page of the history."""
 
     team = forms.IntegerField(required=False, widget=QuickSelect)
-    state = forms.ChoiceField(choices=[("", "All but refused")] + list(ImportState.choices), required=False)
+    # Imports of every kind of WFM are listed: the states by a name that fits
+    # them all; refused files only when asked for.
+    state = forms.ChoiceField(
+        choices=[("", "All but refused")]
+        + [(value, label_for(label, wfm="WFM")) for value, label in ImportState.choices],
+        required=False,
+    )
     uploader = forms.IntegerField(required=False, widget=QuickSelect)
     since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))

@@ -13,9 +13,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from imports.models import Connection, Import, ImportPart, Transition
+from imports.signals import import_moved
 from imports.states import (
     IMPORT_CHECK_MOVES,
     IMPORT_MOVES_BY_PERSON,
+    IMPORT_STATES_SET_BY_PEOPLE,
     PART_MOVES,
     ImportState,
     PartState,
@@ -86,7 +88,7 @@ def _skip_waiting_parts(parts, *, note: str, actor=None) -> None:
 
 def _follow_parts(import_id, *, actor=None) -> None:
     job = Import.objects.select_for_update().get(pk=import_id)
-    if job.state in (ImportState.PREVIEW, ImportState.CANCELLED):
+    if job.state in IMPORT_STATES_SET_BY_PEOPLE:
         return
     states = [PartState(s) for s in job.parts.values_list("state", flat=True)]
     target = import_state_from_parts(states)
@@ -100,7 +102,12 @@ def _follow_parts(import_id, *, actor=None) -> None:
         finished_at=now if target.is_final else None,
         message=last_message or "",
     )
-    Transition.objects.create(import_job=job, from_state=job.state, to_state=target, actor=actor)
+    _record_import_move(job, previous=job.state, to=target, actor=actor)
+
+
+def _record_import_move(job: Import, *, previous: str, to: ImportState, actor, note: str = "") -> None:
+    transition = Transition.objects.create(import_job=job, from_state=previous, to_state=to, note=note, actor=actor)
+    import_moved.send(sender=Import, transition=transition)
 
 
 _TELLING_ORDER = [
@@ -125,16 +132,60 @@ def _telling_message(job: Import) -> str:
 def import_queue(*, job: Import, actor) -> bool:
     """The planner confirmed: the import joins its account's queue."""
     with transaction.atomic():
-        # Confirmations of one account take their turn here, so that their
-        # order by time is also the order in which they commit: a worker never
-        # sends a later import while an earlier one is still being confirmed.
-        list(
-            Connection.objects.select_for_update()
-            .filter(account__iexact=job.connection.account)
-            .order_by("pk")
-            .values_list("pk", flat=True)
+        _lock_account_queue(job)
+        return _move_import(
+            job, ImportState.QUEUED, sources={ImportState.PREVIEW}, actor=actor, confirmed_at=timezone.now()
         )
-        return _move_import(job, ImportState.QUEUED, actor=actor, confirmed_at=timezone.now())
+
+
+def _lock_account_queue(job: Import) -> None:
+    # Confirmations of one account take their turn here, so that their
+    # order by time is also the order in which they commit: a worker never
+    # sends a later import while an earlier one is still being confirmed.
+    list(
+        Connection.objects.select_for_update()
+        .filter(account__iexact=job.connection.account)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def import_await_approval(*, job: Import, actor) -> bool:
+    """The uploader confirmed, in a team whose imports need approval."""
+    return _move_import(
+        job, ImportState.AWAITING_APPROVAL, actor=actor, note="Waiting for another supervisor or an admin to approve."
+    )
+
+
+def import_approve(*, job: Import, actor) -> bool:
+    """Approved: the import joins its account's queue now, behind every import
+    confirmed or approved before it (the queue is ordered by `confirmed_at`)."""
+    with transaction.atomic():
+        _lock_account_queue(job)
+        return _move_import(
+            job,
+            ImportState.QUEUED,
+            sources={ImportState.AWAITING_APPROVAL},
+            actor=actor,
+            note="Approved.",
+            confirmed_at=timezone.now(),
+        )
+
+
+def import_reject(*, job: Import, actor, reason: str) -> bool:
+    with transaction.atomic():
+        list(ImportPart.objects.select_for_update().filter(import_job=job).values_list("pk", flat=True))
+        if not _move_import(
+            job,
+            ImportState.REJECTED,
+            actor=actor,
+            note=reason,
+            finished_at=timezone.now(),
+            message=f"Rejected by {actor.get_username()}: {reason}",
+        ):
+            return False
+        _skip_waiting_parts(job.parts.all(), note="Rejected before it was sent.", actor=actor)
+    return True
 
 
 def import_cancel(*, job: Import, actor) -> bool:
@@ -163,21 +214,34 @@ def import_expire(*, job: Import, days: int) -> bool:
             f"Expired: not confirmed within {days} day{'s' if days != 1 else ''} of its upload; nothing was sent. "
             "Upload the file again to send it."
         )
-        if not _move_import(job, ImportState.EXPIRED, actor=None, finished_at=timezone.now(), message=message):
+        if not _move_import(
+            job,
+            ImportState.EXPIRED,
+            actor=None,
+            sources={ImportState.PREVIEW},
+            finished_at=timezone.now(),
+            message=message,
+        ):
             return False
         _skip_waiting_parts(job.parts.all(), note="Expired before it was confirmed.")
     return True
 
 
-def _move_import(job: Import, to: ImportState, *, actor, note: str = "", **fields) -> bool:
-    sources = [state.value for state, targets in IMPORT_MOVES_BY_PERSON.items() if to in targets]
+def _move_import(
+    job: Import, to: ImportState, *, actor, sources: set[ImportState] | None = None, note: str = "", **fields
+) -> bool:
+    allowed = [state for state, targets in IMPORT_MOVES_BY_PERSON.items() if to in targets]
+    allowed = [state.value for state in allowed if sources is None or state in sources]
     with transaction.atomic():
-        moved = Import.objects.filter(pk=job.pk, state__in=sources).update(
-            state=to, state_changed_at=timezone.now(), **fields
-        )
-        if not moved:
+        # The state it leaves is read under the row's lock, not taken from the
+        # caller's copy, which another person's move may have made stale.
+        previous = (
+            Import.objects.select_for_update().filter(pk=job.pk, state__in=allowed).values_list("state", flat=True)
+        ).first()
+        if previous is None:
             return False
-        Transition.objects.create(import_job=job, from_state=job.state, to_state=to, note=note, actor=actor)
+        Import.objects.filter(pk=job.pk).update(state=to, state_changed_at=timezone.now(), **fields)
+        _record_import_move(job, previous=previous, to=to, note=note, actor=actor)
     job.refresh_from_db()
     return True
 
@@ -338,6 +402,6 @@ def _move_import_for_check(job: Import, to: ImportState, *, note: str, only_if: 
             state=to, state_changed_at=timezone.now(), **fields
         ):
             return False
-        Transition.objects.create(import_job=job, from_state=previous, to_state=to, note=note)
+        _record_import_move(job, previous=previous, to=to, actor=None, note=note)
     job.refresh_from_db()
     return True

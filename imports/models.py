@@ -124,6 +124,10 @@ class Team(models.Model):
     name = models.CharField(max_length=100, unique=True)
     connection = models.ForeignKey(Connection, on_delete=models.PROTECT, related_name="teams")
     supervisors = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="teams", blank=True)
+    imports_need_approval = models.BooleanField(
+        default=False,
+        help_text="A confirmed import waits until another supervisor of the team or an admin approves it.",
+    )
     publish_by_default = models.BooleanField(
         default=False, help_text="Genesys Cloud: whether an imported schedule is published, unless the uploader says."
     )
@@ -352,6 +356,10 @@ class AuditEvent(models.Model):
         UPLOADED = "uploaded", "Uploaded a file"
         CONFIRMED = "confirmed", "Confirmed an import"
         CANCELLED = "cancelled", "Cancelled an import"
+        APPROVED = "approved", "Approved an import"
+        REJECTED = "rejected", "Rejected an import"
+        ACCESS_FROM_PROVIDER = "access_from_provider", "Teams and role set by the identity provider"
+        NOTIFICATIONS_CHANGED = "notifications_changed", "Changed e-mail notifications"
         RESENT = "resent", "Sent a part again"
         MARKED_IMPORTED = "marked_imported", "Recorded a part as imported"
         CONNECTION_ADDED = "connection_added", "Added a connection"

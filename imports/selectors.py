@@ -17,15 +17,12 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from imports.access import is_admin
 from imports.models import AuditEvent, Connection, Import, ImportPart, PersonSettings, Team, Transition
 from imports.schedule import checked_rows, findings
 from imports.schedule.check import HEADER, ScheduleRow, check_schedule, download_csv, download_rows_csv
 from imports.states import ImportState, PartState
 from imports.wfm.talkdesk.error_report import read_error_report
-
-
-def is_admin(user) -> bool:
-    return bool(user.is_authenticated and user.is_staff)
 
 
 def teams_for(user) -> QuerySet[Team]:
@@ -63,8 +60,17 @@ def history(user, filters: HistoryFilters) -> QuerySet[Import]:
     # thousands of problems alone weigh megabytes.
     imports = (
         imports_for(user)
-        .select_related("team", "uploaded_by")
-        .only("file_name", "rows", "state", "created_at", "finished_at", "team__name", "uploaded_by__username")
+        .select_related("team", "uploaded_by", "connection")
+        .only(
+            "file_name",
+            "rows",
+            "state",
+            "created_at",
+            "finished_at",
+            "team__name",
+            "uploaded_by__username",
+            "connection__kind",
+        )
     )
     if filters.team:
         imports = imports.filter(team_id=filters.team)

@@ -16,7 +16,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from imports import audit, enqueue, lifecycle, secret_box
+from imports import access, audit, enqueue, lifecycle, secret_box
 from imports.models import AuditEvent, Connection, ConnectionAgent, Import, ImportPart, PersonSettings, Team
 from imports.schedule import check as schedule_file
 from imports.schedule import checked_rows, findings
@@ -386,21 +386,66 @@ def import_confirm(*, job: Import, actor, warnings_acknowledged: bool, client_ad
         raise ActionRefused("The file has no schedule rows to send.")
     if job.warning_count and not warnings_acknowledged:
         raise ActionRefused("Read the warnings and tick the box to confirm you want to send the file as it is.")
+    needs_approval = job.team.imports_need_approval
     with transaction.atomic():
         Import.objects.filter(pk=job.pk).update(warnings_acknowledged=bool(job.warning_count))
-        if not lifecycle.import_queue(job=job, actor=actor):
+        moved = (
+            lifecycle.import_await_approval(job=job, actor=actor)
+            if needs_approval
+            else lifecycle.import_queue(job=job, actor=actor)
+        )
+        if not moved:
             raise ActionRefused("This import was already confirmed or cancelled.")
         audit.record(
             Action.CONFIRMED,
             user=actor,
             client_address=client_address,
             import_job=job,
-            detail=f"{job.file_name}: {job.rows:,} rows" + (", warnings acknowledged" if job.warning_count else ""),
+            detail=f"{job.file_name}: {job.rows:,} rows"
+            + (", warnings acknowledged" if job.warning_count else "")
+            + ("; waits for approval" if needs_approval else ""),
         )
-        account_key = job.account_key
-        # Once committed the import is queued, broker or not; if the message
-        # cannot be sent, the reconciler wakes the account instead.
-        enqueue.account_advance_on_commit(account_key)
+        if not needs_approval:
+            # Once committed the import is queued, broker or not; if the
+            # message cannot be sent, the reconciler wakes the account instead.
+            enqueue.account_advance_on_commit(job.account_key)
+    return job
+
+
+def import_approve(*, job: Import, actor, client_address: str | None = None) -> Import:
+    refusal = access.approval_refusal(job=job, user=actor)
+    if refusal:
+        raise ActionRefused(refusal)
+    with transaction.atomic():
+        if not lifecycle.import_approve(job=job, actor=actor):
+            raise ActionRefused("This import is no longer waiting for approval.")
+        audit.record(Action.APPROVED, user=actor, client_address=client_address, import_job=job, detail=job.file_name)
+        enqueue.account_advance_on_commit(job.account_key)
+    return job
+
+
+REJECTION_REASON_MAX = 500
+
+
+def import_reject(*, job: Import, actor, reason: str, client_address: str | None = None) -> Import:
+    refusal = access.approval_refusal(job=job, user=actor)
+    if refusal:
+        raise ActionRefused(refusal)
+    reason = " ".join(reason.split())
+    if not reason:
+        raise ActionRefused("Say why it is rejected: the uploader reads the reason.")
+    if len(reason) > REJECTION_REASON_MAX:
+        raise ActionRefused(f"Keep the reason under {REJECTION_REASON_MAX} characters; it has {len(reason)}.")
+    with transaction.atomic():
+        if not lifecycle.import_reject(job=job, actor=actor, reason=reason):
+            raise ActionRefused("This import is no longer waiting for approval.")
+        audit.record(
+            Action.REJECTED,
+            user=actor,
+            client_address=client_address,
+            import_job=job,
+            detail=f"{job.file_name}: {reason}",
+        )
     return job
 
 

@@ -4,6 +4,12 @@ between them. `imports.lifecycle` is the only code that moves them."""
 from django.db import models
 
 
+def label_for(label: str, *, wfm: str) -> str:
+    """A state's label for an import to another WFM: the labels below name
+    Talkdesk, the first WFM, and read as true only for its imports."""
+    return label.replace("Talkdesk", wfm)
+
+
 class PartState(models.TextChoices):
     WAITING = "waiting", "Waiting its turn"
     # A worker holds the account's slot for the part but has sent nothing yet:
@@ -65,6 +71,9 @@ class ImportState(models.TextChoices):
     # it; nothing about its rows or problems is known yet.
     CHECKING = "checking", "Checking the file"
     PREVIEW = "preview", "Awaiting confirmation"
+    # Confirmed by its uploader in a team whose imports need a second pair of
+    # eyes: it joins the queue only when another supervisor or an admin approves.
+    AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
     QUEUED = "queued", "Queued"
     SENDING = "sending", "Sending to Talkdesk"
     PROCESSING = "processing", "Talkdesk is processing"
@@ -80,6 +89,7 @@ class ImportState(models.TextChoices):
     REFUSED = "refused", "Refused"
     # A preview nobody confirmed within PORTAL_PREVIEW_EXPIRY_DAYS.
     EXPIRED = "expired", "Expired unconfirmed"
+    REJECTED = "rejected", "Rejected"
 
     @property
     def is_final(self) -> bool:
@@ -99,15 +109,33 @@ _FINAL_IMPORT_STATES = {
     ImportState.CANCELLED,
     ImportState.REFUSED,
     ImportState.EXPIRED,
+    ImportState.REJECTED,
 }
 
 # Moves a person makes, and the one the clock makes for them: a preview left
 # unconfirmed expires.
 IMPORT_MOVES_BY_PERSON: dict[ImportState, set[ImportState]] = {
     ImportState.CHECKING: {ImportState.CANCELLED},
-    ImportState.PREVIEW: {ImportState.QUEUED, ImportState.CANCELLED, ImportState.EXPIRED},
+    ImportState.PREVIEW: {
+        ImportState.QUEUED,
+        ImportState.AWAITING_APPROVAL,
+        ImportState.CANCELLED,
+        ImportState.EXPIRED,
+    },
+    # Approved, it joins the queue; rejected, it ends with the approver's reason;
+    # its uploader may still withdraw it.
+    ImportState.AWAITING_APPROVAL: {ImportState.QUEUED, ImportState.REJECTED, ImportState.CANCELLED},
     ImportState.QUEUED: {ImportState.CANCELLED},
 }
+
+# States in which the import's parts are not its state's source: a person
+# moves it, and the parts wait or are skipped.
+IMPORT_STATES_SET_BY_PEOPLE = (
+    ImportState.PREVIEW,
+    ImportState.AWAITING_APPROVAL,
+    ImportState.CANCELLED,
+    ImportState.REJECTED,
+)
 
 
 def import_state_from_parts(part_states: list[PartState]) -> ImportState:

@@ -8,6 +8,8 @@ be delivered again; `delivery` finds the work already claimed and does nothing.
 from celery import shared_task
 
 from imports import checking, delivery, services
+from imports.notifications import sending
+from portal import health
 
 
 @shared_task(acks_late=True)
@@ -49,3 +51,16 @@ def reconcile_checks() -> int:
 @shared_task
 def expire_previews() -> int:
     return services.previews_expire()
+
+
+@shared_task(acks_late=True)
+def send_notification(notification_id: int) -> None:
+    sending.notification_send(notification_id=notification_id)
+
+
+@shared_task
+def heartbeat() -> int:
+    """Beat sent it and a worker ran it: /readyz reads when. It also wakes the
+    e-mails a lost message or a dead worker left behind."""
+    health.heartbeat_record()
+    return sending.notifications_sweep()

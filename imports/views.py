@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotModified, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponseNotModified, StreamingHttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,7 +15,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
-from imports import person_zone, selectors, services
+from imports import access, person_zone, selectors, services
 from imports.csv_download import csv_attachment
 from imports.forms import (
     AuditFilterForm,
@@ -24,11 +24,13 @@ from imports.forms import (
     HistoryFilterForm,
     PersonSettingsForm,
     RecheckForm,
+    RejectForm,
     UploadForm,
     time_zone_names,
 )
 from imports.models import Connection, Import
 from imports.secret_box import SecretUnreadable
+from imports.states import ImportState
 from imports.uploads import upload_refusal
 from imports.wfm.base import WfmError
 from portal.client_address import client_address
@@ -160,6 +162,13 @@ def _detail_context(request, job: Import) -> dict:
         context["error_groups"] = selectors.problem_groups(job.errors, counts=counts.get("error"))
         context["warning_groups"] = selectors.problem_groups(job.warnings, counts=counts.get("warning"))
         context["expires_at"] = job.created_at + timedelta(days=settings.PORTAL_PREVIEW_EXPIRY_DAYS)
+    if job.state == ImportState.AWAITING_APPROVAL:
+        # The approver sees what the uploader saw before confirming.
+        counts = job.findings.get("counts", {})
+        context["error_groups"] = selectors.problem_groups(job.errors, counts=counts.get("error"))
+        context["warning_groups"] = selectors.problem_groups(job.warnings, counts=counts.get("warning"))
+        context["approval_refusal"] = access.approval_refusal(job=job, user=request.user)
+        context["reject_form"] = RejectForm()
     if job.state == "imported_with_errors" or job.parts.exclude(error_report="").exists():
         context["failed_rows"] = selectors.failed_rows(job)
     return context
@@ -327,6 +336,35 @@ def confirm(request, pk):
 
 @login_required
 @require_POST
+def approve(request, pk):
+    job = _get_import_for_user(request, pk)
+    try:
+        services.import_approve(job=job, actor=request.user, client_address=client_address(request))
+        messages.success(request, "Approved: the import joined its account's queue.")
+    except services.ActionRefused as refusal:
+        messages.error(request, str(refusal))
+    return redirect("imports:detail", pk=job.pk)
+
+
+@login_required
+@require_POST
+def reject(request, pk):
+    job = _get_import_for_user(request, pk)
+    form = RejectForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise services.ActionRefused(" ".join(e for errors in form.errors.values() for e in errors))
+        services.import_reject(
+            job=job, actor=request.user, reason=form.cleaned_data["reason"], client_address=client_address(request)
+        )
+        messages.success(request, "Rejected: nothing was sent to Talkdesk, and the uploader can read your reason.")
+    except services.ActionRefused as refusal:
+        messages.error(request, str(refusal))
+    return redirect("imports:detail", pk=job.pk)
+
+
+@login_required
+@require_POST
 def cancel(request, pk):
     job = _get_import_for_user(request, pk)
     try:
@@ -471,10 +509,6 @@ def connection_sync_agents(request, pk):
     except (services.ActionRefused, SecretUnreadable) as error:
         messages.error(request, str(error))
     return redirect(reverse("imports:connections"))
-
-
-def healthz(request):
-    return HttpResponse("ok", content_type="text/plain")
 
 
 def _get_part_for_admin(request, pk, number):

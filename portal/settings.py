@@ -6,6 +6,7 @@ start) fills in what the environment leaves unset, so a fresh clone needs no
 exported variables; in production the environment alone is used.
 """
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -13,6 +14,8 @@ from pathlib import Path
 import dj_database_url
 import django
 from django.core.exceptions import ImproperlyConfigured
+
+from portal import logs, oidc_mapping
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -126,6 +129,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "imports",
+    "imports.notifications",
+    "portal",
+    "mozilla_django_oidc",
 ]
 if not DJANGO_6:
     INSTALLED_APPS += ["template_partials", "csp"]
@@ -140,6 +146,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "portal.logs.ImportIdMiddleware",
     # After authentication: times are shown in the signed-in person's zone.
     "imports.person_zone.PersonTimeZoneMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware" if DJANGO_6 else "csp.middleware.CSPMiddleware",
@@ -253,7 +260,7 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
 # Health checks come over plain HTTP from the host itself.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if PRODUCTION else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", PRODUCTION)
@@ -344,18 +351,88 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Beat sends a heartbeat this often, which a worker records; /readyz answers
+# "not ready" when the last one is older than READYZ_HEARTBEAT_MAX_AGE_SECONDS.
+HEARTBEAT_EVERY_SECONDS = env_float("HEARTBEAT_EVERY_SECONDS", 30)
+READYZ_HEARTBEAT_MAX_AGE_SECONDS = env_float("READYZ_HEARTBEAT_MAX_AGE_SECONDS", 3 * HEARTBEAT_EVERY_SECONDS)
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "reconcile-imports": {"task": "imports.tasks.reconcile_imports", "schedule": RECONCILE_EVERY_SECONDS},
     "reconcile-checks": {"task": "imports.tasks.reconcile_checks", "schedule": RECONCILE_EVERY_SECONDS},
     "sync-connection-agents": {"task": "imports.tasks.sync_all_connection_agents", "schedule": 3600.0},
+    "heartbeat": {"task": "imports.tasks.heartbeat", "schedule": HEARTBEAT_EVERY_SECONDS},
     "expire-previews": {"task": "imports.tasks.expire_previews", "schedule": 3600.0},
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-}
+# Lines of text by default; one JSON object a line with LOG_FORMAT=json, for a
+# log collector. Either way a line about an import carries its id.
+LOG_FORMAT = env_str("LOG_FORMAT", "text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}.")
+LOGGING = logs.configuration(log_format=LOG_FORMAT, level=env_str("LOG_LEVEL", "INFO"))
+# Celery keeps Django's logging instead of installing its own handlers, so the
+# worker's and beat's lines have the same format and the import id too.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# E-mail (Django's SMTP backend). Without EMAIL_HOST the portal sends none and
+# says so on the e-mail choices page.
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", EMAIL_PORT == 587)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", EMAIL_PORT == 465)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be true: choose STARTTLS or TLS.")
+EMAIL_TIMEOUT = env_float("EMAIL_TIMEOUT_SECONDS", 30)
+DEFAULT_FROM_EMAIL = env_str("EMAIL_FROM", "Schedule imports <schedule-imports@localhost>")
+EMAIL_NOTIFICATIONS = bool(EMAIL_HOST)
+# The portal's address as people reach it, for the links in e-mails.
+PORTAL_URL = env_str("PORTAL_URL", "http://localhost:8000")
+if not PORTAL_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"PORTAL_URL must start with http:// or https://, not {PORTAL_URL!r}.")
+
+# /metrics answers a scraper that sends `Authorization: Bearer METRICS_TOKEN`,
+# or one from METRICS_ALLOWED_ADDRESSES (addresses or networks); with neither
+# set it answers no one.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+METRICS_ALLOWED_ADDRESSES = env_list("METRICS_ALLOWED_ADDRESSES")
+for _entry in METRICS_ALLOWED_ADDRESSES:
+    try:
+        ipaddress.ip_network(_entry, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"METRICS_ALLOWED_ADDRESSES: {_entry!r} is not an address or network (such as 10.0.0.0/8)."
+        ) from None
+
+# Single sign-on with an OpenID Connect provider (docs/single-sign-on.md).
+OIDC_ISSUER = env_str("OIDC_ISSUER", "").rstrip("/")
+OIDC_ENABLED = bool(OIDC_ISSUER)
+OIDC_PROVIDER_NAME = env_str("OIDC_PROVIDER_NAME", "your company account")
+OIDC_RP_CLIENT_ID = env_str("OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET", "")
+OIDC_RP_SCOPES = env_str("OIDC_SCOPES", "openid email profile")
+OIDC_GROUPS_CLAIM = env_str("OIDC_GROUPS_CLAIM", "groups")
+# "provider group=Team name" pairs separated by ";", and the groups whose
+# members are admins of the portal.
+OIDC_TEAM_GROUPS = oidc_mapping.parse_team_groups(env_str("OIDC_TEAM_GROUPS", ""))
+OIDC_ADMIN_GROUPS = env_list("OIDC_ADMIN_GROUPS")
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_TIMEOUT = env_float("OIDC_TIMEOUT_SECONDS", 10)
+OIDC_VERIFY_SSL = env_bool("OIDC_VERIFY_SSL", True)
+OIDC_TOKEN_USE_BASIC_AUTH = env_bool("OIDC_TOKEN_USE_BASIC_AUTH", False)
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
+LOGIN_REDIRECT_URL_FAILURE = "/login/?sso=failed"
+if OIDC_ENABLED:
+    missing = [name for name in ("OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET") if not ENV.get(name)]
+    if missing:
+        raise ImproperlyConfigured(f"OIDC_ISSUER is set, so {' and '.join(missing)} must be set too.")
+    AUTHENTICATION_BACKENDS.append("portal.oidc.ProviderBackend")
+# Off: people sign in only through the identity provider; the password form
+# and Django's password backend are gone.
+LOCAL_PASSWORDS = env_bool("LOCAL_PASSWORDS", True)
+if not LOCAL_PASSWORDS:
+    if not OIDC_ENABLED:
+        raise ImproperlyConfigured("LOCAL_PASSWORDS=false needs OIDC_ISSUER: otherwise no one could sign in.")
+    AUTHENTICATION_BACKENDS.remove("django.contrib.auth.backends.ModelBackend")

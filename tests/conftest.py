@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.simulator", "tests.fixtures.stack", "tests.fixtures.browser"]
+pytest_plugins = ["tests.fixtures.simulator", "tests.fixtures.stack", "tests.fixtures.browser", "tests.fixtures.smtp"]
 
 DATA = Path(__file__).parent / "data"
 # A port nothing listens on: a connection that must never reach anything.

@@ -42,6 +42,17 @@ ROUTES = {
     "login": ("get", None, {ANON: 200, SAM: 302, BEA: 302, ADA: 302}),
     "logout": ("post", None, {ANON: 302, SAM: 302, BEA: 302, ADA: 302}),
     "healthz": ("get", None, {ANON: 200, SAM: 200, BEA: 200, ADA: 200}),
+    # Not ready in this test (no beat has run): what matters is that it answers anyone.
+    "readyz": ("get", None, {ANON: 503, SAM: 503, BEA: 503, ADA: 503}),
+    # For the monitoring system only, whoever is signed in.
+    "metrics": ("get", None, {ANON: 403, SAM: 403, BEA: 403, ADA: 403}),
+    # Single sign-on is not set up in these tests.
+    "oidc_authentication_init": ("get", None, {ANON: 404, SAM: 404, BEA: 404, ADA: 404}),
+    "oidc_authentication_callback": ("get", None, {ANON: 302, SAM: 302, BEA: 302, ADA: 302}),
+    # The import is not awaiting approval, and Sam uploaded it: refused with a message.
+    "imports:approve": ("post", "import", {ANON: LOGIN, SAM: 302, BEA: 404, ADA: 302}),
+    "imports:reject": ("post", "import", {ANON: LOGIN, SAM: 302, BEA: 404, ADA: 302}),
+    "notifications:preferences": ("get", None, {ANON: LOGIN, SAM: 200, BEA: 200, ADA: 200}),
 }
 
 

@@ -179,3 +179,17 @@ def test_a_lost_answer_to_the_import_call_needs_a_person(genesys_team, personas,
     assert part.state == PartState.NEEDS_ATTENTION
     assert "Check the week's schedules in Genesys Cloud" in part.message
     assert len(simulator.control.genesys_ledger()["imports"]) == 1
+
+
+def test_the_import_page_speaks_of_genesys_cloud_and_never_of_talkdesk(genesys_team, personas, simulator, client):
+    simulator.control.set_faults(processing_forever=True)
+    job = upload(genesys_team, personas)
+    services.import_confirm(job=job, actor=personas.sam, warnings_acknowledged=True)
+    delivery.account_advance(account_key=job.account_key)
+    client.force_login(personas.sam)
+    page = client.get(f"/imports/{job.pk}/").content.decode()
+    assert "Genesys Cloud is processing" in page
+    assert "Genesys Cloud business unit Acme Support" in page
+    assert "Talkdesk" not in page
+    history = client.get("/imports/").content.decode()
+    assert "Genesys Cloud is processing" in history and "Talkdesk" not in history

@@ -55,3 +55,9 @@ def test_the_proxy_passes_on_the_address_it_saw_not_the_one_the_client_claims(ca
     assert "reverse_proxy web:8000" in caddyfile
     assert "header_up X-Forwarded-For {remote_host}" in caddyfile
     assert "header_up X-Forwarded-Proto {scheme}" in caddyfile
+
+
+def test_the_web_service_is_healthy_only_when_the_portal_is_ready_and_the_proxy_waits_for_it(compose):
+    web = compose["services"]["web"]
+    assert "http://127.0.0.1:8000/readyz" in " ".join(web["healthcheck"]["test"])
+    assert compose["services"]["proxy"]["depends_on"] == {"web": {"condition": "service_healthy"}}

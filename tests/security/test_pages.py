@@ -61,12 +61,26 @@ def _every_answer(client, personas, job):
         time_zone="UTC",
         date_format=None,
     )
+    # One waiting for approval, which Ada may approve: the page with the
+    # approve and reject forms.
+    personas.alpha.imports_need_approval = True
+    personas.alpha.save()
+    awaiting = services.import_create(
+        team=personas.alpha,
+        uploaded_by=personas.sam,
+        file_name="awaiting.csv",
+        data=data_file("portal/schedule-example.csv"),
+        time_zone="UTC",
+        date_format=None,
+    )
+    services.import_confirm(job=awaiting, actor=personas.sam, warnings_acknowledged=True)
     yield "login", Client().get(reverse("login"))
     client.force_login(personas.ada)
     for name in GET_PAGES:
         yield name, client.get(_url(name, job, personas))
         if ROUTES[name][1] == "import":
             yield f"{name} (preview)", client.get(_url(name, preview, personas))
+            yield f"{name} (awaiting approval)", client.get(_url(name, awaiting, personas))
 
 
 class _Page(HTMLParser):
