@@ -12,6 +12,13 @@ how much memory it needs, next to two baselines measured in the same run:
 --quoted writes every cell in quotes, which takes the CSV reader's path
 instead of the quicker one for plain files; --quick times fewer runs.
 
+Issue 14: --workbook times the same rows as an .xlsx workbook (the times as
+date-time cells, as a planner's workbook holds them): the portal's reader
+(the archive checked, calamine in a child process under limits, every cell
+made text) and the whole check, against calamine's bare read of the same
+sheet (target: within 2x in time and peak memory) and openpyxl's read-only
+mode (the other library that reads .xlsx).
+
 Targets: the check within 3x of the bare pass, at least 10x faster than the
 dry run, and under 150 MB peak RSS in a fresh process doing only the check.
 Each peak is measured in a fresh subprocess that does only that step
@@ -44,6 +51,7 @@ DATE_FORMAT = "%H:%M %Y-%m-%d"
 TARGET_RATIO_TO_BARE = 3.0
 TARGET_TIMES_FASTER_THAN_DRY_RUN = 10.0
 TARGET_PEAK_MB = 150.0
+TARGET_WORKBOOK_RATIO = 2.0
 
 
 def schedule_bytes(target: int, quoting: int) -> bytes:
@@ -163,6 +171,112 @@ def __getattr__(name: str):
     raise AttributeError(name)
 
 
+def workbook_bytes(data: bytes) -> bytes:
+    """The CSV's rows as an .xlsx sheet, start and end as date-time cells."""
+    import datetime as dt
+
+    import xlsxwriter
+
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True, "constant_memory": True})
+    sheet = book.add_worksheet("Schedule")
+    moment = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    moments: dict[str, dt.datetime] = {}
+    for number, row in enumerate(csv.reader(io.StringIO(data.decode("utf-8"), newline=""))):
+        if number == 0:
+            sheet.write_row(0, 0, row)
+            continue
+        name, email, start, end, kind = row
+        sheet.write_string(number, 0, name)
+        sheet.write_string(number, 1, email)
+        for column, text in ((2, start), (3, end)):
+            if text not in moments:
+                moments[text] = dt.datetime.strptime(text, DATE_FORMAT)
+            sheet.write_datetime(number, column, moments[text], moment)
+        sheet.write_string(number, 4, kind)
+    book.close()
+    return out.getvalue()
+
+
+def calamine_bare(data: bytes) -> int:
+    import python_calamine
+
+    book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    return len(book.get_sheet_by_index(0).to_python())
+
+
+def openpyxl_read_only(data: bytes) -> int:
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    rows = sum(1 for _ in book.worksheets[0].iter_rows(values_only=True))
+    book.close()
+    return rows
+
+
+def portal_read(data: bytes):
+    from imports.schedule.workbook import read_workbook
+
+    return read_workbook(data)
+
+
+def workbook_main(options) -> None:
+    data = schedule_bytes(PART_LIMIT_BYTES, csv.QUOTE_MINIMAL)
+    book = workbook_bytes(data)
+    from_csv, from_book = check(data), check(book)
+    if from_book.to_dict() != from_csv.to_dict():
+        raise SystemExit("The workbook should read as its CSV does.")
+    runs = 3 if options.quick else 5
+    steps = (
+        ("calamine's bare read of the sheet (the floor)", "calamine"),
+        ("the portal's reader (checks, child, text)", "portal-read"),
+        ("check_schedule of the workbook", "check"),
+        ("openpyxl read-only, values only", "openpyxl"),
+        ("check_schedule of the same rows as CSV", "check-csv"),
+    )
+    actions = {
+        "calamine": lambda: calamine_bare(book),
+        "portal-read": lambda: portal_read(book),
+        "check": lambda: check(book),
+        "openpyxl": lambda: openpyxl_read_only(book),
+        "check-csv": lambda: check(data),
+    }
+    seconds = {step: best_of(1 if step == "openpyxl" else runs, actions[step]) for _, step in steps}
+    with tempfile.TemporaryDirectory() as folder:
+        book_path, csv_path = Path(folder) / "schedule.xlsx", Path(folder) / "schedule.csv"
+        book_path.write_bytes(book)
+        csv_path.write_bytes(data)
+        peaks = {
+            step: measure_peak(f"workbook-{step}", csv_path if step == "check-csv" else book_path) for _, step in steps
+        }
+    print(
+        f"Workbook: {len(book):,} bytes (.xlsx) holding the {from_book.summary.rows:,} rows of a {len(data):,}-byte CSV; "
+        f"best of {runs} runs (openpyxl: one run)"
+    )
+    print()
+    print(f"{'step':<48} {'time':>10} {'peak RSS':>10}")
+    for label, step in steps:
+        print(f"{label:<48} {seconds[step] * 1000:7.0f} ms {peaks[step]['peak_rss_mb']:7.0f} MB")
+    print(
+        "(peak RSS: a fresh process doing only that step, interpreter and imports included; where a step reads "
+        "in a child process, its peak is added to the parent's)"
+    )
+    print()
+    floor_time, floor_peak = seconds["calamine"], peaks["calamine"]["peak_rss_mb"]
+    for label, step in (("portal's reader", "portal-read"), ("whole check", "check")):
+        time_ratio = seconds[step] / floor_time
+        peak_ratio = peaks[step]["peak_rss_mb"] / floor_peak
+        met = time_ratio <= TARGET_WORKBOOK_RATIO and peak_ratio <= TARGET_WORKBOOK_RATIO
+        print(
+            f"{label} / calamine bare: {time_ratio:.2f}x time, {peak_ratio:.2f}x peak; "
+            f"target within {TARGET_WORKBOOK_RATIO:.0f}x: " + verdict(met, "both" if met else "see the figures")
+        )
+    print(
+        f"openpyxl read-only / calamine bare: {seconds['openpyxl'] / floor_time:.1f}x time, "
+        f"{peaks['openpyxl']['peak_rss_mb'] / floor_peak:.1f}x peak"
+    )
+
+
 def best_of(runs: int, action: Callable[[], object]) -> float:
     times = []
     for _ in range(runs):
@@ -176,11 +290,21 @@ def peak_of(step: str, path: str, *, traced: bool) -> None:
     """Runs in a fresh subprocess: the peak RSS of this process doing only
     that step or, traced, what the step alone allocated at most (apart,
     since tracing every allocation takes memory of its own)."""
-    action = {"bare": lambda: bare_pass, "check": lambda: check, "dry-run": dry_run_importer}[step]()
+    action = {
+        "bare": lambda: bare_pass,
+        "check": lambda: check,
+        "dry-run": dry_run_importer,
+        "workbook-calamine": lambda: calamine_bare,
+        "workbook-portal-read": lambda: portal_read,
+        "workbook-check": lambda: check,
+        "workbook-openpyxl": lambda: openpyxl_read_only,
+        "workbook-check-csv": lambda: check,
+    }[step]()
     data = Path(path).read_bytes()
     if not traced:
         action(data)
-        print(json.dumps({"peak_rss_mb": peak_rss_mb()}))
+        children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print(json.dumps({"peak_rss_mb": peak_rss_mb() + children}))
         return
     tracemalloc.start()
     action(data)
@@ -201,7 +325,7 @@ def peak_rss_mb() -> float:
 
 def measure_peak(step: str, path: Path) -> dict:
     figures = {}
-    for flag in ("--peak", "--traced"):
+    for flag in ("--peak",) if step.startswith("workbook-") else ("--peak", "--traced"):
         result = subprocess.run(
             [sys.executable, __file__, flag, step, str(path)], capture_output=True, text=True, check=True, timeout=600
         )
@@ -217,11 +341,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer timed runs")
     parser.add_argument("--quoted", action="store_true", help="every cell in quotes")
+    parser.add_argument("--workbook", action="store_true", help="the same rows as an .xlsx workbook")
     parser.add_argument("--peak", nargs=2, metavar=("STEP", "FILE"), help=argparse.SUPPRESS)
     parser.add_argument("--traced", nargs=2, metavar=("STEP", "FILE"), help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.peak or options.traced:
         peak_of(*(options.peak or options.traced), traced=bool(options.traced))
+        return
+    if options.workbook:
+        workbook_main(options)
         return
 
     dry_run = dry_run_importer()

@@ -27,11 +27,12 @@ from django.db import DatabaseError, connection
 from django.db.models import F, Q
 from django.utils import timezone
 
-from imports import enqueue, lifecycle
+from imports import enqueue, lifecycle, recovery
 from imports.models import ImportPart
 from imports.secret_box import SecretUnreadable
 from imports.services import wfm_for
 from imports.states import PART_IN_FLIGHT, ImportState, PartState
+from imports.wfm import attention
 from imports.wfm.base import Answer, MaybeSent, NothingSent, Outgoing, RemoteStatus, Retryable, Wfm, WfmError
 from portal.logs import working_on_import
 
@@ -159,6 +160,20 @@ def _send(part: ImportPart) -> None:
         return
     except WfmError as error:
         _try_again_or_give_up(part, error)
+        return
+    except OSError as error:
+        # The stored part could not be read (a disk failing, a volume gone):
+        # nothing was sent, and the file is still there once the disk is back.
+        log.error("Part %s of import %s could not be read: %s", part.number, part.import_job_id, error)
+        delay = _backoff(
+            part.attempts, None, base=settings.IMPORT_RETRY_FIRST_SECONDS, ceiling=settings.IMPORT_RETRY_MAX_SECONDS
+        )
+        message = (
+            f"The portal could not read the stored file ({error.strerror or error}); nothing was sent, "
+            "and it tries again. Tell your administrator."
+        )
+        if lifecycle.part_release(part=part, not_before=timezone.now() + timedelta(seconds=delay), message=message):
+            enqueue.account_advance_on_commit(part.account_key, countdown=delay)
         return
     if not lifecycle.part_upload_started(part=part):
         return
@@ -319,19 +334,24 @@ def part_poll(*, part_id: int) -> None:
     ):
         return
     part.polls += 1
+    # The WFM has this file (it gave the id polled here): whatever goes wrong
+    # from now on, the part is never called "Not sent".
+    wfm_name = part.import_job.connection.get_kind_display()
     try:
         wfm = wfm_for(part.import_job.connection)
         answer = wfm.status(part.remote_id, _outgoing(part))
     except (SecretUnreadable, ValueError) as error:
-        _give_up(part, str(error))
+        _status_unreadable(part, wfm_name, attention.could_not_ask(wfm_name, str(error)))
         return
     except WfmError as error:
         if isinstance(error, (NothingSent, Retryable)):
-            after = error.after if isinstance(error, Retryable) else None
-            _poll_again(part, _backoff(part.polls, after, base=1.0, ceiling=settings.IMPORT_RETRY_MAX_SECONDS))
+            _poll_failed(part, error)
         else:
-            _give_up(part, error.message)
+            told = error.details.get("answer") or error.message
+            _status_unreadable(part, wfm_name, attention.answered_with(wfm_name, told))
         return
+    if part.poll_failures or part.unreadable_since:
+        _status_readable_again(part)
     if answer.status is RemoteStatus.PROCESSING:
         if _stalled(part):
             if lifecycle.part_stalled(part=part, message=_stalled_message(wfm.name)):
@@ -347,14 +367,24 @@ def part_poll(*, part_id: int) -> None:
             # Every status read comes with a fresh link, so a dead link or a
             # dropped download is tried again, for as long as an import may take.
             if isinstance(error, (NothingSent, Retryable)) and not _stalled(part):
-                after = error.after if isinstance(error, Retryable) else None
-                _poll_again(part, _backoff(part.polls, after, base=1.0, ceiling=settings.IMPORT_RETRY_MAX_SECONDS))
+                _poll_failed(part, error)
                 return
             log.warning("Error report of part %s not kept: %s", part.pk, error.message)
             message = (
                 f"{wfm.name} imported the file but rejected some rows, and the portal could not download its "
                 f"error report. Open the import in {wfm.name} to see which rows."
             )
+        except OSError as error:
+            # A full or read-only disk: the report is downloaded again from a
+            # fresh link once the disk takes it; nothing is decided meanwhile.
+            log.error("Error report of part %s could not be stored (%s); asking again.", part.pk, error)
+            _poll_again(
+                part,
+                settings.IMPORT_RECHECK_MAX_SECONDS,
+                message=f"The portal could not store {wfm.name}'s error report on its disk "
+                f"({error.strerror or error}); it tries again. Tell your administrator.",
+            )
+            return
     if lifecycle.part_finish(part=part, remote_status=answer.status, message=message, **fields):
         _learn_from_clean_import(part.import_job_id)
     elif fields:
@@ -362,10 +392,53 @@ def part_poll(*, part_id: int) -> None:
     enqueue.account_advance_on_commit(part.account_key)
 
 
-def _poll_again(part: ImportPart, delay: float) -> None:
+def _poll_failed(part: ImportPart, error: WfmError) -> None:
+    """A status check that may well work the next time (5xx, no connection,
+    429): asked again after a wait that grows with the failures in a row."""
+    failures = part.poll_failures + 1
+    after = error.after if isinstance(error, Retryable) else None
+    delay = _backoff(failures, after, base=1.0, ceiling=settings.IMPORT_RECHECK_MAX_SECONDS)
+    _poll_again(part, delay, poll_failures=failures, message=error.message)
+
+
+def _status_unreadable(part: ImportPart, wfm_name: str, what_happened: str) -> None:
+    """The WFM has the file, and its answer about it cannot be used: asked
+    again like a 5xx for a bounded time, then left to an admin."""
+    now = timezone.now()
+    since = part.unreadable_since or now
+    asked_for = (now - since).total_seconds()
+    log.warning("Status of part %s (remote import %s) unreadable: %s", part.pk, part.remote_id, what_happened)
+    if asked_for >= settings.IMPORT_UNREADABLE_STATUS_SECONDS:
+        message = attention.status_unreadable(
+            wfm_name=wfm_name, import_id=part.remote_id, what_happened=what_happened, asked_for_seconds=asked_for
+        )
+        if lifecycle.part_status_unreadable(part=part, message=message):
+            enqueue.account_advance_on_commit(part.account_key)
+        return
+    failures = part.poll_failures + 1
+    _poll_again(
+        part,
+        _backoff(failures, None, base=1.0, ceiling=settings.IMPORT_RECHECK_MAX_SECONDS),
+        poll_failures=failures,
+        unreadable_since=since,
+        message=attention.status_unreadable_for_now(
+            wfm_name=wfm_name, import_id=part.remote_id, what_happened=what_happened
+        ),
+    )
+
+
+def _status_readable_again(part: ImportPart) -> None:
+    """The first good answer after failed ones: the wait starts afresh, and
+    whatever of the account waits out a backoff of its own is due now."""
+    ImportPart.objects.filter(pk=part.pk, polls=part.polls).update(poll_failures=0, unreadable_since=None, message="")
+    part.poll_failures, part.unreadable_since = 0, None
+    recovery.account_reached(account_key=part.account_key)
+
+
+def _poll_again(part: ImportPart, delay: float, **fields) -> None:
     delay = enqueue.capped_countdown(delay)
     if ImportPart.objects.filter(pk=part.pk, state=PartState.PROCESSING, polls=part.polls).update(
-        next_poll_at=timezone.now() + timedelta(seconds=delay)
+        next_poll_at=timezone.now() + timedelta(seconds=delay), **fields
     ):
         enqueue.on_commit(enqueue.POLL_PART, part.pk, countdown=delay)
 

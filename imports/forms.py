@@ -3,18 +3,28 @@ from functools import lru_cache
 from html import escape
 
 from django import forms
+from django.conf import settings
 from django.forms.utils import flatatt
 from django.utils.safestring import mark_safe
 
 from imports.models import DATE_FORMAT_CHOICES, AuditEvent, Connection, Team
+from imports.schedule.columns import MAPPABLE
 from imports.states import ImportState, label_for
+from imports.wfm.talkdesk.fields import account_name_problem, base_url_problem
 
 DETECT = ""
+# What the portal takes as one event type name; Talkdesk's own are short.
+EVENT_TYPE_MAX_CHARS = 200
+
+
+# In the system's zone database but no zone Talkdesk takes: "localtime" is
+# this machine's own copy, "Factory" a placeholder meaning none.
+NOT_TIME_ZONES = frozenset({"localtime", "Factory"})
 
 
 @lru_cache(maxsize=1)
 def time_zone_names() -> list[str]:
-    return sorted(zoneinfo.available_timezones())
+    return sorted(zoneinfo.available_timezones() - NOT_TIME_ZONES)
 
 
 def _clean_time_zone(value: str) -> str:
@@ -28,7 +38,7 @@ def _clean_time_zone(value: str) -> str:
 
 class UploadForm(forms.Form):
     team = forms.ModelChoiceField(queryset=Team.objects.none(), empty_label=None)
-    file = forms.FileField(label="Schedule file (.csv)")
+    file = forms.FileField(label="Schedule file (.csv, .xlsx, .xls or .ods)")
     time_zone = forms.CharField(max_length=64, help_text="The time zone of the times in the file.")
     date_format = forms.ChoiceField(choices=[(DETECT, "Detect from the file")] + DATE_FORMAT_CHOICES, required=False)
     published = forms.BooleanField(
@@ -55,14 +65,36 @@ class UploadForm(forms.Form):
 
 class RecheckForm(forms.Form):
     time_zone = forms.CharField(max_length=64)
+    sheet = forms.CharField(max_length=255, required=False)
     date_format = forms.ChoiceField(choices=[(DETECT, "Detect from the file")] + DATE_FORMAT_CHOICES, required=False)
 
     def clean_time_zone(self):
         return _clean_time_zone(self.cleaned_data["time_zone"])
 
 
+class ColumnMappingForm(forms.Form):
+    """One select per field, listing the file's columns; Date only for a
+    file whose start and end columns hold times of day alone."""
+
+    save_as = forms.CharField(max_length=100, required=False, label="Save this mapping for the team as")
+
+    def __init__(self, *args, header: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [("", "—")] + [(name.strip(), name.strip()) for name in header if name.strip()]
+        for field in MAPPABLE:
+            self.fields[mapping_field_name(field)] = forms.ChoiceField(choices=choices, required=False, label=field)
+
+    def columns(self) -> dict[str, str]:
+        return {field: self.cleaned_data.get(mapping_field_name(field)) or "" for field in MAPPABLE}
+
+
+def mapping_field_name(field: str) -> str:
+    return "column_" + field.lower().replace(" ", "_")
+
+
 class ConfirmForm(forms.Form):
     acknowledge_warnings = forms.BooleanField(required=False)
+    valid_rows_only = forms.BooleanField(required=False)
 
 
 class RejectForm(forms.Form):
@@ -110,6 +142,7 @@ class HistoryFilterForm(forms.Form):
     uploader = forms.IntegerField(required=False, widget=QuickSelect)
     since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    held = forms.BooleanField(required=False, label="Held rows back")
 
     def __init__(self, *args, teams, uploaders, **kwargs):
         super().__init__(*args, **kwargs)
@@ -187,10 +220,41 @@ class ConnectionForm(forms.ModelForm):
         # A form from before there were kinds (or an API client) meant Talkdesk.
         return self.cleaned_data.get("kind") or Connection.Kind.TALKDESK
 
+    def clean_account(self):
+        return (self.cleaned_data.get("account") or "").strip()
+
+    def clean_base_url(self):
+        base_url = (self.cleaned_data.get("base_url") or "").strip()
+        if base_url:
+            problem = base_url_problem(base_url, plain_http_hosts=settings.TALKDESK_PLAIN_HTTP_HOSTS)
+            if problem:
+                raise forms.ValidationError(problem)
+        return base_url.rstrip("/")
+
+    def clean_client_id(self):
+        client_id = self.cleaned_data["client_id"].strip()
+        if any(ch.isspace() or not ch.isprintable() for ch in client_id):
+            raise forms.ValidationError(
+                "An OAuth client ID has no spaces: copy it again from where the WFM lists its API clients."
+            )
+        return client_id
+
+    def clean_event_types_text(self):
+        names = [line.strip() for line in self.cleaned_data["event_types_text"].splitlines() if line.strip()]
+        for number, name in enumerate(names, start=1):
+            if len(name) > EVENT_TYPE_MAX_CHARS:
+                raise forms.ValidationError(
+                    f"Event type {number} ({name[:40]}…) is {len(name)} characters long; "
+                    f"the portal takes names of at most {EVENT_TYPE_MAX_CHARS}."
+                )
+            if not name.isprintable():
+                raise forms.ValidationError(f"Event type {number} ({name[:40]!r}) holds a control character.")
+        return list(dict.fromkeys(names))
+
     def clean(self):
         cleaned = super().clean()
         kind, region = cleaned.get("kind"), cleaned.get("region")
-        if region == Connection.Region.CUSTOM and not cleaned.get("base_url"):
+        if region == Connection.Region.CUSTOM and not cleaned.get("base_url") and "base_url" not in self.errors:
             self.add_error("base_url", "A custom region needs its base URL.")
         talkdesk_region = region in Connection.TALKDESK_REGIONS
         if kind == Connection.Kind.TALKDESK:
@@ -200,13 +264,14 @@ class ConnectionForm(forms.ModelForm):
                 )
             if not cleaned.get("account"):
                 self.add_error("account", "A Talkdesk connection needs the account name.")
+            elif problem := account_name_problem(cleaned["account"]):
+                self.add_error("account", problem)
         if kind == Connection.Kind.GENESYS:
             if region and talkdesk_region and region != Connection.Region.CUSTOM:
                 self.add_error("region", "Choose a Genesys Cloud region, or a custom base URL.")
             if not cleaned.get("business_unit_id"):
                 self.add_error("business_unit_id", "A Genesys Cloud connection needs the id of its business unit.")
-        names = [line.strip() for line in cleaned.get("event_types_text", "").splitlines() if line.strip()]
-        self.instance.event_types = list(dict.fromkeys(names))
+        self.instance.event_types = cleaned.get("event_types_text") or []
         return cleaned
 
 

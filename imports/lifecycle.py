@@ -284,6 +284,8 @@ def part_accepted(*, part: ImportPart, remote_id: str, first_poll_at, wfm_name: 
         remote_status=RemoteStatus.PROCESSING,
         sent_at=timezone.now(),
         next_poll_at=first_poll_at,
+        poll_failures=0,
+        unreadable_since=None,
         message="",
     )
 
@@ -301,6 +303,20 @@ def part_fail(*, part: ImportPart, message: str) -> bool:
 
 def part_needs_attention(*, part: ImportPart, message: str) -> bool:
     return _move_part(part, PartState.NEEDS_ATTENTION, only_if=_held_by(part), note=message, message=message)
+
+
+def part_status_unreadable(*, part: ImportPart, message: str) -> bool:
+    """The WFM acknowledged the part, and its status answers could not be
+    read for too long: a person must look in the WFM. Conditional on the
+    poll that decided it, so a late duplicate poll cannot move it."""
+    return _move_part(
+        part,
+        PartState.NEEDS_ATTENTION,
+        sources={PartState.PROCESSING},
+        only_if=Q(polls=part.polls),
+        note=message,
+        message=message,
+    )
 
 
 def part_stalled(*, part: ImportPart, message: str) -> bool:

@@ -168,6 +168,18 @@ class Import(models.Model):
     time_zone = models.CharField(max_length=64)
     date_format = models.CharField(max_length=32, blank=True)
     date_format_chosen = models.BooleanField(default=False)
+    sheet = models.CharField(
+        max_length=255, blank=True, help_text="The workbook's sheet the rows are read from; empty for a CSV file."
+    )
+    column_mapping = models.JSONField(
+        default=dict, blank=True, help_text="Which of the file's columns is which field, as a person mapped them."
+    )
+    column_mapping_name = models.CharField(
+        max_length=100, blank=True, help_text="The team's saved mapping applied, when one was."
+    )
+    held_rows = models.PositiveIntegerField(
+        default=0, help_text="Rows with errors held back when the valid rows alone were sent."
+    )
     # Genesys Cloud: import the schedule published, or as a draft.
     published = models.BooleanField(default=False)
 
@@ -256,8 +268,53 @@ class Import(models.Model):
         return self.findings.get("fixes", [])
 
     @property
+    def sent_rows(self) -> int:
+        return self.rows - self.held_rows
+
+    @property
     def can_confirm(self) -> bool:
         return self.state == ImportState.PREVIEW and self.error_count == 0 and self.rows > 0
+
+
+class ColumnMapping(models.Model):
+    """A team's mapping of a file's own columns to Talkdesk's, saved under a
+    name and applied by itself to a later file with the same header."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="column_mappings")
+    name = models.CharField(max_length=100)
+    header_signature = models.CharField(max_length=64)
+    header = models.JSONField(default=list, help_text="The header of the file it was made for.")
+    columns = models.JSONField(default=dict, help_text="Field -> the file's column name.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["team__name", "name"]
+        constraints = [models.UniqueConstraint(fields=["team", "name"], name="one_mapping_name_per_team")]
+        indexes = [models.Index(fields=["team", "header_signature"], name="mapping_team_header")]
+
+    def __str__(self) -> str:
+        return f"{self.team}: {self.name}"
+
+
+class ImportRevision(models.Model):
+    """A change a person made to an import's file in the portal: each makes a
+    new revision; the original stays as uploaded, and what is checked and
+    sent is the original with every change in order."""
+
+    import_job = models.ForeignKey(Import, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField(help_text="2 for the first change: revision 1 is the file as uploaded.")
+    change = models.JSONField(help_text="A cell (row, column, value) or a replace-all (column, find, replace).")
+    detail = models.CharField(max_length=500)
+    made_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    made_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["import_job", "number"]
+        constraints = [models.UniqueConstraint(fields=["import_job", "number"], name="one_revision_per_number")]
+
+    def __str__(self) -> str:
+        return f"{self.import_job_id} revision {self.number}"
 
 
 class ImportPart(models.Model):
@@ -290,6 +347,12 @@ class ImportPart(models.Model):
     held_by = models.CharField(max_length=200, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     polls = models.PositiveIntegerField(default=0)
+    # Status checks that failed in a row, which alone set the wait before the
+    # next (a long import's earlier good answers must not lengthen it), and
+    # since when Talkdesk's answers could not be read: that lasts a bounded
+    # time before an admin is asked to look.
+    poll_failures = models.PositiveIntegerField(default=0)
+    unreadable_since = models.DateTimeField(null=True, blank=True)
     last_polled_at = models.DateTimeField(null=True, blank=True)
     # When the next status check is due: a wake-up that comes well before it
     # is a duplicate (a redelivered or reconciler message) and does nothing.
@@ -367,6 +430,11 @@ class AuditEvent(models.Model):
         CONNECTION_TESTED = "connection_tested", "Tested a connection"
         AGENTS_SYNCED = "agents_synced", "Synced a connection's agents"
         SECRETS_RESEALED = "secrets_resealed", "Re-encrypted a client secret under the new key"
+        COLUMNS_MAPPED = "columns_mapped", "Mapped a file's columns"
+        MAPPING_SAVED = "mapping_saved", "Saved a column mapping"
+        MAPPING_DELETED = "mapping_deleted", "Deleted a column mapping"
+        CELL_EDITED = "cell_edited", "Changed a cell of a file"
+        REPLACED_ALL = "replaced_all", "Replaced a value in a column of a file"
 
     at = models.DateTimeField(default=timezone.now)
     action = models.CharField(max_length=32, choices=Action.choices)

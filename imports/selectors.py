@@ -18,7 +18,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from imports.access import is_admin
-from imports.models import AuditEvent, Connection, Import, ImportPart, PersonSettings, Team, Transition
+from imports.models import AuditEvent, ColumnMapping, Connection, Import, ImportPart, PersonSettings, Team, Transition
 from imports.schedule import checked_rows, findings
 from imports.schedule.check import HEADER, ScheduleRow, check_schedule, download_csv, download_rows_csv
 from imports.states import ImportState, PartState
@@ -35,6 +35,14 @@ def imports_for(user) -> QuerySet[Import]:
     return imports if is_admin(user) else imports.filter(team__supervisors=user)
 
 
+def needing_attention(*, user) -> int:
+    """How many of the imports an admin may act on wait for a person to say
+    whether Talkdesk has them; 0 for everyone else, who cannot act on them."""
+    if not is_admin(user):
+        return 0
+    return Import.objects.filter(state=ImportState.NEEDS_ATTENTION).count()
+
+
 @dataclass(frozen=True)
 class HistoryFilters:
     team: int | None = None
@@ -42,6 +50,8 @@ class HistoryFilters:
     uploader: int | None = None
     since: date | None = None
     until: date | None = None
+    held: bool = False
+    """Only imports that sent their valid rows and held the others back."""
 
 
 def uploaders_for(user) -> QuerySet:
@@ -64,6 +74,7 @@ def history(user, filters: HistoryFilters) -> QuerySet[Import]:
         .only(
             "file_name",
             "rows",
+            "held_rows",
             "state",
             "created_at",
             "finished_at",
@@ -78,6 +89,8 @@ def history(user, filters: HistoryFilters) -> QuerySet[Import]:
     imports = imports.filter(state=filters.state) if filters.state else imports.exclude(state=ImportState.REFUSED)
     if filters.uploader:
         imports = imports.filter(uploaded_by_id=filters.uploader)
+    if filters.held:
+        imports = imports.filter(held_rows__gt=0)
     tz = timezone.get_current_timezone()
     if filters.since:
         imports = imports.filter(created_at__gte=datetime.combine(filters.since, time.min, tz))
@@ -284,7 +297,7 @@ def _checked_rows(job: Import) -> Iterator[Iterator[ScheduleRow]]:
 
 
 def _recheck(job: Import):
-    from imports.services import account_facts
+    from imports.services import account_facts, workbook_limits
 
     with job.original.open("rb") as stored:
         return check_schedule(
@@ -292,6 +305,8 @@ def _recheck(job: Import):
             time_zone=job.time_zone,
             date_format=job.date_format or None,
             account=account_facts(job.connection),
+            sheet=job.sheet or None,
+            workbook_limits=workbook_limits(),
         )
 
 
@@ -300,6 +315,12 @@ class RowView:
     row: int
     cells: tuple[str, ...]
     problems: list[dict]
+
+    @property
+    def columns(self) -> list[tuple[str, str, bool]]:
+        """(column, value, whether a problem names the column), in order."""
+        named = {problem.get("column") for problem in self.problems}
+        return [(column, value, column in named) for column, value in zip(HEADER, self.cells, strict=True)]
 
 
 class _Window(Sequence):
@@ -405,6 +426,76 @@ def fixed_file(job: Import) -> Iterator[bytes]:
             yield chunk
         if first:
             yield download_rows_csv([])
+
+
+def rows_with_errors(job: Import) -> int | None:
+    """How many rows sending the valid rows only would hold back; None when
+    an error is not in one row, so the file cannot be sent in part."""
+    from imports.services import every_error
+
+    rows = set()
+    for row, _message in every_error(job):
+        if row is None:
+            return None
+        rows.add(row)
+    return len(rows) if rows and len(rows) < job.rows else None
+
+
+@dataclass(frozen=True)
+class MappingField:
+    field: str
+    input_name: str
+    required: bool
+    options: list[tuple[str, str, bool]]
+    """(value, label with a few of the column's values, chosen)."""
+
+
+def mapping_fields(job: Import) -> list[MappingField]:
+    """The question the preview asks when the header cannot be mapped: for
+    each field, the file's columns to choose from, the likely one chosen."""
+    from imports.forms import mapping_field_name
+    from imports.schedule.columns import MAPPABLE
+    from imports.schedule.header import column_meant
+
+    columns = job.findings.get("columns") or []
+    chosen = dict(job.column_mapping or {})
+    for column in columns:
+        meant = column_meant(column["name"])
+        if meant and meant not in chosen:
+            chosen[meant] = column["name"].strip()
+    fields = []
+    for field in MAPPABLE:
+        options = []
+        for column in columns:
+            name = column["name"].strip()
+            if not name:
+                continue
+            samples = ", ".join(column["samples"])
+            label = f"{column['letter']} · {name}" + (f" (e.g. {samples})" if samples else "")
+            options.append((name, label, chosen.get(field) == name))
+        fields.append(MappingField(field, mapping_field_name(field), field in HEADER, options))
+    return fields
+
+
+def template_facts(*, team: Team):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from imports.schedule.template import TemplateFacts
+
+    connection = team.connection
+    agents = list(connection.agents.filter(active=True).order_by("name", "email").values_list("name", "email"))
+    return TemplateFacts(
+        agents=agents,
+        event_types=sorted(connection.event_types or []),
+        date_format=connection.default_date_format,
+        day=timezone.localdate() + timedelta(days=1),
+    )
+
+
+def column_mappings() -> QuerySet[ColumnMapping]:
+    return ColumnMapping.objects.select_related("team", "created_by")
 
 
 @dataclass(frozen=True)

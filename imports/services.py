@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,19 +14,33 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
-from imports import access, audit, enqueue, lifecycle, secret_box
-from imports.models import AuditEvent, Connection, ConnectionAgent, Import, ImportPart, PersonSettings, Team
+from imports import access, audit, enqueue, lifecycle, recovery, secret_box, storage_errors
+from imports.models import (
+    AuditEvent,
+    ColumnMapping,
+    Connection,
+    ConnectionAgent,
+    Import,
+    ImportPart,
+    ImportRevision,
+    PersonSettings,
+    Team,
+)
 from imports.schedule import check as schedule_file
-from imports.schedule import checked_rows, findings
+from imports.schedule import checked_rows, findings, held_rows
+from imports.schedule.columns import MAPPABLE, header_signature
+from imports.schedule.readers import ReadOptions
+from imports.schedule.workbook import WorkbookLimits
 from imports.states import ImportState
 from imports.uploads import safe_file_name
 from imports.wfm import registry
 from imports.wfm.base import ConnectionSettings, Directory, Refused, Wfm, WfmError
 
 Action = AuditEvent.Action
+log = logging.getLogger(__name__)
 
 
 class ActionRefused(Exception):
@@ -49,6 +64,14 @@ def account_facts(connection: Connection) -> schedule_file.AccountFacts:
         wfm=vendor.name,
         event_type_called=vendor.event_type_called,
     )
+
+
+def workbook_limits() -> WorkbookLimits:
+    return WorkbookLimits(memory_bytes=settings.WORKBOOK_MEMORY_MB * 1024 * 1024, seconds=settings.WORKBOOK_SECONDS)
+
+
+def _saved_mapping_said(name: str) -> str:
+    return f"The team's saved mapping '{name}' was applied by itself, since this file's header matches it"
 
 
 def directory_of(connection: Connection) -> Directory:
@@ -87,14 +110,38 @@ def _check(job: Import, data: bytes, every_finding: TextIO) -> schedule_file.Sch
     """Checks the file as the import says to read it, and notes on the import
     what was found (not saved): counts per kind and the first of each kind;
     every finding goes to every_finding."""
-    check = schedule_file.check_schedule(
-        data,
-        time_zone=job.time_zone,
-        date_format=job.date_format or None,
-        account=account_facts(job.connection),
-        every_finding=every_finding,
-    )
+
+    def check_with(mapping: dict[str, str] | None, said: str | None) -> schedule_file.ScheduleCheck:
+        return schedule_file.check_schedule(
+            data,
+            time_zone=job.time_zone,
+            date_format=job.date_format or None,
+            account=account_facts(job.connection),
+            every_finding=every_finding,
+            sheet=job.sheet or None,
+            workbook_limits=workbook_limits(),
+            mapping=mapping,
+            mapping_said=said,
+            edits=[revision.change for revision in job.revisions.order_by("number")] if job.pk else [],
+        )
+
+    named = _saved_mapping_said(job.column_mapping_name) if job.column_mapping_name else None
+    check = check_with(job.column_mapping or None, named)
+    if not job.column_mapping and check.columns:
+        saved = (
+            ColumnMapping.objects.filter(team=job.team, header_signature=header_signature(check.source_header))
+            .order_by("-created_at")
+            .first()
+        )
+        if saved is not None:
+            job.column_mapping, job.column_mapping_name = dict(saved.columns), saved.name
+            # Every finding of the first reading is dropped with it.
+            every_finding.seek(0)
+            every_finding.truncate()
+            check = check_with(job.column_mapping, _saved_mapping_said(saved.name))
     summary = check.summary
+    if check.readable:
+        job.sheet = check.sheet or ""
     job.date_format = check.date_format or job.date_format
     job.rows = summary.rows
     job.agents = summary.agents
@@ -109,6 +156,10 @@ def _check(job: Import, data: bytes, every_finding: TextIO) -> schedule_file.Sch
         "counts": check.counts,
         "skipped_checks": list(check.skipped_checks),
         "date_format_candidates": list(check.date_format_candidates),
+        "kind": check.kind,
+        "sheets": list(check.sheets),
+        "header": list(check.source_header),
+        "columns": list(check.columns),
     }
     job.error_count = check.error_count
     job.warning_count = check.warning_count
@@ -196,6 +247,34 @@ def _store_rows(job: Import, check: schedule_file.ScheduleCheck) -> None:
         default_storage.save(name, ContentFile(checked_rows.write_rows(check.rows)))
 
 
+@contextmanager
+def _nothing_half_written(job: Import):
+    """Files written for the import by the block are removed again if the disk
+    fails it (full, read-only): with the transaction rolled back, nothing of
+    a failed upload is left behind, and the person is told plainly."""
+    folder = f"imports/{job.id}"
+    before = set(_files_in(folder))
+    try:
+        yield
+    except OSError as error:
+        if not storage_errors.is_storage_error(error):
+            raise
+        log.error("Files of import %s could not be stored (%s)", job.id, error)
+        for name in set(_files_in(folder)) - before:
+            try:
+                default_storage.delete(f"{folder}/{name}")
+            except OSError as left:
+                log.error("Half-written %s/%s could not be removed: %s", folder, name, left)
+        raise ActionRefused(storage_errors.could_not_store(error)) from error
+
+
+def _files_in(folder: str) -> list[str]:
+    try:
+        return default_storage.listdir(folder)[1]
+    except FileNotFoundError:
+        return []
+
+
 def _check_later(job: Import, *, note: str) -> bool:
     """Hands the check to the worker, once the transaction commits."""
     if not lifecycle.import_check_later(job=job, note=note):
@@ -212,6 +291,7 @@ def import_create(
     data: bytes | File,
     time_zone: str,
     date_format: str | None,
+    sheet: str | None = None,
     published: bool | None = None,
     client_address: str | None = None,
 ) -> Import:
@@ -233,6 +313,7 @@ def import_create(
         date_format=date_format or "",
         date_format_chosen=bool(date_format),
         published=team.publish_by_default if published is None else published,
+        sheet=sheet or "",
     )
     with _every_finding_spool() as every_finding:
         check = None
@@ -246,7 +327,7 @@ def import_create(
                 job.message = "This file cannot be sent, and no time zone or date format would change that."
                 job.finished_at = timezone.now()
         content.seek(0)
-        with transaction.atomic():
+        with _nothing_half_written(job), transaction.atomic():
             job.original.save("original", content, save=False)
             job.save()
             if check is None:
@@ -259,23 +340,39 @@ def import_create(
                 client_address=client_address,
                 import_job=job,
                 detail=f"{job.file_name} for team {team.name}: {job.size:,} bytes"
-                + (f", {job.rows:,} rows" if check is not None else ", checked by the worker"),
+                + (f", {job.rows:,} rows" if check is not None else ", checked by the worker")
+                + (f", sheet '{job.sheet}'" if job.sheet else ""),
             )
     return job
 
 
 def _never_sendable(check: schedule_file.ScheduleCheck) -> bool:
-    """No time zone or date format chosen on the preview can make the file
-    sendable: it is not a readable CSV schedule, or it has no row at all."""
-    return not check.readable or check.summary.rows == 0
+    """No choice on the preview (time zone, date format, sheet, column
+    mapping) can make the file sendable: nothing in it reads as a table."""
+    return not check.readable and not check.columns and len(check.sheets) <= 1
 
 
-def import_recheck(*, job: Import, time_zone: str, date_format: str | None, published: bool | None = None) -> Import:
-    """Checks the kept file again with another time zone or date format."""
+def import_recheck(
+    *,
+    job: Import,
+    time_zone: str,
+    date_format: str | None,
+    published: bool | None = None,
+    sheet: str | None = None,
+) -> Import:
+    """Checks the kept file again with another time zone, date format or
+    sheet (None keeps the sheet read before)."""
     if job.state == ImportState.CHECKING:
         raise ActionRefused("The file is still being checked; read it differently once the check is done.")
     if job.state != ImportState.PREVIEW:
         raise ActionRefused("This import was already confirmed; upload the file again to change how it is read.")
+    if sheet is not None and sheet != job.sheet:
+        if job.findings.get("sheets") and sheet not in job.findings["sheets"]:
+            raise ActionRefused(f"The workbook has no sheet named '{sheet}'.")
+        # Another sheet has its own columns and rows: a mapping or a change
+        # made for this one may not fit (the audit log keeps the changes).
+        job.sheet, job.column_mapping, job.column_mapping_name = sheet, {}, ""
+        job.revisions.all().delete()
     job.time_zone = time_zone
     job.date_format = date_format or ""
     job.date_format_chosen = bool(date_format)
@@ -283,7 +380,17 @@ def import_recheck(*, job: Import, time_zone: str, date_format: str | None, publ
         job.published = published
     if not _checked_in_web(job.size):
         with transaction.atomic():
-            job.save(update_fields=["time_zone", "date_format", "date_format_chosen", "published"])
+            job.save(
+                update_fields=[
+                    "time_zone",
+                    "date_format",
+                    "date_format_chosen",
+                    "published",
+                    "sheet",
+                    "column_mapping",
+                    "column_mapping_name",
+                ]
+            )
             if not _check_later(job, note=f"Read again in {time_zone}, by the worker."):
                 raise ActionRefused("This import was already confirmed or is being checked.")
         return job
@@ -291,7 +398,7 @@ def import_recheck(*, job: Import, time_zone: str, date_format: str | None, publ
         data = stored.read()
     with _every_finding_spool() as every_finding:
         check = _check(job, data, every_finding)
-        with transaction.atomic():
+        with _nothing_half_written(job), transaction.atomic():
             job.save()
             _store_check(job, check, every_finding)
     return job
@@ -314,6 +421,9 @@ def previews_expire(*, now=None) -> int:
 # the state, which only the lifecycle writes.
 CHECK_FIELDS = (
     "date_format",
+    "sheet",
+    "column_mapping",
+    "column_mapping_name",
     "rows",
     "agents",
     "first_start",
@@ -377,17 +487,236 @@ def import_check_give_up(*, job: Import, attempt: int) -> bool:
         return lifecycle.import_checked(job=job, attempt=attempt, note=message)
 
 
-def import_confirm(*, job: Import, actor, warnings_acknowledged: bool, client_address: str | None = None) -> Import:
+def _recheck_stored(job: Import) -> None:
+    """Checks the kept file again as the import now says to read it; inside
+    the caller's transaction."""
+    with job.original.open("rb") as stored:
+        data = stored.read()
+    with _every_finding_spool() as every_finding:
+        check = _check(job, data, every_finding)
+        job.save()
+        _store_check(job, check, every_finding)
+
+
+def import_map_columns(
+    *, job: Import, actor, columns: dict[str, str], save_as: str = "", client_address: str | None = None
+) -> Import:
+    """Reads the file's columns as the person says (field -> the file's
+    column name), checks the file again at once, and saves the mapping for
+    the team under a name when one is given."""
+    if job.state != ImportState.PREVIEW:
+        raise ActionRefused("This import was already confirmed; upload the file again to map its columns.")
+    header = [cell.strip() for cell in job.findings.get("header", [])]
+    columns = {field: name.strip() for field, name in columns.items() if field in MAPPABLE and name and name.strip()}
+    unknown = sorted({name for name in columns.values() if name not in header})
+    if unknown:
+        raise ActionRefused(f"The file has no column named {', '.join(repr(name) for name in unknown)}.")
+    twice = sorted({name for name in columns.values() if list(columns.values()).count(name) > 1})
+    if twice:
+        raise ActionRefused(f"Column {', '.join(repr(name) for name in twice)} is chosen for more than one field.")
+    needed = [field for field in schedule_file.HEADER if field not in columns]
+    if needed:
+        raise ActionRefused(f"Choose a column for {', '.join(needed)}.")
+    save_as = " ".join(save_as.split())[: ColumnMapping._meta.get_field("name").max_length]
+    described = ", ".join(f"{field} <- '{name}'" for field, name in columns.items())
+    with transaction.atomic():
+        job.column_mapping = columns
+        # The name tells of a mapping applied by itself; this one the person chose.
+        job.column_mapping_name = ""
+        _recheck_stored(job)
+        audit.record(Action.COLUMNS_MAPPED, user=actor, client_address=client_address, import_job=job, detail=described)
+        if save_as:
+            ColumnMapping.objects.update_or_create(
+                team=job.team,
+                name=save_as,
+                defaults={
+                    "header_signature": header_signature(job.findings.get("header", [])),
+                    "header": job.findings.get("header", []),
+                    "columns": columns,
+                    "created_by": actor,
+                },
+            )
+            audit.record(
+                Action.MAPPING_SAVED,
+                user=actor,
+                client_address=client_address,
+                import_job=job,
+                detail=f"'{save_as}' for team {job.team.name}: {described}",
+            )
+    return job
+
+
+def _revise(job: Import, *, actor, change: dict, detail: str, action, client_address: str | None) -> Import:
+    with transaction.atomic():
+        locked = Import.objects.select_for_update().get(pk=job.pk)
+        if locked.state != ImportState.PREVIEW:
+            raise ActionRefused("This import was already confirmed; its file can no longer be changed.")
+        number = (job.revisions.aggregate(models.Max("number"))["number__max"] or 1) + 1
+        ImportRevision.objects.create(import_job=job, number=number, change=change, detail=detail, made_by=actor)
+        _recheck_stored(job)
+        audit.record(
+            action, user=actor, client_address=client_address, import_job=job, detail=f"revision {number}: {detail}"
+        )
+    return job
+
+
+def _checked(job: Import) -> list:
+    if not default_storage.exists(checked_rows.stored_name(job.id)):
+        raise ActionRefused("The file's rows could not be read: map its columns or choose its sheet first.")
+    with default_storage.open(checked_rows.stored_name(job.id), "rb") as stored:
+        return checked_rows.read_rows(stored.read(), time_zone=job.time_zone)
+
+
+def _cell_of(row, column: str) -> str:
+    return (row.agent_name, row.agent_email, row.start_text, row.end_text, row.event_type)[
+        schedule_file.HEADER.index(column)
+    ]
+
+
+def import_edit_cell(
+    *, job: Import, actor, row: int, column: str, value: str, client_address: str | None = None
+) -> Import:
+    """Changes one cell in a new revision of the file, and checks it again."""
+    if column not in schedule_file.HEADER:
+        raise ActionRefused(f"'{column}' is not one of Talkdesk's columns.")
+    value = value.strip()
+    found = next((checked for checked in _checked(job) if checked.row == row), None)
+    if found is None:
+        raise ActionRefused(f"The file has no row {row}.")
+    old = _cell_of(found, column)
+    if old == value:
+        raise ActionRefused(f"Row {row}'s {column} is already '{value}'.")
+    change = {"row": row, "column": column, "value": value}
+    detail = f"row {row}, {column}: '{old}' -> '{value}'"
+    return _revise(
+        job, actor=actor, change=change, detail=detail, action=Action.CELL_EDITED, client_address=client_address
+    )
+
+
+def import_replace_all(
+    *, job: Import, actor, column: str, find: str, replace: str, client_address: str | None = None
+) -> Import:
+    """Replaces every cell of a column equal to find, in a new revision."""
+    if column not in schedule_file.HEADER:
+        raise ActionRefused(f"'{column}' is not one of Talkdesk's columns.")
+    find, replace = find.strip(), replace.strip()
+    if not find:
+        raise ActionRefused("Say which value to replace.")
+    count = sum(_cell_of(checked, column) == find for checked in _checked(job))
+    if not count:
+        raise ActionRefused(f"No cell of {column} is '{find}'.")
+    change = {"column": column, "find": find, "replace": replace}
+    detail = f"every '{find}' in {column} -> '{replace}' ({count} cells)"
+    return _revise(
+        job, actor=actor, change=change, detail=detail, action=Action.REPLACED_ALL, client_address=client_address
+    )
+
+
+def column_mapping_delete(*, mapping: ColumnMapping, actor, client_address: str | None = None) -> None:
+    with transaction.atomic():
+        audit.record(
+            Action.MAPPING_DELETED,
+            user=actor,
+            client_address=client_address,
+            detail=f"'{mapping.name}' of team {mapping.team.name}",
+        )
+        mapping.delete()
+
+
+def held_name(import_id) -> str:
+    """Where the rows held back from an import are kept, beside its original."""
+    return f"imports/{import_id}/held.csv"
+
+
+def every_error(job: Import) -> list[tuple[int | None, str]]:
+    """(row, message) of every error, not only the first of each kind kept
+    on the import: from the complete list kept beside the upload."""
+    name = findings.stored_name(job.id)
+    if not default_storage.exists(name):
+        return [(problem.get("row"), problem["message"]) for problem in job.errors]
+    with default_storage.open(name, "rb") as stored:
+        return held_rows.every_error(stored.read())
+
+
+def _hold_rows_with_errors(job: Import) -> tuple[schedule_file.ScheduleCheck, bytes, int]:
+    """The file to send of the rows without errors, checked again, and the
+    held rows' file."""
+    errors = every_error(job)
+    if any(row is None for row, _ in errors):
+        raise ActionRefused(
+            "The file has a problem that is not in one row, so it cannot be sent in part: "
+            + " ".join(message for row, message in errors if row is None)
+        )
+    problems: dict[int, list[str]] = {}
+    for row, message in errors:
+        if row is not None:
+            problems.setdefault(row, []).append(message)
+    name = checked_rows.stored_name(job.id)
+    with default_storage.open(name, "rb") as stored:
+        rows = checked_rows.read_rows(stored.read(), time_zone=job.time_zone)
+    valid = [row for row in rows if row.row not in problems]
+    if not valid:
+        raise ActionRefused("Every row has an error: there is nothing to send.")
+    check = schedule_file.check_schedule(
+        held_rows.rows_file(valid),
+        time_zone=job.time_zone,
+        date_format=job.date_format or None,
+        account=account_facts(job.connection),
+    )
+    if not check.ok:
+        raise ActionRefused(
+            "The valid rows alone do not make a file that can be sent: "
+            + " ".join(problem.message for problem in check.errors[:3])
+        )
+    with job.original.open("rb") as stored:
+        original = stored.read()
+    options = ReadOptions(sheet=job.sheet or None, workbook_limits=workbook_limits())
+    return check, held_rows.held_file(original, options, problems), len(problems)
+
+
+def import_confirm(
+    *,
+    job: Import,
+    actor,
+    warnings_acknowledged: bool,
+    valid_rows_only: bool = False,
+    client_address: str | None = None,
+) -> Import:
+    """Queues the import. With errors, valid_rows_only sends the rows
+    without errors and holds the others back, kept to download."""
     if job.state != ImportState.PREVIEW:
         raise ActionRefused("This import was already confirmed or cancelled.")
-    if job.error_count:
-        raise ActionRefused("Fix the errors in the file and upload it again: a file with errors cannot be sent.")
+    if job.error_count and not valid_rows_only:
+        raise ActionRefused(
+            "Fix the errors in the file and upload it again, or send the valid rows only: "
+            "a file with errors cannot be sent whole."
+        )
     if not job.rows:
         raise ActionRefused("The file has no schedule rows to send.")
     if job.warning_count and not warnings_acknowledged:
         raise ActionRefused("Read the warnings and tick the box to confirm you want to send the file as it is.")
+    held = None
+    if job.error_count:
+        held = _hold_rows_with_errors(job)
     needs_approval = job.team.imports_need_approval
     with transaction.atomic():
+        # Parts are replaced below: only while the import is still a preview,
+        # which a second confirm racing this one finds it no longer is.
+        if not Import.objects.select_for_update().filter(pk=job.pk, state=ImportState.PREVIEW).exists():
+            raise ActionRefused("This import was already confirmed or cancelled.")
+        if held is not None:
+            check, held_data, held_count = held
+            with _every_finding_spool() as spool:
+                _store_parts(job, check, spool)
+            if not job.parts.exists():
+                raise ActionRefused(
+                    "The valid rows alone cannot be sent: "
+                    + " ".join(problem["message"] for problem in job.errors if not problem.get("row"))
+                )
+            default_storage.delete(held_name(job.id))
+            default_storage.save(held_name(job.id), ContentFile(held_data))
+            Import.objects.filter(pk=job.pk).update(held_rows=held_count)
+            job.held_rows = held_count
         Import.objects.filter(pk=job.pk).update(warnings_acknowledged=bool(job.warning_count))
         moved = (
             lifecycle.import_await_approval(job=job, actor=actor)
@@ -401,7 +730,12 @@ def import_confirm(*, job: Import, actor, warnings_acknowledged: bool, client_ad
             user=actor,
             client_address=client_address,
             import_job=job,
-            detail=f"{job.file_name}: {job.rows:,} rows"
+            detail=f"{job.file_name}: "
+            + (
+                f"{job.rows - job.held_rows} valid rows sent, {job.held_rows} rows with errors held back"
+                if job.held_rows
+                else f"{job.rows} rows"
+            )
             + (", warnings acknowledged" if job.warning_count else "")
             + ("; waits for approval" if needs_approval else ""),
         )
@@ -523,21 +857,40 @@ def connection_save(
     return connection
 
 
+def _usable_wfm(connection: Connection) -> Wfm:
+    """The connection's WFM, or a refusal saying what in the connection keeps
+    it from being one (a setting stored before it was checked, a secret no
+    configured key opens)."""
+    try:
+        return wfm_for(connection)
+    except secret_box.SecretUnreadable as error:
+        raise ActionRefused(
+            f"The client secret of connection {connection.name} cannot be read with the portal's encryption keys "
+            f"({error}). Enter the secret again in the connection's settings."
+        ) from error
+    except ValueError as error:
+        raise ActionRefused(
+            f"Connection {connection.name} cannot be used as it is: {error} Correct it in the connection's settings."
+        ) from error
+
+
 def connection_test(*, connection: Connection, actor=None, client_address: str | None = None):
     """Signs in and reports what the client may and may not do; for a WFM
-    that lists them, keeps its event types and planning week too."""
+    that lists them, keeps its event types and planning week too. Raises
+    ActionRefused with the WFM's or the connection's problem, in its words."""
     try:
-        wfm = wfm_for(connection)
+        wfm = _usable_wfm(connection)
         diagnosis = wfm.diagnose()
-    except (WfmError, secret_box.SecretUnreadable, ValueError) as error:
+    except (WfmError, ActionRefused) as error:
+        message = error.message if isinstance(error, WfmError) else str(error)
         audit.record(
             Action.CONNECTION_TESTED,
             user=actor,
             client_address=client_address,
             connection=connection,
-            detail=f"failed: {getattr(error, 'message', None) or error}",
+            detail=f"failed: {message}",
         )
-        raise
+        raise ActionRefused(message) from error
     catalogue = None
     if registry.vendor(connection.kind).lists_event_types:
         try:
@@ -546,11 +899,14 @@ def connection_test(*, connection: Connection, actor=None, client_address: str |
             # A client without the look-up permissions is diagnosed, not
             # failed: the diagnosis already names what it lacks.
             if error.http_status != 403:
-                raise
+                raise ActionRefused(error.message) from error
+        except WfmError as error:
+            raise ActionRefused(error.message) from error
     with transaction.atomic():
         Connection.objects.filter(pk=connection.pk).update(
             granted_scopes=sorted(diagnosis.granted), last_tested_at=timezone.now()
         )
+        recovery.account_reached(account_key=connection.account_key)
         if catalogue is not None:
             _keep_catalogue(connection, catalogue)
         missing = ", ".join(problem.permission for problem in diagnosis.missing)
@@ -607,9 +963,12 @@ def connection_sync_agents(*, connection: Connection, actor=None, client_address
     a person, it is in the audit log, as a test of the connection is."""
     vendor = registry.vendor(connection.kind)
     try:
-        wfm = wfm_for(connection)
+        wfm = _usable_wfm(connection)
         agents = wfm.active_agents()
         catalogue = wfm.catalogue() if vendor.lists_event_types else None
+    except ActionRefused as refusal:
+        Connection.objects.filter(pk=connection.pk).update(agents_sync_message=str(refusal)[:500])
+        raise
     except WfmError as error:
         Connection.objects.filter(pk=connection.pk).update(agents_sync_message=error.message[:500])
         if actor is not None:
@@ -632,6 +991,7 @@ def connection_sync_agents(*, connection: Connection, actor=None, client_address
             _keep_catalogue(connection, catalogue)
             message += f" {len(catalogue.event_types):,} activity codes."
         Connection.objects.filter(pk=connection.pk).update(agents_synced_at=timezone.now(), agents_sync_message=message)
+        recovery.account_reached(account_key=connection.account_key)
         if actor is not None:
             audit.record(
                 Action.AGENTS_SYNCED, user=actor, client_address=client_address, connection=connection, detail=message

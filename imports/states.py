@@ -21,6 +21,7 @@ class PartState(models.TextChoices):
     IMPORTED = "imported", "Imported"
     IMPORTED_WITH_ERRORS = "imported_with_errors", "Imported with errors"
     ERROR = "error", "Failed in Talkdesk"
+    # Only for a part that provably never reached Talkdesk.
     FAILED = "failed", "Not sent"
     STALLED = "stalled", "Stalled in Talkdesk"
     NEEDS_ATTENTION = "needs_attention", "Needs attention"
@@ -48,12 +49,13 @@ PART_MOVES: dict[PartState, set[PartState]] = {
     PartState.PREPARING: {PartState.SENDING, PartState.WAITING, PartState.FAILED},
     # Back to WAITING only when Talkdesk provably received nothing.
     PartState.SENDING: {PartState.PROCESSING, PartState.WAITING, PartState.FAILED, PartState.NEEDS_ATTENTION},
+    # Talkdesk acknowledged the file: never FAILED ("Not sent") from here.
     PartState.PROCESSING: {
         PartState.IMPORTED,
         PartState.IMPORTED_WITH_ERRORS,
         PartState.ERROR,
-        PartState.FAILED,
         PartState.STALLED,
+        PartState.NEEDS_ATTENTION,
     },
     # An admin decides: send again, or record that Talkdesk did get it.
     PartState.NEEDS_ATTENTION: {PartState.WAITING, PartState.IMPORTED, PartState.SKIPPED},

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from imports import views
 
@@ -8,16 +8,23 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("imports/", views.history, name="history"),
     path("imports/new/", views.upload, name="upload"),
+    re_path(r"^imports/template\.(?P<kind>csv|xlsx)$", views.template_file, name="template"),
     path("imports/<uuid:pk>/", views.detail, name="detail"),
     path("imports/<uuid:pk>/rows/", views.rows, name="rows"),
     path("imports/<uuid:pk>/timeline/", views.timeline, name="timeline"),
     path("imports/<uuid:pk>/recheck/", views.recheck, name="recheck"),
     path("imports/<uuid:pk>/confirm/", views.confirm, name="confirm"),
+    path("imports/<uuid:pk>/columns/", views.map_columns, name="map_columns"),
+    path("imports/<uuid:pk>/cells/", views.edit_cell, name="edit_cell"),
+    path("imports/<uuid:pk>/replace/", views.replace_all, name="replace_all"),
+    path("mappings/", views.mappings, name="mappings"),
+    path("mappings/<int:pk>/delete/", views.mapping_delete, name="mapping_delete"),
     path("imports/<uuid:pk>/cancel/", views.cancel, name="cancel"),
     path("imports/<uuid:pk>/approve/", views.approve, name="approve"),
     path("imports/<uuid:pk>/reject/", views.reject, name="reject"),
     path("imports/<uuid:pk>/original/", views.original_file, name="original"),
     path("imports/<uuid:pk>/fixed.csv", views.fixed_file, name="fixed"),
+    path("imports/<uuid:pk>/held-rows.csv", views.held_file, name="held"),
     path("imports/<uuid:pk>/problems.csv", views.findings_file, name="findings"),
     path("imports/<uuid:pk>/parts/<int:number>/errors.csv", views.error_report, name="error_report"),
     path("imports/<uuid:pk>/parts/<int:number>/resend/", views.part_resend, name="part_resend"),

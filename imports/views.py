@@ -1,10 +1,12 @@
+import itertools
 from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponseNotModified, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotModified, StreamingHttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,6 +21,7 @@ from imports import access, person_zone, selectors, services
 from imports.csv_download import csv_attachment
 from imports.forms import (
     AuditFilterForm,
+    ColumnMappingForm,
     ConfirmForm,
     ConnectionForm,
     HistoryFilterForm,
@@ -28,11 +31,10 @@ from imports.forms import (
     UploadForm,
     time_zone_names,
 )
-from imports.models import Connection, Import
-from imports.secret_box import SecretUnreadable
+from imports.models import ColumnMapping, Connection, Import
+from imports.schedule.check import HEADER
 from imports.states import ImportState
 from imports.uploads import upload_refusal
-from imports.wfm.base import WfmError
 from portal.client_address import client_address
 
 ROWS_PER_PAGE = 50
@@ -72,16 +74,21 @@ def history(request):
             uploader=data["uploader"],
             since=data["since"],
             until=data["until"],
+            held=data["held"],
         )
     page = Paginator(selectors.history(request.user, filters), IMPORTS_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    is_admin = selectors.is_admin(request.user)
     context = {
         "form": form,
         "page": page,
         "query": query.urlencode(),
         "any_moving": any(job.is_moving or job.is_checking for job in page),
         "filtered": filters != selectors.HistoryFilters(),
+        "is_admin": is_admin,
+        "needing_attention": 0 if request.htmx else selectors.needing_attention(user=request.user),
+        "showing_attention": filters.state == "needs_attention",
     }
     template = "imports/history.html#rows" if request.htmx else "imports/history.html"
     return render(request, template, context)
@@ -102,17 +109,22 @@ def upload(request):
         form = UploadForm(request.POST, request.FILES, teams=teams)
         if form.is_valid():
             data = form.cleaned_data
-            job = services.import_create(
-                team=data["team"],
-                uploaded_by=request.user,
-                file_name=data["file"].name,
-                # The file itself, read in chunks: a large one is never whole in this process.
-                data=data["file"],
-                time_zone=data["time_zone"],
-                date_format=data["date_format"] or None,
-                published=data["published"],
-                client_address=client_address(request),
-            )
+            try:
+                job = services.import_create(
+                    team=data["team"],
+                    uploaded_by=request.user,
+                    file_name=data["file"].name,
+                    # The file itself, read in chunks: a large one is never whole in this process.
+                    data=data["file"],
+                    time_zone=data["time_zone"],
+                    date_format=data["date_format"] or None,
+                    published=data["published"],
+                    client_address=client_address(request),
+                )
+            except services.ActionRefused as refusal:
+                # The portal's own disk refused the file: nothing was kept.
+                context = {"form": form, "refusal": str(refusal), "time_zones": time_zone_names()}
+                return render(request, "imports/upload.html", context, status=503)
             return redirect("imports:detail", pk=job.pk)
     else:
         form = _blank_upload_form(teams, request.GET.get("team", ""))
@@ -154,14 +166,23 @@ def _detail_context(request, job: Import) -> dict:
     context["timeline_on_load"] = job.rows <= TIMELINE_ON_LOAD_ROWS
     if job.state == "preview":
         context["recheck_form"] = RecheckForm(
-            initial={"time_zone": job.time_zone, "date_format": job.date_format if job.date_format_chosen else ""}
+            initial={
+                "time_zone": job.time_zone,
+                "date_format": job.date_format if job.date_format_chosen else "",
+                "sheet": job.sheet,
+            }
         )
         context["confirm_form"] = ConfirmForm()
         context["time_zones"] = time_zone_names()
+        if job.findings.get("columns"):
+            context["mapping_fields"] = selectors.mapping_fields(job)
         counts = job.findings.get("counts", {})
         context["error_groups"] = selectors.problem_groups(job.errors, counts=counts.get("error"))
         context["warning_groups"] = selectors.problem_groups(job.warnings, counts=counts.get("warning"))
         context["expires_at"] = job.created_at + timedelta(days=settings.PORTAL_PREVIEW_EXPIRY_DAYS)
+        held = selectors.rows_with_errors(job)
+        if held:
+            context["held_if_sent"], context["valid_if_sent"] = held, job.rows - held
     if job.state == ImportState.AWAITING_APPROVAL:
         # The approver sees what the uploader saw before confirming.
         counts = job.findings.get("counts", {})
@@ -248,19 +269,78 @@ def rows(request, pk):
     job = _get_import_for_user(request, pk)
     if waiting := _unless_checking(request, job):
         return waiting
-    problem = request.GET.get("problem", "")
-    page = selectors.schedule_rows_page(job, problem=problem, page=request.GET.get("page"), per_page=ROWS_PER_PAGE)
+    return _rows_page(request, job, problem=request.GET.get("problem", ""), page_number=request.GET.get("page"))
+
+
+def _rows_page(request, job: Import, *, problem: str, page_number, notices=()):
+    page = selectors.schedule_rows_page(job, problem=problem, page=page_number, per_page=ROWS_PER_PAGE)
     codes = sorted({p["code"] for p in job.errors + job.warnings})
     context = {
         "job": job,
         "page": page,
         "problem": problem,
         "problem_codes": codes,
+        "columns": HEADER,
+        "revisions": job.revisions.count(),
+        "notices": notices,
         # Only the first of each kind of problem is marked on the rows.
         "marks_partial": bool(problem) and not job.findings_complete,
     }
     template = "imports/rows.html#rows" if request.htmx else "imports/rows.html"
     return render(request, template, context)
+
+
+def _revised(request, job: Import, action) -> HttpResponse:
+    """The rows again after a change: on the spot for htmx, else the page."""
+    problem = request.POST.get("problem", "")
+    try:
+        action()
+        job.refresh_from_db()
+        notices = [("success", "Changed and checked again.")]
+    except services.ActionRefused as refusal:
+        notices = [("error", str(refusal))]
+    if request.htmx:
+        return _rows_page(request, job, problem=problem, page_number=request.POST.get("page"), notices=notices)
+    for kind, text in notices:
+        (messages.success if kind == "success" else messages.error)(request, text)
+    return redirect(reverse("imports:rows", args=[job.pk]) + (f"?problem={problem}" if problem else ""))
+
+
+@login_required
+@require_POST
+def edit_cell(request, pk):
+    job = _get_import_for_user(request, pk)
+    row = request.POST.get("row", "")
+    return _revised(
+        request,
+        job,
+        lambda: services.import_edit_cell(
+            job=job,
+            actor=request.user,
+            row=int(row) if row.isdigit() else 0,
+            column=request.POST.get("column", ""),
+            value=request.POST.get("value", ""),
+            client_address=client_address(request),
+        ),
+    )
+
+
+@login_required
+@require_POST
+def replace_all(request, pk):
+    job = _get_import_for_user(request, pk)
+    return _revised(
+        request,
+        job,
+        lambda: services.import_replace_all(
+            job=job,
+            actor=request.user,
+            column=request.POST.get("column", ""),
+            find=request.POST.get("find", ""),
+            replace=request.POST.get("replace", ""),
+            client_address=client_address(request),
+        ),
+    )
 
 
 TIMELINE_AGENTS = 40
@@ -307,11 +387,80 @@ def recheck(request, pk):
         return redirect("imports:detail", pk=job.pk)
     try:
         services.import_recheck(
-            job=job, time_zone=form.cleaned_data["time_zone"], date_format=form.cleaned_data["date_format"] or None
+            job=job,
+            time_zone=form.cleaned_data["time_zone"],
+            date_format=form.cleaned_data["date_format"] or None,
+            sheet=form.cleaned_data["sheet"] or None,
         )
     except services.ActionRefused as refusal:
         messages.error(request, str(refusal))
     return redirect("imports:detail", pk=job.pk)
+
+
+@login_required
+@require_POST
+def map_columns(request, pk):
+    job = _get_import_for_user(request, pk)
+    form = ColumnMappingForm(request.POST, header=job.findings.get("header", []))
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect("imports:detail", pk=job.pk)
+    try:
+        services.import_map_columns(
+            job=job,
+            actor=request.user,
+            columns=form.columns(),
+            save_as=form.cleaned_data["save_as"],
+            client_address=client_address(request),
+        )
+        if form.cleaned_data["save_as"]:
+            messages.success(
+                request,
+                f"The mapping is saved for team {job.team.name} as '{' '.join(form.cleaned_data['save_as'].split())}': "
+                "a file with the same header will be read this way by itself.",
+            )
+    except services.ActionRefused as refusal:
+        messages.error(request, str(refusal))
+    return redirect("imports:detail", pk=job.pk)
+
+
+@login_required
+@require_GET
+def template_file(request, kind):
+    from imports.schedule.template import template_csv, template_xlsx
+
+    teams = selectors.teams_for(request.user)
+    team_pk = request.GET.get("team", "")
+    team = (teams.filter(pk=team_pk).first() if team_pk.isdigit() else None) or teams.first()
+    if team is None:
+        raise Http404
+    facts = selectors.template_facts(team=team)
+    name = f"schedule-template-{_stem(team.name)}"
+    if kind == "csv":
+        return csv_attachment(template_csv(facts), f"{name}.csv")
+    response = HttpResponse(
+        template_xlsx(facts), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_GET
+def mappings(request):
+    _require_admin(request)
+    return render(request, "imports/mappings.html", {"mappings": selectors.column_mappings()})
+
+
+@login_required
+@require_POST
+def mapping_delete(request, pk):
+    _require_admin(request)
+    mapping = get_object_or_404(ColumnMapping.objects.select_related("team"), pk=pk)
+    services.column_mapping_delete(mapping=mapping, actor=request.user, client_address=client_address(request))
+    messages.success(request, f"The mapping '{mapping.name}' of team {mapping.team.name} is deleted.")
+    return redirect("imports:mappings")
 
 
 @login_required
@@ -325,6 +474,7 @@ def confirm(request, pk):
             job=job,
             actor=request.user,
             warnings_acknowledged=form.cleaned_data.get("acknowledge_warnings", False),
+            valid_rows_only=form.cleaned_data.get("valid_rows_only", False),
             client_address=client_address(request),
         )
     except services.ActionRefused as refusal:
@@ -381,9 +531,9 @@ def original_file(request, pk):
     job = _get_import_for_user(request, pk)
     # The bytes as uploaded, under the name they were uploaded with (already
     # cleaned of folders and control characters): the planner's own file,
-    # given back as it came. Opaque bytes, an attachment, never sniffed; the
-    # page says the fixed file is the one whose formula cells are defused
-    # (docs/security.md).
+    # given back as it came, a workbook as a workbook. Opaque bytes, an
+    # attachment, never sniffed; the page says the fixed file is the one
+    # whose formula cells are defused (docs/security.md).
     response = FileResponse(
         job.original.open("rb"),
         as_attachment=True,
@@ -400,7 +550,11 @@ def fixed_file(request, pk):
     job = _get_import_for_user(request, pk)
     if waiting := _unless_checking(request, job):
         return waiting
-    response = StreamingHttpResponse(selectors.fixed_file(job), content_type="text/csv; charset=utf-8")
+    chunks = selectors.fixed_file(job)
+    # The first chunk read here, not once streaming has begun: a stored file
+    # gone or a disk failing is then a page saying so, not a cut-off download.
+    first = next(chunks, b"")
+    response = StreamingHttpResponse(itertools.chain([first], chunks), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_stem(job.file_name)}-fixed.csv"'
     response["X-Content-Type-Options"] = "nosniff"
     return response
@@ -423,6 +577,18 @@ def findings_file(request, pk):
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@login_required
+@require_GET
+def held_file(request, pk):
+    job = _get_import_for_user(request, pk)
+    name = services.held_name(job.id)
+    if not job.held_rows or not default_storage.exists(name):
+        raise Http404
+    with default_storage.open(name, "rb") as stored:
+        data = stored.read()
+    return csv_attachment(data, f"{_stem(job.file_name)}-held-rows.csv", neutralise=True)
 
 
 @login_required
@@ -482,8 +648,8 @@ def connection_test(request, pk):
         diagnosis = services.connection_test(
             connection=connection, actor=request.user, client_address=client_address(request)
         )
-    except (WfmError, SecretUnreadable, ValueError) as error:
-        failure = getattr(error, "message", str(error))
+    except services.ActionRefused as refusal:
+        failure = str(refusal)
     context = {"connection": connection, "diagnosis": diagnosis, "failure": failure}
     if request.htmx:
         return render(request, "imports/connections.html#test-result", context)
@@ -506,7 +672,7 @@ def connection_sync_agents(request, pk):
                 connection=connection, actor=request.user, client_address=client_address(request)
             ),
         )
-    except (services.ActionRefused, SecretUnreadable) as error:
+    except services.ActionRefused as error:
         messages.error(request, str(error))
     return redirect(reverse("imports:connections"))
 

@@ -147,6 +147,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "portal.logs.ImportIdMiddleware",
+    # A full or read-only disk met by a view: a page saying so, not a 500.
+    "imports.storage_errors.StorageErrorMiddleware",
     # After authentication: times are shown in the signed-in person's zone.
     "imports.person_zone.PersonTimeZoneMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware" if DJANGO_6 else "csp.middleware.CSPMiddleware",
@@ -286,16 +288,37 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
 
+# A workbook is parsed in a child process held to this much memory and time,
+# so that a hostile one (a decompression bomb, a sheet claiming a million
+# columns) costs the child, not the web process or the worker.
+WORKBOOK_MEMORY_MB = env_int("WORKBOOK_MEMORY_MB", 1024)
+WORKBOOK_SECONDS = env_float("WORKBOOK_SECONDS", 30.0)
+
 TALKDESK_SCOPE_WRITE = env_str("TALKDESK_SCOPE_WRITE", "wfm-public:write")
 TALKDESK_SCOPE_READ = env_str("TALKDESK_SCOPE_READ", "wfm-public:read")
 TALKDESK_SCOPE_USERS = env_str("TALKDESK_SCOPE_USERS", "users:read")
 # How long a request to Talkdesk may take to connect, and then to answer.
 TALKDESK_CONNECT_TIMEOUT_SECONDS = env_float("TALKDESK_CONNECT_TIMEOUT_SECONDS", 10)
 TALKDESK_READ_TIMEOUT_SECONDS = env_float("TALKDESK_READ_TIMEOUT_SECONDS", 60)
+# The hosts a connection's base URL may reach over plain http: the simulator
+# on this machine in development and CI; none in production, where the client
+# secret and tokens must not travel unencrypted.
+TALKDESK_PLAIN_HTTP_HOSTS = frozenset(
+    host.lower().strip("[]")
+    for host in env_list("TALKDESK_PLAIN_HTTP_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,::1")
+)
 # First status check this soon after the upload; later ones back off up to the
 # ceiling. Every wait is also cut to half the broker's visibility timeout.
 IMPORT_POLL_FIRST_SECONDS = env_float("IMPORT_POLL_FIRST_SECONDS", 1)
 IMPORT_POLL_MAX_SECONDS = env_float("IMPORT_POLL_MAX_SECONDS", 30)
+# After a failed status check the next waits longer with each failure in a
+# row, up to this: Talkdesk coming back is noticed this soon, and the
+# account's queue moves again.
+IMPORT_RECHECK_MAX_SECONDS = env_float("IMPORT_RECHECK_MAX_SECONDS", 5)
+# Talkdesk acknowledged a file but answers its status checks with something
+# the portal cannot read (an HTML page, an unknown status, 404 for its id):
+# asked again for this long, then left to an admin as needs attention.
+IMPORT_UNREADABLE_STATUS_SECONDS = env_float("IMPORT_UNREADABLE_STATUS_SECONDS", 900)
 # A send that failed without reaching Talkdesk (429, 5xx, no connection) is
 # tried again after a wait that doubles from the first to the ceiling.
 IMPORT_RETRY_FIRST_SECONDS = env_float("IMPORT_RETRY_FIRST_SECONDS", 2)

@@ -6,6 +6,10 @@ from __future__ import annotations
 from numbers import Real
 
 FINAL_STATUS_OVERRIDES = ("ERROR",)
+# What odd_status_answers answers a status read with: a proxy's HTML error
+# page, text that is not JSON, a status Talkdesk does not document, or 404
+# 1580001 for an import it has.
+ODD_STATUS_KINDS = ("html", "not_json", "unknown_status", "not_found")
 
 DEFAULTS: dict[str, object] = {
     "latency_ms": 0,
@@ -20,6 +24,8 @@ DEFAULTS: dict[str, object] = {
     "processing_seconds": None,
     "report_link_ttl_seconds": None,
     "final_status": None,
+    "odd_status_answers": 0,
+    "odd_status_kind": "html",
 }
 
 
@@ -52,8 +58,13 @@ def _check(name: str, value):
         "drop_after_accept",
         "latency_after_accept_ms",
         "report_latency_ms",
+        "odd_status_answers",
     ):
         return _count(name, value)
+    if name == "odd_status_kind":
+        if value not in ODD_STATUS_KINDS:
+            raise FaultError(f"odd_status_kind must be one of {', '.join(ODD_STATUS_KINDS)}, not {value!r}")
+        return value
     if name == "error_rate":
         if isinstance(value, bool) or not isinstance(value, Real) or not 0 <= value <= 1:
             raise FaultError(f"error_rate must be a number from 0 to 1, not {value!r}")

@@ -205,6 +205,8 @@ class TalkdeskApi:
         found = self._import_of(request.params["import_id"], request.account)
         if found is None:
             return not_found()
+        if self.state.spend("odd_status_answers"):
+            return _odd_status(self.state.faults()["odd_status_kind"], found.id)
         now = time.time()
         status = found.status(now)
         body = {"id": found.id, "status": status}
@@ -290,6 +292,25 @@ class TalkdeskApi:
                 "_links": links,
             },
         )
+
+
+# A proxy in front of Talkdesk answering for it, as an outside tester saw.
+PROXY_ERROR_PAGE = (
+    "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>"
+    "<body><h1>Bad Gateway</h1><p>The proxy server received an invalid response from an upstream server.</p>"
+    "</body></html>\n"
+)
+
+
+def _odd_status(kind: str, import_id: str) -> Response:
+    """A status answer outside Talkdesk's contract (the odd_status_answers fault)."""
+    if kind == "html":
+        return Response(200, PROXY_ERROR_PAGE.encode(), [("Content-Type", "text/html; charset=utf-8")])
+    if kind == "not_json":
+        return Response(200, b"OK\n", [("Content-Type", "text/plain; charset=utf-8")])
+    if kind == "unknown_status":
+        return json_response(200, {"id": import_id, "status": "QUEUED"})
+    return not_found()
 
 
 def _file_too_large() -> Response:

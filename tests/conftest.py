@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.simulator", "tests.fixtures.stack", "tests.fixtures.browser", "tests.fixtures.smtp"]
+pytest_plugins = [
+    "tests.fixtures.simulator",
+    "tests.fixtures.stack",
+    "tests.fixtures.browser",
+    "tests.fixtures.smtp",
+    "tests.fixtures.disk",
+]
 
 DATA = Path(__file__).parent / "data"
 # A port nothing listens on: a connection that must never reach anything.

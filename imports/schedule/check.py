@@ -23,20 +23,23 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property, partial
 from itertools import islice
 from operator import add, lt, sub
-from typing import NamedTuple, TextIO, TypeVar
+from typing import Any, NamedTuple, TextIO, TypeVar
 
-from imports.schedule.csv_text import CONTROL_CHARACTER, DELIMITER_NAMES, UnreadableFile, decode, sniff_delimiter
+from imports.schedule.columns import column_samples
+from imports.schedule.csv_text import CONTROL_CHARACTER, UnreadableFile
 from imports.schedule.findings import FIRST_OF_EACH_KIND, Findings, Severity
 from imports.schedule.formulas import FORMULA_STARTS, neutralise_cell
 from imports.schedule.header import HEADER, map_header
 from imports.schedule.java_date_format import DATE_FORMATS, DEFAULT_DATE_FORMAT, EXAMPLES, parse_time, read_time
 from imports.schedule.local_times import ZoneClock, zone_names
-from imports.schedule.table import pick_columns, read_table
+from imports.schedule.readers import ReadOptions, read_schedule_table
+from imports.schedule.table import Table, pick_columns
+from imports.schedule.workbook import WorkbookLimits
 
 __all__ = [
     "DATE_FORMATS",
@@ -54,6 +57,7 @@ __all__ = [
     "ScheduleRow",
     "Summary",
     "check_schedule",
+    "check_table",
     "download_csv",
     "download_rows_csv",
     "neutralise_cell",
@@ -93,6 +97,8 @@ _DAY_MINUTES = 24 * 60
 # suggestions stop after this many distinct unknown ones.
 _SUGGESTIONS_LIMIT = 200
 _UTC_FALLBACK = "UTC"
+# The header's problems that a person's mapping of the columns can settle.
+_HEADER_CODES = {"missing_header", "missing_column", "duplicate_column"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +183,17 @@ class ScheduleCheck:
     parts: list[bytes] = field(default_factory=list)
     """The normalised file cut at row boundaries into files under
     PART_LIMIT_BYTES, each with the header; empty when there is no row."""
+    kind: str = "csv"
+    """What was read: csv, xlsx, xls or ods."""
+    sheet: str | None = None
+    """The workbook's sheet whose rows these are (rows are numbered as in it)."""
+    sheets: list[str] = field(default_factory=list)
+    """The workbook's sheets, to choose from."""
+    source_header: list[str] = field(default_factory=list)
+    """The file's own header, before any column was mapped or joined."""
+    columns: list[dict[str, Any]] = field(default_factory=list)
+    """When the header cannot be mapped: each of the file's columns (name,
+    letter, a few values), for a person to say which is which."""
 
     @cached_property
     def rows(self) -> list[ScheduleRow]:
@@ -217,19 +234,55 @@ def check_schedule(
     account: AccountFacts | None = None,
     keep: int | None = FIRST_OF_EACH_KIND,
     every_finding: TextIO | None = None,
+    sheet: str | None = None,
+    workbook_limits: WorkbookLimits | None = None,
+    mapping: dict[str, str] | None = None,
+    mapping_said: str | None = None,
+    edits: list[dict[str, Any]] | None = None,
 ) -> ScheduleCheck:
-    """Everything known to be wrong with the file, in row order, and the file
-    to send. keep: how many findings of each kind to keep (None: all);
-    every_finding: a text stream that gets every finding as a CSV row."""
-    findings = Findings(keep=keep, every=every_finding)
+    """Everything known to be wrong with the file (a CSV file or a sheet of
+    a workbook), in row order, and the file to send. keep: how many findings
+    of each kind to keep (None: all); every_finding: a text stream that gets
+    every finding as a CSV row; mapping: which of the file's columns is which
+    field, as a person chose (columns.MAPPABLE); edits: changes made in the
+    portal (columns.apply_edits)."""
+    options = ReadOptions(
+        sheet=sheet, date_format=date_format, workbook_limits=workbook_limits, mapping=mapping, edits=tuple(edits or ())
+    )
+    if mapping_said:
+        options = replace(options, mapping_said=mapping_said)
     with _collector_paused():
         try:
-            return _Check(time_zone, date_format, account, findings).run(data)
+            table = read_schedule_table(data, options)
         except UnreadableFile as unreadable:
+            findings = Findings(keep=keep, every=every_finding)
             findings.add(Severity.ERROR, Problem(None, None, "unreadable_file", str(unreadable)))
             return ScheduleCheck(
                 readable=False, errors=_kept(findings, Severity.ERROR, Problem), counts=findings.counts()
             )
+        return check_table(
+            table, time_zone=time_zone, date_format=date_format, account=account, keep=keep, every_finding=every_finding
+        )
+
+
+def check_table(
+    table: Table,
+    *,
+    time_zone: str,
+    date_format: str | None = None,
+    account: AccountFacts | None = None,
+    keep: int | None = FIRST_OF_EACH_KIND,
+    every_finding: TextIO | None = None,
+) -> ScheduleCheck:
+    """check_schedule of a file already read."""
+    findings = Findings(keep=keep, every=every_finding)
+    with _collector_paused():
+        check = _Check(time_zone, date_format, account, findings).run(table)
+    check.kind, check.sheet, check.sheets = table.kind, table.sheet, list(table.sheets)
+    check.source_header = list(table.source_header or table.header)
+    if any(problem.code in _HEADER_CODES for problem in check.errors):
+        check.columns = column_samples(table)
+    return check
 
 
 def download_csv(check: ScheduleCheck) -> bytes:
@@ -346,22 +399,10 @@ class _Check:
     def _fix(self, fix: Fix) -> None:
         self.findings.add(Severity.FIX, fix)
 
-    def run(self, data: bytes) -> ScheduleCheck:
-        text = decode(data)
-        if text.encoding_fix:
-            self._fix(Fix(None, None, "encoding_converted", text.encoding_fix))
-        delimiter = sniff_delimiter(text.text)
-        if delimiter != ",":
-            self._fix(
-                Fix(
-                    None,
-                    None,
-                    "delimiter_converted",
-                    f"The columns were separated by {DELIMITER_NAMES[delimiter]}; the file sent uses commas.",
-                )
-            )
-        table = read_table(text.text, delimiter)
-        header = map_header(table.header, table.header_row)
+    def run(self, table: Table) -> ScheduleCheck:
+        for row, code, message in table.fixes:
+            self._fix(Fix(row, None, code, message))
+        header = map_header(table.header, table.header_row, letter=table.letter)
         for found in header.fixes:
             self._fix(Fix(table.header_row, found.column, found.code, found.message))
         for found in header.errors:
@@ -392,12 +433,12 @@ class _Check:
             self.misshapen.add(len(self.numbers) - 1)
         columns = [self._clean(column, values) for column, values in zip(HEADER, picked.values, strict=True)]
         # A plain file already in Talkdesk's shape is sent line for line.
-        unchanged = table.lines is not None and table.header == list(HEADER) and delimiter == ","
+        unchanged = table.lines is not None and table.header == list(HEADER) and table.delimiter == ","
         unchanged = unchanged and not any(cells.cleaned for cells in columns)
         names, emails, starts, ends, types = columns
 
         for column, cells in zip(HEADER, columns, strict=True):
-            if text.has_control_characters:
+            if table.has_control_characters:
                 self._check_control_characters(column, cells)
             self._check_filled(column, cells)
             self._check_formulas(column, cells)

@@ -57,7 +57,9 @@ def decode(data: bytes) -> CsvText:
         raise UnreadableFile("The file is empty.")
     for signature, kind in _SIGNATURES:
         if data.startswith(signature):
-            raise UnreadableFile(f"This file is {kind}, not a CSV file. {_SAVE_AS_CSV}")
+            raise UnreadableFile(
+                f"This file is {kind}, not a schedule. Upload a CSV file or a workbook (.xlsx, .xls or .ods)."
+            )
 
     if data.startswith(codecs.BOM_UTF8):
         text = _strict(data[len(codecs.BOM_UTF8) :], "utf-8", "The file starts as UTF-8 but is not valid UTF-8.")

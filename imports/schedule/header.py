@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 HEADER: tuple[str, ...] = ("Agent Name", "Agent Email", "Start Time", "End Time", "Event Type Name")
@@ -30,7 +31,17 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "employeename",
         "displayname",
     ),
-    "Agent Email": ("agentemail", "email", "emailaddress", "agentemailaddress", "mail", "employeeemail", "useremail"),
+    "Agent Email": (
+        "agentemail",
+        "email",
+        "emailaddress",
+        "agentemailaddress",
+        "mail",
+        "employeeemail",
+        "useremail",
+        "workemail",
+        "workemailaddress",
+    ),
     "Start Time": (
         "starttime",
         "start",
@@ -87,7 +98,7 @@ class HeaderMap:
 
 
 def column_meant(cell: str) -> str | None:
-    return _COLUMN_BY_ALIAS.get(_squash(cell))
+    return _COLUMN_BY_ALIAS.get(squash(cell))
 
 
 def column_letter(index: int) -> str:
@@ -100,7 +111,9 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def map_header(cells: list[str], row: int) -> HeaderMap:
+def map_header(cells: list[str], row: int, *, letter: Callable[[int], str] = column_letter) -> HeaderMap:
+    """letter: the column's name as the planner sees it, by index in cells
+    (a sheet's table may start in column B; columns may have been joined)."""
     found: dict[str, list[int]] = {}
     unknown: list[int] = []
     for index, cell in enumerate(cells):
@@ -124,8 +137,8 @@ def map_header(cells: list[str], row: int) -> HeaderMap:
             ],
         )
 
-    errors = [_duplicate(column, indexes, cells) for column, indexes in found.items() if len(indexes) > 1]
-    errors += [_missing(column, row, cells, unknown) for column in HEADER if column not in found]
+    errors = [_duplicate(column, indexes, cells, letter) for column, indexes in found.items() if len(indexes) > 1]
+    errors += [_missing(column, row, cells, unknown, letter) for column in HEADER if column not in found]
     if errors:
         errors.sort(key=lambda finding: HEADER.index(finding.column))
         return HeaderMap(None, [], errors)
@@ -136,7 +149,7 @@ def map_header(cells: list[str], row: int) -> HeaderMap:
     for column, index in zip(HEADER, positions, strict=True):
         cell = cells[index]
         moved = ranked.index(index) != HEADER.index(column)
-        where = f"column {column_letter(index)}"
+        where = f"column {letter(index)}"
         sent_as = f"column {column_letter(HEADER.index(column))}"
         if cell != column:
             also_moved = f", and sent as {sent_as}" if moved else ""
@@ -155,11 +168,7 @@ def map_header(cells: list[str], row: int) -> HeaderMap:
             )
     for index in unknown:
         name = cells[index].strip()
-        what = (
-            f"Column {column_letter(index)} '{name}'"
-            if name
-            else f"Column {column_letter(index)}, which has no header,"
-        )
+        what = f"Column {letter(index)} '{name}'" if name else f"Column {letter(index)}, which has no header,"
         fixes.append(
             HeaderFinding(
                 "column_dropped", None, f"{what} is not one of Talkdesk's columns; it is left out of the file sent."
@@ -168,24 +177,24 @@ def map_header(cells: list[str], row: int) -> HeaderMap:
     return HeaderMap(positions, fixes, [])
 
 
-def _squash(cell: str) -> str:
+def squash(cell: str) -> str:
     return _NOT_LETTER_OR_DIGIT.sub("", cell.casefold())
 
 
-def _duplicate(column: str, indexes: list[int], cells: list[str]) -> HeaderFinding:
-    places = " and ".join(f"column {column_letter(index)} '{cells[index].strip()}'" for index in indexes)
+def _duplicate(column: str, indexes: list[int], cells: list[str], letter: Callable[[int], str]) -> HeaderFinding:
+    places = " and ".join(f"column {letter(index)} '{cells[index].strip()}'" for index in indexes)
     return HeaderFinding(
         "duplicate_column", column, f"'{column}' appears more than once in the header: {places}. Keep one."
     )
 
 
-def _missing(column: str, row: int, cells: list[str], unknown: list[int]) -> HeaderFinding:
+def _missing(
+    column: str, row: int, cells: list[str], unknown: list[int], letter: Callable[[int], str]
+) -> HeaderFinding:
     message = f"The header (row {row}) has no '{column}' column."
-    squashed = {_squash(cells[index]): index for index in unknown if cells[index].strip()}
-    near = difflib.get_close_matches(_squash(column), list(squashed), n=1, cutoff=0.7)
+    squashed = {squash(cells[index]): index for index in unknown if cells[index].strip()}
+    near = difflib.get_close_matches(squash(column), list(squashed), n=1, cutoff=0.7)
     if near:
         index = squashed[near[0]]
-        message += (
-            f" Is column {column_letter(index)} '{cells[index].strip()}' meant to be it? Rename it to '{column}'."
-        )
+        message += f" Is column {letter(index)} '{cells[index].strip()}' meant to be it? Rename it to '{column}'."
     return HeaderFinding("missing_column", column, message)

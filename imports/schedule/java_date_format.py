@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 
 DEFAULT_DATE_FORMAT = "HH:mm yyyy-MM-dd"
@@ -130,3 +130,15 @@ def _hint(text: str, date_format: str) -> str | None:
     if others:
         return f"it reads as {' or '.join(others)}"
     return None
+
+
+def format_day(day: date, pattern: str) -> str:
+    """The day in the date part of one of Talkdesk's formats."""
+    return (
+        pattern.replace("yyyy", f"{day.year:04d}")
+        .replace("yy", f"{day.year % 100:02d}")
+        .replace("MM", f"{day.month:02d}")
+        .replace("dd", f"{day.day:02d}")
+        .replace("M", str(day.month))
+        .replace("d", str(day.day))
+    )

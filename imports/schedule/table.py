@@ -20,6 +20,7 @@ from itertools import compress, count, repeat
 from operator import itemgetter
 
 from imports.schedule.csv_text import UnreadableFile
+from imports.schedule.header import column_letter
 
 _ONE_DELIMITER = {",": "a comma", ";": "a semicolon", "\t": "a tab"}
 # str.splitlines ends lines at these as well; the CSV reader does not.
@@ -41,6 +42,27 @@ class Table:
     """Each data row's line as it is in the file, when cells are plain."""
     unclosed_quote_row: int | None = None
     """The row where a quote opens that is never closed."""
+    fixes: list[tuple[int | None, str, str]] = field(default_factory=list)
+    """What reading changed, said to the planner: (row, code, message)."""
+    has_control_characters: bool = False
+    """Whether any cell may hold a control character worth looking for."""
+    kind: str = "csv"
+    sheet: str | None = None
+    """The workbook's sheet the rows are from; None for a CSV file."""
+    sheets: list[str] = field(default_factory=list)
+    """Every sheet of the workbook a planner may choose."""
+    first_column: int = 0
+    """The spreadsheet column (from 0) of header[0], for the letters said."""
+    source_header: list[str] = field(default_factory=list)
+    """The header as the file has it, before any column was mapped or joined."""
+    letters: list[str] | None = None
+    """Each column's name as the planner sees it, where columns were joined
+    or left out after reading."""
+
+    def letter(self, index: int) -> str:
+        if self.letters is not None:
+            return self.letters[index]
+        return column_letter(index + self.first_column)
 
 
 @dataclass

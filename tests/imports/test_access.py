@@ -6,9 +6,11 @@ The table below must name every route; a new page without its row fails
 
 import pytest
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from imports import services
+from imports.models import ColumnMapping, Import
 from tests.conftest import data_file
 
 ANON, SAM, BEA, ADA = "anonymous", "sam", "bea", "ada"
@@ -39,6 +41,13 @@ ROUTES = {
     "imports:connection_sync_agents": ("post", "connection", {ANON: LOGIN, SAM: 404, BEA: 404, ADA: 302}),
     "imports:audit_log": ("get", None, {ANON: LOGIN, SAM: 404, BEA: 404, ADA: 200}),
     "imports:settings": ("get", None, {ANON: LOGIN, SAM: 200, BEA: 200, ADA: 200}),
+    "imports:template": ("get", "template", {ANON: LOGIN, SAM: 200, BEA: 200, ADA: 200}),
+    "imports:map_columns": ("post", "import", {ANON: LOGIN, SAM: 302, BEA: 404, ADA: 302}),
+    "imports:edit_cell": ("post", "import", {ANON: LOGIN, SAM: 302, BEA: 404, ADA: 302}),
+    "imports:replace_all": ("post", "import", {ANON: LOGIN, SAM: 302, BEA: 404, ADA: 302}),
+    "imports:held": ("get", "import", {ANON: LOGIN, SAM: 200, BEA: 404, ADA: 200}),
+    "imports:mappings": ("get", None, {ANON: LOGIN, SAM: 404, BEA: 404, ADA: 200}),
+    "imports:mapping_delete": ("post", "mapping", {ANON: LOGIN, SAM: 404, BEA: 404, ADA: 302}),
     "login": ("get", None, {ANON: 200, SAM: 302, BEA: 302, ADA: 302}),
     "logout": ("post", None, {ANON: 302, SAM: 302, BEA: 302, ADA: 302}),
     "healthz": ("get", None, {ANON: 200, SAM: 200, BEA: 200, ADA: 200}),
@@ -88,6 +97,9 @@ def alpha_import(personas):
     part.error_report.save(
         "errors.csv", ContentFile(b"Agent Email,Row,Error\r\njohn.smith@example.com,2,Unknown agent\r\n")
     )
+    default_storage.save(services.held_name(job.id), ContentFile(b"Agent Name,Problem\r\nAnn,Row 3: held\r\n"))
+    Import.objects.filter(pk=job.pk).update(held_rows=1)
+    ColumnMapping.objects.create(team=personas.alpha, name="HRIS", header_signature="x", columns={})
     return job
 
 
@@ -98,6 +110,10 @@ def _kwargs(which, job, personas):
         return {"pk": job.pk, "number": 1}
     if which == "connection":
         return {"pk": personas.acme.pk}
+    if which == "template":
+        return {"kind": "xlsx"}
+    if which == "mapping":
+        return {"pk": ColumnMapping.objects.get().pk}
     return {}
 
 

@@ -1,3 +1,4 @@
+import pytest
 from django.urls import reverse
 
 from imports.models import Connection
@@ -139,3 +140,78 @@ def test_synced_agents_catch_unknown_emails_in_the_preview(client, connected):
     )
     rows = sorted(problem["row"] for problem in job.errors)
     assert rows == [4, 6]
+
+
+def _connection_form(client, personas, **fields):
+    client.force_login(personas.ada)
+    data = {
+        "name": "Initech",
+        "account": "initech",
+        "region": "custom",
+        "base_url": "https://talkdesk.example.com",
+        "client_id": "initech-portal",
+        "client_secret": SECRET,
+        "default_time_zone": "UTC",
+        "default_date_format": "HH:mm yyyy-MM-dd",
+        **fields,
+    }
+    import html
+
+    response = client.post(reverse("imports:connection_new"), data)
+    return response, html.unescape(response.content.decode())
+
+
+@pytest.mark.parametrize(
+    ("account", "reason"),
+    [
+        ("bad account!", "it holds a space, '!', and Talkdesk allows only letters, digits and hyphens"),
+        ("acme.mytalkdesk.com", "it holds '.'"),
+        ("-acme", "it starts or ends with a hyphen"),
+        ("a" * 64, "it is 64 characters long, and Talkdesk allows at most 63"),
+    ],
+)
+def test_an_account_name_talkdesk_does_not_allow_is_refused_where_it_is_entered(client, personas, account, reason):
+    response, page = _connection_form(client, personas, account=account)
+    assert response.status_code == 200
+    assert f"{account!r} is not a Talkdesk account name: {reason}" in page
+    assert not Connection.objects.filter(name="Initech").exists()
+
+
+@pytest.mark.parametrize(
+    ("base_url", "refused_for"),
+    [
+        ("http://talkdesk.example.com", "uses plain http"),
+        ("http://10.0.0.5:8765", "uses plain http"),
+        ("https://user:pass@talkdesk.example.com", "Do not put a user name or password"),
+        ("https://talkdesk.example.com/?region=eu", "has a query or fragment"),
+    ],
+)
+def test_a_base_url_is_refused_unless_https_or_plain_http_to_an_allowed_host(
+    client, personas, settings, base_url, refused_for
+):
+    settings.TALKDESK_PLAIN_HTTP_HOSTS = frozenset({"127.0.0.1", "localhost"})
+    response, page = _connection_form(client, personas, base_url=base_url)
+    assert refused_for in page
+    assert not Connection.objects.filter(name="Initech").exists()
+
+
+def test_plain_http_to_the_simulator_on_this_machine_is_taken_only_where_allowed(client, personas, settings):
+    settings.TALKDESK_PLAIN_HTTP_HOSTS = frozenset()
+    _, page = _connection_form(client, personas, base_url="http://127.0.0.1:8765")
+    assert "uses plain http: the client secret and tokens would travel unencrypted" in page
+    settings.TALKDESK_PLAIN_HTTP_HOSTS = frozenset({"127.0.0.1"})
+    response, _ = _connection_form(client, personas, base_url="http://127.0.0.1:8765/")
+    assert response.status_code == 302
+    assert Connection.objects.get(name="Initech").base_url == "http://127.0.0.1:8765"
+
+
+def test_a_client_id_with_spaces_and_an_overlong_event_type_are_refused(client, personas):
+    _, page = _connection_form(client, personas, client_id="initech portal", event_types_text="Break\n" + "x" * 201)
+    assert "An OAuth client ID has no spaces" in page
+    assert "Event type 2" in page and "at most 200" in page
+
+
+def test_a_time_zone_only_this_machine_knows_is_refused_where_it_is_entered(client, personas):
+    _, page = _connection_form(client, personas, default_time_zone="localtime")
+    assert "'localtime' is not an IANA time zone" in page
+    assert not Connection.objects.filter(name="Initech").exists()

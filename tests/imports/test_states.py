@@ -46,7 +46,13 @@ def test_a_part_goes_back_to_waiting_only_from_a_worker_or_by_an_admin():
 
 def test_only_a_part_whose_upload_started_can_need_attention():
     sources = {state for state, targets in PART_MOVES.items() if PartState.NEEDS_ATTENTION in targets}
-    assert sources == {PartState.SENDING}
+    assert sources == {PartState.SENDING, PartState.PROCESSING}
+
+
+def test_a_part_talkdesk_acknowledged_can_never_end_not_sent():
+    not_sent = {state for state in PartState if state.label == "Not sent"}
+    assert not_sent == {PartState.FAILED, PartState.SKIPPED}
+    assert not PART_MOVES[PartState.PROCESSING] & not_sent
 
 
 def test_a_part_holds_its_accounts_slot_from_its_claim_to_talkdesks_answer():

@@ -76,3 +76,32 @@ def test_with_a_connection_unknown_agents_are_errors(personas):
 def test_an_unknown_connection_is_named(personas):
     with pytest.raises(CommandError, match="No connection named 'Nope'. Connections: Acme, Globex"):
         call_command("validate_schedule", str(DATA / "schedule-example.csv"), "--connection", "Nope")
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "xls", "ods"])
+def test_a_workbook_gives_the_same_json_as_the_same_rows_in_a_csv_file(tmp_path, kind):
+    from tests.imports import workbooks
+    from tests.imports.test_workbook import CSV, ROWS
+
+    book = tmp_path / f"book.{kind}"
+    book.write_bytes(getattr(workbooks, kind)({"Notes": [["Planning notes"]], "Week 23": ROWS}))
+    csv_file = tmp_path / "same.csv"
+    csv_file.write_text(CSV, newline="")
+
+    from_book = run(book, "--sheet", "Week 23", "--format", "json")
+    from_csv = run(csv_file, "--format", "json")
+
+    assert from_book.returncode == from_csv.returncode == 1
+    assert json.loads(from_book.stdout) == json.loads(from_csv.stdout)
+
+
+def test_a_workbook_sheet_that_does_not_exist_exits_2_naming_the_sheets(tmp_path):
+    from tests.imports.workbooks import xlsx
+
+    book = tmp_path / "book.xlsx"
+    book.write_bytes(xlsx({"Week 23": [["Agent Name"]]}))
+
+    result = run(book, "--sheet", "Week 99")
+
+    assert result.returncode == 2
+    assert "no sheet named 'Week 99'. Its sheets: Week 23." in result.stdout

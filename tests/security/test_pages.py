@@ -47,7 +47,14 @@ def hostile_import(personas) -> Import:
 
 def _url(name, job, personas):
     which = ROUTES[name][1]
-    kwargs = {"import": {"pk": job.pk}, "part": {"pk": job.pk, "number": 1}, "connection": {"pk": personas.acme.pk}}
+    kwargs = {
+        "import": {"pk": job.pk},
+        "part": {"pk": job.pk, "number": 1},
+        "connection": {"pk": personas.acme.pk},
+        "template": {"kind": "csv"},
+        # Refused for its missing token before the mapping is looked up.
+        "mapping": {"pk": 1},
+    }
     return reverse(name, kwargs=kwargs.get(which, {}))
 
 

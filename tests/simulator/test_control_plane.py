@@ -64,6 +64,8 @@ def test_faults_merge_into_the_current_knobs(simulator):
         "processing_seconds": None,
         "report_link_ttl_seconds": None,
         "final_status": None,
+        "odd_status_answers": 0,
+        "odd_status_kind": "html",
     }
     simulator.control.set_faults(latency_ms=5)
     knobs = simulator.control.set_faults(error_rate=0.25)
@@ -85,6 +87,8 @@ def test_faults_merge_into_the_current_knobs(simulator):
         {"processing_seconds": -1},
         {"report_link_ttl_seconds": 0},
         {"final_status": "IMPORTED"},
+        {"odd_status_answers": -1},
+        {"odd_status_kind": "QUEUED"},
     ],
 )
 def test_it_refuses_a_bad_fault_update_whole(simulator, knobs):

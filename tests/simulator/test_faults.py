@@ -160,3 +160,26 @@ def test_faults_do_not_touch_the_report_download(talkdesk, simulator):
     simulator.control.set_faults(error_rate=1, drop_connections=1, latency_ms=1000)
     response, seconds = timed(lambda: requests.get(url, timeout=10))
     assert response.status_code == 200 and seconds < 0.5
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "content_type", "body"),
+    [
+        ("html", 200, "text/html; charset=utf-8", "<title>502 Bad Gateway</title>"),
+        ("not_json", 200, "text/plain; charset=utf-8", "OK"),
+        ("unknown_status", 200, "application/json", '"status": "QUEUED"'),
+        ("not_found", 404, "application/json", '"code": "1580001"'),
+    ],
+)
+def test_odd_status_answers_answer_the_next_status_reads_outside_the_contract_then_stop(
+    talkdesk, simulator, kind, status, content_type, body
+):
+    import_id = talkdesk.accepted()
+    simulator.control.set_faults(odd_status_answers=2, odd_status_kind=kind)
+    for _ in range(2):
+        response = talkdesk.status(import_id)
+        assert (response.status_code, response.headers["Content-Type"]) == (status, content_type)
+        assert body in response.text
+    assert talkdesk.status(import_id).json()["id"] == import_id
+    assert simulator.control.faults()["odd_status_answers"] == 0
+    assert [u["import_id"] for u in simulator.control.ledger()["uploads"]] == [import_id]

@@ -1,5 +1,7 @@
-"""Checks a schedule file the way the portal's preview does, for pipelines
-that check before they upload.
+"""Checks a schedule file (CSV, or a sheet of an .xlsx, .xls or .ods
+workbook) the way the portal's preview does, for pipelines that check before
+they upload. A workbook's rows give the same JSON as the same rows in a CSV
+file, numbered as in the sheet.
 
 Exit status: 0 without errors, 1 with errors, 2 when the file cannot be read.
 """
@@ -11,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from imports.models import Connection
 from imports.schedule.check import DATE_FORMATS, check_schedule
-from imports.services import account_facts
+from imports.services import account_facts, workbook_limits
 
 UNREADABLE = 2
 
@@ -27,8 +29,9 @@ class Command(BaseCommand):
             "--connection", help="Name of a Talkdesk connection: check agents and event types against it."
         )
         parser.add_argument("--format", choices=("text", "json"), default="text")
+        parser.add_argument("--sheet", help="A workbook's sheet to check. Default: the first sheet with data.")
 
-    def handle(self, *args, path, date_format, time_zone, connection, format, **options):
+    def handle(self, *args, path, date_format, time_zone, connection, format, sheet, **options):
         facts = None
         if connection:
             found = Connection.objects.filter(name=connection).first()
@@ -47,7 +50,15 @@ class Command(BaseCommand):
             self.stderr.write(f"{path}: cannot be read: {error.strerror}.")
             raise SystemExit(UNREADABLE) from None
         # Every finding kept: the output lists each one.
-        check = check_schedule(data, time_zone=time_zone, date_format=date_format, account=facts, keep=None)
+        check = check_schedule(
+            data,
+            time_zone=time_zone,
+            date_format=date_format,
+            account=facts,
+            keep=None,
+            sheet=sheet,
+            workbook_limits=workbook_limits(),
+        )
         if format == "json":
             self.stdout.write(json.dumps(check.to_dict(), indent=2, ensure_ascii=False))
         else:
@@ -59,6 +70,8 @@ class Command(BaseCommand):
 
     def _write_text(self, path, check):
         result = check.to_dict()
+        if check.sheet:
+            path = f"{path} (sheet {check.sheet})"
         for key, kind in (("errors", "error"), ("warnings", "warning"), ("fixes", "fix")):
             for finding in result[key]:
                 where = f"row {finding['row']}" if finding["row"] else "file"

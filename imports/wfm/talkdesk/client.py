@@ -27,6 +27,8 @@ import urllib3.exceptions
 from requests import PreparedRequest
 from requests.auth import AuthBase, HTTPBasicAuth
 
+from imports.wfm.talkdesk.fields import account_name_problem
+
 log = logging.getLogger(__name__)
 
 # The only place that knows Talkdesk's hosts.
@@ -53,8 +55,6 @@ WHERE_SCOPES_ARE_GRANTED = (
 # A token is renewed this long before Talkdesk says it expires, so a request
 # never leaves with a token that dies on the way.
 TOKEN_RENEWAL_MARGIN_SECONDS = 60.0
-
-_ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 
 
 @dataclass(frozen=True)
@@ -121,6 +121,7 @@ class TalkdeskError(Exception):
         code: str | None = None,
         vendor_message: str | None = None,
         retry_after: float | None = None,
+        answer: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -128,6 +129,9 @@ class TalkdeskError(Exception):
         self.code = code
         self.vendor_message = vendor_message
         self.retry_after = retry_after
+        # What Talkdesk answered, in words an admin can compare with what
+        # Talkdesk WFM shows (None when no answer came).
+        self.answer = answer
 
 
 class InvalidClientCredentials(TalkdeskError):
@@ -214,11 +218,9 @@ class UnexpectedResponse(TalkdeskError):
 
 def endpoint_for(*, account: str, region: str = "us", base_url: str | None = None) -> Endpoints:
     """Where the token service and the API of an account live."""
-    if not account or not _ACCOUNT_NAME.match(account):
-        raise ValueError(
-            f"{account!r} is not a Talkdesk account name: use the name in your Talkdesk address, "
-            "such as acme for acme.mytalkdesk.com."
-        )
+    problem = account_name_problem(account)
+    if problem:
+        raise ValueError(problem)
     if base_url:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -532,8 +534,11 @@ class TalkdeskClient:
         details = _vendor_details(response)
         if response.status_code == 404 and details["code"] == "1580001":
             raise ImportNotFound(
-                f"Talkdesk has no import {import_id} for account {self.account}. It may have been sent through "
-                "another account, or the connection was changed since it was sent.",
+                f"Talkdesk answers that it has no import {import_id} for account {self.account}, although it gave "
+                "the portal that id when it received the file. Talkdesk may have lost track of it, or the "
+                "connection's account was changed since the file was sent.",
+                answer=f"HTTP 404 with code 1580001 ({details['vendor_message'] or 'Not found.'}): no import "
+                f"{import_id} for account {self.account}",
                 **details,
             )
         raise self._common_failure(
@@ -541,20 +546,24 @@ class TalkdeskClient:
         )
 
     def _status_from(self, response: requests.Response, import_id: str) -> ImportStatus:
-        body = _json_object(response) or {}
-        status, expires_at = body.get("status"), body.get("error_report_expires_at")
-        if status not in KNOWN_STATUSES:
+        body = _json_object(response)
+        status = body.get("status") if body is not None else None
+        if body is None or status not in KNOWN_STATUSES:
+            answer = _describe_odd_status(response, body)
             raise UnexpectedResponse(
-                f"Talkdesk reported import {import_id} as {status!r}, which the portal does not understand. "
-                "Check the import in Talkdesk WFM.",
+                f"Talkdesk answered the status check of import {import_id} with {answer}, "
+                "which is not one of its documented answers.",
                 http_status=response.status_code,
+                answer=answer,
             )
+        expires_at = body.get("error_report_expires_at")
         try:
             expires_at = _aware_datetime(expires_at) if expires_at else None
         except (TypeError, ValueError):
             raise UnexpectedResponse(
                 f"Talkdesk gave the error report of import {import_id} an unreadable expiry ({expires_at!r}).",
                 http_status=response.status_code,
+                answer=f"HTTP {response.status_code} with an unreadable error report expiry ({expires_at!r})",
             ) from None
         return ImportStatus(
             id=str(body.get("id") or import_id),
@@ -704,6 +713,30 @@ class TalkdeskClient:
             "If this persists, check the region or base URL of the connection.",
             **details,
         )
+
+
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+
+
+def _describe_odd_status(response: requests.Response, body: dict[str, Any] | None) -> str:
+    """A status answer the portal cannot use, described as an admin would see
+    it: a proxy's HTML page, text that is not JSON, or a status Talkdesk does
+    not document."""
+    http = f"HTTP {response.status_code}"
+    if body is not None:
+        status = body.get("status")
+        if status is None:
+            return f"{http} with JSON but no status"
+        return f'{http} with the status "{str(status)[:60]}"'
+    text = response.text.strip()
+    if not text:
+        return f"{http} with an empty body"
+    kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if kind == "text/html" or text[:15].lower().startswith(("<!doctype html", "<html")):
+        title = _TITLE.search(text)
+        named = f' titled "{" ".join(title.group(1).split())[:80]}"' if title and title.group(1).strip() else ""
+        return f"{http} with a web page{named} instead of JSON"
+    return f'{http} with a body that is not JSON ("{" ".join(text.split())[:60]}")'
 
 
 def _aware_datetime(text: str) -> datetime:

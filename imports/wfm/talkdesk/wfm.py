@@ -51,6 +51,9 @@ def neutral(error: TalkdeskError) -> WfmError:
         "code": error.code,
         "details": {"message": error.vendor_message} if error.vendor_message else {},
     }
+    if error.answer:
+        # What Talkdesk answered, in words an admin can compare with Talkdesk WFM.
+        details["details"]["answer"] = error.answer
     if isinstance(error, UploadOutcomeUnknown) or (error.http_status is not None and error.http_status < 400):
         # Only an answer of 400 or more, or no connection at all, proves that
         # Talkdesk took nothing; a lost answer or an odd success may hide an import.

@@ -1,0 +1,253 @@
+"""A sheet of an .xlsx, .xls or .ods workbook is checked as the same rows in
+a CSV file would be, numbered as in the sheet; a hostile workbook gets one
+clear sentence and costs only the child process that read it."""
+
+import io
+import zipfile
+from datetime import date, datetime, time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from imports.schedule.check import check_schedule
+from imports.schedule.workbook import WorkbookLimits
+from tests.imports.workbooks import Formula, ods, xls, xlsx
+
+ZONE = "America/New_York"
+HEADER = ["Agent Name", "Agent Email", "Start Time", "End Time", "Event Type Name"]
+CSV = (
+    "Agent Name,Agent Email,Start Time,End Time,Event Type Name\r\n"
+    "John Smith,john.smith@example.com,09:00 2026-06-01,17:00 2026-06-01,Available for all channels\r\n"
+    "Jane Doe,jane.doe@example,08:00 2026-06-01,07:00 2026-06-01,Meeting\r\n"
+    "Bob Wilson,bob.wilson@example.com,12:00 2026-06-01,12:30 2026-06-01,Break\r\n"
+)
+# The same rows as a planner's workbook holds them: a date-time cell, a text
+# date, a formula's saved value.
+ROWS = [
+    HEADER,
+    [
+        "John Smith",
+        "john.smith@example.com",
+        datetime(2026, 6, 1, 9),
+        datetime(2026, 6, 1, 17),
+        "Available for all channels",
+    ],
+    ["Jane Doe", "jane.doe@example", "08:00 2026-06-01", Formula('="07:00 2026-06-01"', "07:00 2026-06-01"), "Meeting"],
+    ["Bob Wilson", "bob.wilson@example.com", datetime(2026, 6, 1, 12), datetime(2026, 6, 1, 12, 30), "Break"],
+]
+
+
+def checked(data, **options):
+    return check_schedule(data, time_zone=ZONE, **options)
+
+
+@pytest.mark.parametrize("make", [xlsx, xls, ods], ids=["xlsx", "xls", "ods"])
+def test_a_workbooks_rows_are_checked_exactly_as_the_same_rows_in_a_csv_file(make):
+    workbook = checked(make({"Week 23": ROWS}))
+    as_csv = checked(CSV.encode())
+
+    assert workbook.to_dict() == as_csv.to_dict()
+    assert workbook.normalised == as_csv.normalised
+    assert (workbook.sheet, workbook.sheets) == ("Week 23", ["Week 23"])
+    assert [problem.row for problem in workbook.errors] == [3, 3]
+
+
+def test_rows_are_numbered_as_in_the_sheet_when_the_table_starts_lower_and_further_right():
+    check = checked(xlsx({"Plan": ROWS}, start=(4, 2)))
+
+    assert [problem.row for problem in check.errors] == [7, 7]
+    assert [row.row for row in check.rows] == [6, 7, 8]
+
+
+def test_column_letters_in_messages_are_the_sheets_own():
+    rows = [
+        ["Agent Name", "Agent Email", "Start Time", "End Time", "Event Type Name", "Team"],
+        *[r + ["A"] for r in ROWS[1:]],
+    ]
+    check = checked(xlsx({"Plan": rows}, start=(0, 2)))
+
+    assert any("Column H 'Team'" in fix.message for fix in check.fixes)
+
+
+def test_date_cells_time_cells_and_numbers_read_as_the_sheet_shows_them():
+    rows = [
+        HEADER + ["Day", "Clock", "Badge"],
+        [
+            "Ann",
+            "ann@example.com",
+            datetime(2026, 6, 1, 8, 59, 59, 999000),
+            datetime(2026, 6, 1, 12),
+            "Break",
+            date(2026, 6, 2),
+            time(9, 30),
+            1234.0,
+        ],
+    ]
+    check = checked(xlsx({"Plan": rows}))
+
+    assert check.ok
+    assert check.rows[0].start_text == "09:00 2026-06-01"
+    assert check.rows[0].end_text == "12:00 2026-06-01"
+
+
+def test_date_time_cells_are_written_in_the_chosen_date_format():
+    check = checked(xlsx({"Plan": ROWS[:2]}), date_format="HH:mm dd/MM/yyyy")
+
+    assert check.ok and check.rows[0].start_text == "09:00 01/06/2026"
+    assert b"09:00 01/06/2026,17:00 01/06/2026" in check.normalised
+
+
+def test_a_merged_cell_reads_on_every_row_it_covers_and_is_said():
+    rows = [HEADER, *[["", f"agent{n}@example.com", "09:00 2026-06-01", "10:00 2026-06-01", "Break"] for n in range(3)]]
+    check = checked(xlsx({"Plan": rows}, merge="A2:A4=Team Lead Ann"))
+
+    assert [row.agent_name for row in check.rows] == ["Team Lead Ann"] * 3
+    assert [fix.code for fix in check.fixes] == ["merged_cells_filled"]
+    assert "A2:A4" in check.fixes[0].message
+
+
+def test_the_first_sheet_with_data_is_read_and_another_can_be_chosen():
+    book = xlsx({"Notes": [], "Week 23": ROWS, "Week 24": ROWS[:2]})
+
+    assert checked(book).sheet == "Week 23"
+    chosen = checked(book, sheet="Week 24")
+    assert (chosen.sheet, chosen.summary.rows, chosen.sheets) == ("Week 24", 1, ["Notes", "Week 23", "Week 24"])
+
+
+def test_a_sheet_that_does_not_exist_is_named_with_the_ones_that_do():
+    check = checked(xlsx({"Week 23": ROWS}), sheet="Week 99")
+
+    assert not check.readable
+    assert check.errors[0].message == "The workbook has no sheet named 'Week 99'. Its sheets: Week 23."
+
+
+def test_a_workbook_with_only_empty_sheets_says_so():
+    check = checked(xlsx({"One": [], "Two": []}))
+
+    assert check.errors[0].message == "Every sheet of the workbook is empty."
+
+
+def _zip(entries: dict[str, bytes], *, compression=zipfile.ZIP_DEFLATED) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression) as archive:
+        for name, content in entries.items():
+            archive.writestr(name, content)
+    return out.getvalue()
+
+
+def _with_entry(book: bytes, name: str, content: bytes) -> bytes:
+    source = zipfile.ZipFile(io.BytesIO(book))
+    return _zip({**{info.filename: source.read(info) for info in source.infolist()}, name: content})
+
+
+def test_a_decompression_bomb_is_refused_from_its_sizes_before_anything_is_parsed():
+    bomb = _zip({"[Content_Types].xml": b"<Types/>", "xl/worksheets/sheet1.xml": b" " * (50 * 1024 * 1024)})
+    assert len(bomb) < 100_000
+
+    check = checked(bomb)
+
+    assert check.errors[0].message.startswith("The workbook's part xl/worksheets/sheet1.xml packs")
+    assert "decompression bomb" in check.errors[0].message
+
+
+def test_a_workbook_that_unpacks_past_the_limit_is_refused():
+    check = checked(xlsx({"Plan": ROWS}), workbook_limits=WorkbookLimits(max_unpacked_bytes=1000))
+
+    assert "would unpack to" in check.errors[0].message
+
+
+def test_a_workbook_of_too_many_parts_is_refused():
+    many = _zip({f"xl/media/image{n}.png": b"x" for n in range(1_100)})
+
+    assert "1,100 files inside it" in checked(many).errors[0].message
+
+
+def test_a_sheet_claiming_a_million_columns_is_refused_before_it_is_read():
+    sheet = b'<?xml version="1.0"?><worksheet><dimension ref="A1:XFD1048576"/><sheetData/></worksheet>'
+    book = _with_entry(xlsx({"Plan": ROWS}), "xl/worksheets/sheet1.xml", sheet)
+
+    message = checked(book).errors[0].message
+    assert message.startswith("A sheet of the workbook claims 16,384 columns (to column XFD)")
+
+
+def test_an_external_link_is_refused_with_how_to_break_it():
+    book = _with_entry(xlsx({"Plan": ROWS}), "xl/externalLinks/externalLink1.xml", b"<externalLink/>")
+
+    assert "Break Link" in checked(book).errors[0].message
+
+
+def test_an_encrypted_office_file_is_refused_for_its_password():
+    # What Excel saves with a password: an OLE2 container holding an
+    # EncryptedPackage stream instead of the workbook's parts.
+    container = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504) + "EncryptedPackage".encode("utf-16-le") + bytes(4096)
+
+    assert "protected with a password" in checked(container).errors[0].message
+
+
+def test_a_damaged_workbook_is_one_sentence():
+    damaged = xlsx({"Plan": ROWS})[:-200]
+
+    check = checked(damaged)
+
+    assert not check.readable and "damaged" in check.errors[0].message
+
+
+def test_a_workbook_that_needs_more_memory_than_allowed_stops_only_the_child():
+    # Two cells in opposite corners of an .xls sheet: calamine allocates the
+    # 16 million cells between them at once.
+    corners = [["Agent Name"], *[[] for _ in range(65_534)], [None] * 255 + ["x"]]
+    book = xls({"Plan": corners})
+    assert len(book) < 100_000
+
+    check = checked(book, workbook_limits=WorkbookLimits(memory_bytes=256 * 1024 * 1024))
+
+    assert not check.readable
+    assert "256 MB of memory" in check.errors[0].message
+
+
+def test_a_workbook_that_takes_too_long_is_stopped():
+    check = checked(xlsx({"Plan": ROWS}), workbook_limits=WorkbookLimits(seconds=0.001))
+
+    assert "took longer than 0.001 seconds" in check.errors[0].message
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    signature=st.sampled_from([b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", b""]),
+    body=st.binary(max_size=2_000),
+)
+def test_any_bytes_given_as_a_workbook_end_in_a_clear_error_never_an_exception(signature, body):
+    check = checked(signature + body)
+
+    if not check.readable:
+        (error,) = check.errors
+        assert error.code == "unreadable_file" and error.message.endswith(".")
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cut=st.integers(min_value=0, max_value=10_000), flip=st.integers(min_value=0, max_value=255))
+def test_a_real_workbook_damaged_anywhere_ends_in_a_result_never_an_exception(cut, flip):
+    book = bytearray(xlsx({"Plan": ROWS}))
+    at = cut % len(book)
+    book[at] ^= flip
+
+    check = checked(bytes(book))
+
+    assert check.readable or check.errors[0].code == "unreadable_file"
+
+
+def test_an_opendocument_link_to_another_file_is_refused():
+    book = ods({"Plan": ROWS})
+    source = zipfile.ZipFile(io.BytesIO(book))
+    entries = {info.filename: source.read(info) for info in source.infolist()}
+    entries["content.xml"] = entries["content.xml"].replace(
+        b"<table:table-row>", b'<table:table-source xlink:href="other.ods"/><table:table-row>', 1
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr(zipfile.ZipInfo("mimetype"), entries.pop("mimetype"), zipfile.ZIP_STORED)
+        for name, content in entries.items():
+            archive.writestr(name, content, zipfile.ZIP_DEFLATED)
+
+    assert "links to other files" in checked(out.getvalue()).errors[0].message
