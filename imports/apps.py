@@ -9,3 +9,6 @@ class ImportsConfig(AppConfig):
         # Connects the sign-in signals to the audit log and to the person's
         # time zone.
         from imports import audit, person_zone  # noqa: F401
+
+        # Connects the import's moves to the webhooks they owe.
+        from imports.webhooks import receivers  # noqa: F401

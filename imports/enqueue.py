@@ -17,6 +17,7 @@ ADVANCE_ACCOUNT = "imports.tasks.advance_account"
 POLL_PART = "imports.tasks.poll_part"
 SEND_NOTIFICATION = "imports.tasks.send_notification"
 CHECK_IMPORT = "imports.tasks.check_import"
+SEND_WEBHOOK = "imports.tasks.send_webhook"
 
 
 def capped_countdown(seconds: float) -> float:
@@ -39,3 +40,7 @@ def account_advance_on_commit(account_key: str, *, countdown: float = 0) -> None
 
 def notification_send_on_commit(notification_id: int, *, countdown: float = 0) -> None:
     on_commit(SEND_NOTIFICATION, notification_id, countdown=countdown)
+
+
+def webhook_send_on_commit(message_id: str, *, countdown: float = 0) -> None:
+    on_commit(SEND_WEBHOOK, message_id, countdown=countdown)

@@ -435,6 +435,13 @@ class AuditEvent(models.Model):
         MAPPING_DELETED = "mapping_deleted", "Deleted a column mapping"
         CELL_EDITED = "cell_edited", "Changed a cell of a file"
         REPLACED_ALL = "replaced_all", "Replaced a value in a column of a file"
+        CHECKED = "checked", "Checked a file without keeping it"
+        API_READ = "api_read", "Read through the API"
+        API_KEY_CREATED = "api_key_created", "Created an API key"
+        API_KEY_REVOKED = "api_key_revoked", "Revoked an API key"
+        WEBHOOK_ADDED = "webhook_added", "Added a webhook endpoint"
+        WEBHOOK_CHANGED = "webhook_changed", "Changed a webhook endpoint"
+        WEBHOOK_RESENT = "webhook_resent", "Sent a webhook again"
 
     at = models.DateTimeField(default=timezone.now)
     action = models.CharField(max_length=32, choices=Action.choices)
@@ -473,3 +480,25 @@ class PersonSettings(models.Model):
 
     def __str__(self) -> str:
         return f"settings of {self.user}"
+
+
+# The API's and the webhooks' models live beside their code and belong to
+# this app; Django finds an app's models through this module.
+from imports.api.models import ApiKey, IdempotentRequest  # noqa: E402
+from imports.webhooks.models import WebhookAttempt, WebhookEndpoint, WebhookMessage  # noqa: E402
+
+__all__ = [
+    "ApiKey",
+    "AuditEvent",
+    "Connection",
+    "ConnectionAgent",
+    "IdempotentRequest",
+    "Import",
+    "ImportPart",
+    "PersonSettings",
+    "Team",
+    "Transition",
+    "WebhookAttempt",
+    "WebhookEndpoint",
+    "WebhookMessage",
+]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import TextIO
@@ -294,11 +294,14 @@ def import_create(
     sheet: str | None = None,
     published: bool | None = None,
     client_address: str | None = None,
+    recorded_with: Callable[[Import], None] | None = None,
 ) -> Import:
     """Keeps the upload and checks it: here, or by the worker when the file
     is too large to check in a web request. data may be the uploaded file
     itself, which is then read in chunks and never whole in this process
-    unless it is checked here."""
+    unless it is checked here. `recorded_with` is called inside the
+    transaction that keeps the import, for what must commit with it or not
+    at all (the API's record of the request that made it)."""
     content = data if isinstance(data, File) else ContentFile(data)
     connection = team.connection
     job = Import(
@@ -343,6 +346,8 @@ def import_create(
                 + (f", {job.rows:,} rows" if check is not None else ", checked by the worker")
                 + (f", sheet '{job.sheet}'" if job.sheet else ""),
             )
+            if recorded_with is not None:
+                recorded_with(job)
     return job
 
 

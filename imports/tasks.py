@@ -8,7 +8,9 @@ be delivered again; `delivery` finds the work already claimed and does nothing.
 from celery import shared_task
 
 from imports import checking, delivery, services
+from imports.api import idempotency
 from imports.notifications import sending
+from imports.webhooks import delivery as webhooks
 from portal import health
 
 
@@ -64,3 +66,18 @@ def heartbeat() -> int:
     e-mails a lost message or a dead worker left behind."""
     health.heartbeat_record()
     return sending.notifications_sweep()
+
+
+@shared_task(acks_late=True)
+def send_webhook(message_id: str) -> None:
+    webhooks.message_send(message_id=message_id)
+
+
+@shared_task
+def send_due_webhooks() -> int:
+    return webhooks.messages_wake_due()
+
+
+@shared_task
+def forget_idempotency_keys() -> int:
+    return idempotency.forget_expired()

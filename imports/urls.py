@@ -1,6 +1,8 @@
 from django.urls import path, re_path
 
 from imports import views
+from imports.api import pages as api_pages
+from imports.webhooks import views as webhook_views
 
 app_name = "imports"
 
@@ -36,4 +38,11 @@ urlpatterns = [
     path("connections/<int:pk>/sync-agents/", views.connection_sync_agents, name="connection_sync_agents"),
     path("audit/", views.audit_log, name="audit_log"),
     path("settings/", views.person_settings, name="settings"),
+    path("api-keys/", api_pages.api_keys, name="api_keys"),
+    path("api-keys/<int:pk>/revoke/", api_pages.api_key_revoke, name="api_key_revoke"),
+    path("webhooks/", webhook_views.endpoints, name="webhooks"),
+    path("webhooks/<int:pk>/", webhook_views.endpoint_detail, name="webhook_detail"),
+    path("webhooks/<int:pk>/test/", webhook_views.endpoint_test, name="webhook_test"),
+    path("webhooks/<int:pk>/toggle/", webhook_views.endpoint_toggle, name="webhook_toggle"),
+    path("webhooks/<int:pk>/messages/<str:message_id>/resend/", webhook_views.message_resend, name="webhook_resend"),
 ]

@@ -128,6 +128,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "axes",
+    # For its docs page's template and the Swagger UI files it ships, served
+    # from the portal's own static files (no CDN).
+    "ninja",
     "imports",
     "imports.notifications",
     "portal",
@@ -139,6 +142,9 @@ if not DJANGO_6:
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Under /api/, whatever Django itself answers with an error (an unknown
+    # path, a method not allowed, a crash) is a problem+json like the API's own.
+    "imports.api.problems.ProblemMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -335,6 +341,25 @@ if PORTAL_PREVIEW_EXPIRY_DAYS < 1:
         f"PORTAL_PREVIEW_EXPIRY_DAYS must be a whole number of days, 1 or more, not {PORTAL_PREVIEW_EXPIRY_DAYS}."
     )
 
+# The API (/api/v1/): requests per key per minute before 429, and how long
+# an Idempotency-Key and its answer are remembered.
+API_RATE_PER_MINUTE = env_int("API_RATE_PER_MINUTE", 600)
+API_IDEMPOTENCY_HOURS = env_int("API_IDEMPOTENCY_HOURS", 24)
+if API_RATE_PER_MINUTE < 1 or API_IDEMPOTENCY_HOURS < 24:
+    raise ImproperlyConfigured(
+        "API_RATE_PER_MINUTE must be at least 1, and API_IDEMPOTENCY_HOURS at least 24 (a nightly job retries "
+        "within a day)."
+    )
+# Webhooks: the first wait before sending again, doubling (with jitter) up to
+# the ceiling, for as long as the last setting says; how long a receiver may
+# take; and the host names that may resolve to loopback or private addresses
+# (a receiver on the same machine in tests), which are otherwise refused.
+WEBHOOK_RETRY_FIRST_SECONDS = env_float("WEBHOOK_RETRY_FIRST_SECONDS", 5)
+WEBHOOK_RETRY_MAX_SECONDS = env_float("WEBHOOK_RETRY_MAX_SECONDS", 3 * 3600)
+WEBHOOK_RETRY_FOR_SECONDS = env_float("WEBHOOK_RETRY_FOR_SECONDS", 24 * 3600)
+WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 10)
+WEBHOOK_ALLOWED_HOSTS = frozenset(host.lower() for host in env_list("WEBHOOK_ALLOWED_HOSTS"))
+
 REDIS_URL = ENV.get("REDIS_URL", "")
 CELERY_BROKER_VISIBILITY_TIMEOUT = env_int("CELERY_BROKER_VISIBILITY_TIMEOUT", 3600)
 if REDIS_URL:
@@ -385,6 +410,8 @@ CELERY_BEAT_SCHEDULE = {
     "sync-connection-agents": {"task": "imports.tasks.sync_all_connection_agents", "schedule": 3600.0},
     "heartbeat": {"task": "imports.tasks.heartbeat", "schedule": HEARTBEAT_EVERY_SECONDS},
     "expire-previews": {"task": "imports.tasks.expire_previews", "schedule": 3600.0},
+    "send-due-webhooks": {"task": "imports.tasks.send_due_webhooks", "schedule": RECONCILE_EVERY_SECONDS},
+    "forget-idempotency-keys": {"task": "imports.tasks.forget_idempotency_keys", "schedule": 3600.0},
 }
 
 # Lines of text by default; one JSON object a line with LOG_FORMAT=json, for a

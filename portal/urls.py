@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from imports.api.views import api
 from portal import health, metrics, oidc
 from portal.sign_in import SignInView, admin_sign_in
 
@@ -18,5 +19,6 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics, name="metrics"),
     path("", include("imports.notifications.urls")),
+    path("api/v1/", api.urls),
     path("", include("imports.urls")),
 ]

@@ -10,7 +10,9 @@ from django.core.files.storage import default_storage
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from imports import services
+from imports.api.keys import api_key_create
 from imports.models import ColumnMapping, Import
+from imports.webhooks.services import webhook_endpoint_create, webhook_test_send
 from tests.conftest import data_file
 
 ANON, SAM, BEA, ADA = "anonymous", "sam", "bea", "ada"
@@ -48,6 +50,27 @@ ROUTES = {
     "imports:held": ("get", "import", {ANON: LOGIN, SAM: 200, BEA: 404, ADA: 200}),
     "imports:mappings": ("get", None, {ANON: LOGIN, SAM: 404, BEA: 404, ADA: 200}),
     "imports:mapping_delete": ("post", "mapping", {ANON: LOGIN, SAM: 404, BEA: 404, ADA: 302}),
+    "imports:api_keys": ("get", None, {ANON: LOGIN, SAM: 404, BEA: 404, ADA: 200}),
+    "imports:api_key_revoke": ("post", "api_key", {ANON: LOGIN, SAM: 404, BEA: 404, ADA: 302}),
+    "imports:webhooks": ("get", None, {ANON: LOGIN, SAM: 404, BEA: 404, ADA: 200}),
+    "imports:webhook_detail": ("get", "webhook", {ANON: LOGIN, SAM: 404, BEA: 404, ADA: 200}),
+    "imports:webhook_test": ("post", "webhook", {ANON: LOGIN, SAM: 404, BEA: 404, ADA: 302}),
+    "imports:webhook_toggle": ("post", "webhook", {ANON: LOGIN, SAM: 404, BEA: 404, ADA: 302}),
+    "imports:webhook_resend": ("post", "message", {ANON: LOGIN, SAM: 404, BEA: 404, ADA: 302}),
+    # The API takes its keys only, never a session: whoever is signed in to
+    # the pages gets 401 from it (so no page can be made to call it for them).
+    "api-v1:import_list": ("get", None, {ANON: 401, SAM: 401, BEA: 401, ADA: 401}),
+    "api-v1:import_create": ("post", None, {ANON: 401, SAM: 401, BEA: 401, ADA: 401}),
+    "api-v1:import_detail": ("get", "api_import", {ANON: 401, SAM: 401, BEA: 401, ADA: 401}),
+    "api-v1:import_findings": ("get", "api_import", {ANON: 401, SAM: 401, BEA: 401, ADA: 401}),
+    "api-v1:import_failed_rows": ("get", "api_import", {ANON: 401, SAM: 401, BEA: 401, ADA: 401}),
+    "api-v1:error_report": ("get", "api_import", {ANON: 401, SAM: 401, BEA: 401, ADA: 401}),
+    "api-v1:import_confirm": ("post", "api_import", {ANON: 401, SAM: 401, BEA: 401, ADA: 401}),
+    "api-v1:import_cancel": ("post", "api_import", {ANON: 401, SAM: 401, BEA: 401, ADA: 401}),
+    "api-v1:check": ("post", None, {ANON: 401, SAM: 401, BEA: 401, ADA: 401}),
+    "api-v1:api-root": ("get", None, {ANON: 404, SAM: 404, BEA: 404, ADA: 404}),
+    "api-v1:openapi-json": ("get", None, {ANON: 200, SAM: 200, BEA: 200, ADA: 200}),
+    "api-v1:openapi-view": ("get", None, {ANON: 200, SAM: 200, BEA: 200, ADA: 200}),
     "login": ("get", None, {ANON: 200, SAM: 302, BEA: 302, ADA: 302}),
     "logout": ("post", None, {ANON: 302, SAM: 302, BEA: 302, ADA: 302}),
     "healthz": ("get", None, {ANON: 200, SAM: 200, BEA: 200, ADA: 200}),
@@ -114,6 +137,17 @@ def _kwargs(which, job, personas):
         return {"kind": "xlsx"}
     if which == "mapping":
         return {"pk": ColumnMapping.objects.get().pk}
+    if which == "api_import":
+        return {"import_id": job.pk}
+    if which == "api_key":
+        return {"pk": api_key_create(team=personas.alpha, name="walk", scopes=["imports:read"])[0].pk}
+    if which in ("webhook", "message"):
+        endpoint, _ = webhook_endpoint_create(
+            team=personas.alpha, url="https://93.184.215.14/hook", events=["import.*"]
+        )
+        if which == "webhook":
+            return {"pk": endpoint.pk}
+        return {"pk": endpoint.pk, "message_id": webhook_test_send(endpoint=endpoint).pk}
     return {}
 
 

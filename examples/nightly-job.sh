@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# A nightly HRIS job in shell: upload tonight's schedule to the portal, send
+# it to Talkdesk, wait for the end with backoff, and fail (printing the rows
+# Talkdesk rejected) unless every row was imported. Needs curl and jq.
+#
+#   PORTAL_URL=https://portal.example.com PORTAL_API_KEY=sip_... ./nightly-job.sh schedule.csv [Time/Zone]
+#
+# Exit status: 0 imported; 1 imported with rows rejected, or not imported; 2 refused before sending.
+set -euo pipefail
+
+file=${1:?usage: nightly-job.sh SCHEDULE.csv [TIME_ZONE]}
+time_zone=${2:-}
+url=${PORTAL_URL:?set PORTAL_URL}
+key=${PORTAL_API_KEY:?set PORTAL_API_KEY}
+auth="Authorization: Bearer ${key}"
+# The same file on the same day is the same request: a retried or re-run job
+# gets the first answer back instead of importing twice.
+idempotency_key="nightly-$(date -u +%F)-$(sha256sum "$file" | cut -c1-32)"
+
+answer=$(mktemp)
+trap 'rm -f "$answer"' EXIT
+for attempt in 1 2 3 4 5 6; do
+  status=$(curl -sS -o "$answer" -w '%{http_code}' -H "$auth" -H "Idempotency-Key: ${idempotency_key}" \
+    -F "file=@${file};type=text/csv" -F confirm=true ${time_zone:+-F "time_zone=${time_zone}"} \
+    "${url}/api/v1/imports") || status=000
+  case $status in
+    201) break ;;
+    409|429|5*|000) sleep $((attempt * attempt)) ;;  # in flight, rate-limited or down: the same request again
+    *) echo "Refused (HTTP $status): $(jq -r '.detail' "$answer" 2>/dev/null || cat "$answer")" >&2; exit 2 ;;
+  esac
+done
+[ "$status" = 201 ] || { echo "The portal did not take the file (HTTP $status)." >&2; exit 2; }
+
+import_url="${url}$(jq -r '.links.self' "$answer")"
+refused=$(jq -r '.confirmation_refused // empty' "$answer")
+if [ -n "$refused" ]; then
+  echo "Not sent: $refused" >&2
+  curl -sS -H "$auth" "${import_url}/findings?severity=error&limit=50" \
+    | jq -r '.items[] | "row \(.row // "-"): \(.column // "file"): \(.message)"' >&2
+  exit 2
+fi
+echo "Uploaded $(jq -r '.summary.rows' "$answer") rows as import $(jq -r '.id' "$answer"); waiting for Talkdesk."
+
+wait=1
+while :; do
+  curl -sS -o "$answer" -H "$auth" "$import_url"
+  [ "$(jq -r '.final' "$answer")" = true ] && break
+  sleep "$wait"
+  wait=$((wait < 30 ? wait * 2 : 30))
+done
+
+state=$(jq -r '.state' "$answer")
+echo "Finished: $(jq -r '.state_label' "$answer")"
+case $state in
+  imported) exit 0 ;;
+  imported_with_errors)
+    echo "Rows Talkdesk rejected:" >&2
+    curl -sS -H "$auth" "${import_url}/failed-rows?limit=500" \
+      | jq -r '.items[] | "row \(.row // "?"): \(.cells["Agent Email"]) \(.cells["Start Time"]): \(.reason)"' >&2
+    exit 1 ;;
+  *) echo "$(jq -r '.message' "$answer")" >&2; exit 1 ;;
+esac
