@@ -8,7 +8,7 @@ from django.apps import apps
 from imports.models import AcceptedEvent, Import
 from tests.imports.test_accepted_record import imported, uploaded
 
-fill = importlib.import_module("imports.migrations.0012_fill_accepted_events").fill
+fill = importlib.import_module("imports.migrations.0013_fill_accepted_events").fill
 
 
 def as_before_the_record(*jobs):

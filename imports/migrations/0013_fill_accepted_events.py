@@ -64,6 +64,6 @@ def fill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("imports", "0011_accepted_events")]
+    dependencies = [("imports", "0012_accepted_events")]
 
     operations = [migrations.RunPython(fill, migrations.RunPython.noop)]
