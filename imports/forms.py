@@ -132,9 +132,11 @@ class HistoryFilterForm(forms.Form):
     through a server-side cursor, on every page of the history."""
 
     team = forms.IntegerField(required=False, widget=QuickSelect)
-    # Imports of every kind of WFM are listed: the states by a name that fits them all.
+    # Imports of every kind of WFM are listed: the states by a name that fits
+    # them all; refused files only when asked for.
     state = forms.ChoiceField(
-        choices=[("", "Any state")] + [(value, label_for(label, wfm="WFM")) for value, label in ImportState.choices],
+        choices=[("", "All but refused")]
+        + [(value, label_for(label, wfm="WFM")) for value, label in ImportState.choices],
         required=False,
     )
     uploader = forms.IntegerField(required=False, widget=QuickSelect)
@@ -271,3 +273,11 @@ class ConnectionForm(forms.ModelForm):
                 self.add_error("business_unit_id", "A Genesys Cloud connection needs the id of its business unit.")
         self.instance.event_types = cleaned.get("event_types_text") or []
         return cleaned
+
+
+class PersonSettingsForm(forms.Form):
+    time_zone = forms.CharField(max_length=64, required=False)
+
+    def clean_time_zone(self):
+        value = (self.cleaned_data["time_zone"] or "").strip()
+        return _clean_time_zone(value) if value else ""

@@ -198,10 +198,32 @@ def import_cancel(*, job: Import, actor) -> bool:
             ImportState.CANCELLED,
             actor=actor,
             finished_at=timezone.now(),
-            message="Cancelled by a person before it was sent.",
+            message=f"Cancelled by {actor.get_username() if actor else 'the portal'} before it was sent.",
         ):
             return False
         _skip_waiting_parts(job.parts.all(), note="Cancelled before it was sent.", actor=actor)
+    return True
+
+
+def import_expire(*, job: Import, days: int) -> bool:
+    """A preview nobody confirmed in time: nothing was sent, and the page
+    says why it can no longer be."""
+    with transaction.atomic():
+        list(ImportPart.objects.select_for_update().filter(import_job=job).values_list("pk", flat=True))
+        message = (
+            f"Expired: not confirmed within {days} day{'s' if days != 1 else ''} of its upload; nothing was sent. "
+            "Upload the file again to send it."
+        )
+        if not _move_import(
+            job,
+            ImportState.EXPIRED,
+            actor=None,
+            sources={ImportState.PREVIEW},
+            finished_at=timezone.now(),
+            message=message,
+        ):
+            return False
+        _skip_waiting_parts(job.parts.all(), note="Expired before it was confirmed.")
     return True
 
 

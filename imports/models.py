@@ -428,6 +428,7 @@ class AuditEvent(models.Model):
         CONNECTION_ADDED = "connection_added", "Added a connection"
         CONNECTION_CHANGED = "connection_changed", "Changed a connection"
         CONNECTION_TESTED = "connection_tested", "Tested a connection"
+        AGENTS_SYNCED = "agents_synced", "Synced a connection's agents"
         SECRETS_RESEALED = "secrets_resealed", "Re-encrypted a client secret under the new key"
         COLUMNS_MAPPED = "columns_mapped", "Mapped a file's columns"
         MAPPING_SAVED = "mapping_saved", "Saved a column mapping"
@@ -470,6 +471,17 @@ class AuditEvent(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username or 'the portal'}: {self.get_action_display()}"
 
 
+class PersonSettings(models.Model):
+    """How the portal shows things to one person."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="portal_settings")
+    # Blank: the zone of the person's team's Talkdesk connection.
+    time_zone = models.CharField(max_length=64, blank=True)
+
+    def __str__(self) -> str:
+        return f"settings of {self.user}"
+
+
 # The API's and the webhooks' models live beside their code and belong to
 # this app; Django finds an app's models through this module.
 from imports.api.models import ApiKey, IdempotentRequest  # noqa: E402
@@ -483,6 +495,7 @@ __all__ = [
     "IdempotentRequest",
     "Import",
     "ImportPart",
+    "PersonSettings",
     "Team",
     "Transition",
     "WebhookAttempt",

@@ -18,10 +18,10 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from imports.access import is_admin
-from imports.models import AuditEvent, ColumnMapping, Connection, Import, ImportPart, Team, Transition
+from imports.models import AuditEvent, ColumnMapping, Connection, Import, ImportPart, PersonSettings, Team, Transition
 from imports.schedule import checked_rows, findings
 from imports.schedule.check import HEADER, ScheduleRow, check_schedule, download_csv, download_rows_csv
-from imports.states import ImportState
+from imports.states import ImportState, PartState
 from imports.wfm.talkdesk.error_report import read_error_report
 
 
@@ -85,8 +85,8 @@ def history(user, filters: HistoryFilters) -> QuerySet[Import]:
     )
     if filters.team:
         imports = imports.filter(team_id=filters.team)
-    if filters.state:
-        imports = imports.filter(state=filters.state)
+    # Files refused at upload were shown then; asked for by name, they are listed.
+    imports = imports.filter(state=filters.state) if filters.state else imports.exclude(state=ImportState.REFUSED)
     if filters.uploader:
         imports = imports.filter(uploaded_by_id=filters.uploader)
     if filters.held:
@@ -240,6 +240,38 @@ def failed_rows(job: Import, limit: int = 500) -> list[FailedRowView]:
         )
         for number, index, failed in rejected
     ]
+
+
+@dataclass(frozen=True)
+class Step:
+    at: datetime
+    label: str
+    part: int | None
+    actor: str
+    note: str
+
+
+def import_steps(*, job: Import, parts: int) -> list[Step]:
+    """What happened, when: each step once. A file sent whole has one part
+    whose moves repeat the import's, so only a part's step that says
+    something more is shown; a note that is the import's own message, shown
+    above the steps, is not repeated."""
+    steps: list[Step] = []
+    for move in job.transitions.select_related("part", "actor"):
+        note = "" if move.note == job.message else move.note
+        if move.part_id and parts <= 1 and (not note or move.to_state == PartState.SKIPPED):
+            continue
+        step = Step(
+            at=move.at,
+            label=move.label,
+            part=move.part.number if move.part is not None and parts > 1 else None,
+            actor=move.actor.get_username() if move.actor is not None else "",
+            note=note,
+        )
+        if steps and (steps[-1].label, steps[-1].part, steps[-1].note) == (step.label, step.part, step.note):
+            continue
+        steps.append(step)
+    return steps
 
 
 def import_parts(job: Import) -> QuerySet[ImportPart]:
@@ -493,7 +525,7 @@ def problem_groups(problems: list[dict], *, counts: dict[str, int] | None = None
     return sorted(groups, key=lambda group: -group.count)
 
 
-def timeline(job: Import, *, first_agent: int, max_agents: int):
+def timeline(job: Import, *, first_agent: int, max_agents: int, view: str | None = None, start: date | None = None):
     from zoneinfo import ZoneInfo
 
     from imports.schedule.timeline import Event, draw_timeline
@@ -502,6 +534,8 @@ def timeline(job: Import, *, first_agent: int, max_agents: int):
     for problem in job.errors + job.warnings:
         if problem.get("row"):
             problems.setdefault(problem["row"], problem["message"])
+    # Every row, those whose times cannot be read too: the picture lists
+    # them under their agent with the reason, rather than leaving them out.
     with _checked_rows(job) as rows:
         events = (
             Event(
@@ -514,6 +548,21 @@ def timeline(job: Import, *, first_agent: int, max_agents: int):
                 problem=problems.get(row.row),
             )
             for row in rows
-            if row.start is not None and row.end is not None
         )
-        return draw_timeline(events, zone=ZoneInfo(job.time_zone), first_agent=first_agent, max_agents=max_agents)
+        return draw_timeline(
+            events,
+            zone=ZoneInfo(job.time_zone),
+            first_agent=first_agent,
+            max_agents=max_agents,
+            view=view,
+            start=start,
+        )
+
+
+def person_settings(user) -> PersonSettings | None:
+    return PersonSettings.objects.filter(user=user).first()
+
+
+def team_time_zone(user) -> str | None:
+    """The zone of the person's (first) team's connection: their default."""
+    return teams_for(user).order_by("name").values_list("connection__default_time_zone", flat=True).first()

@@ -7,6 +7,7 @@ import logging
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import TextIO
 
 from django.conf import settings
@@ -25,6 +26,7 @@ from imports.models import (
     Import,
     ImportPart,
     ImportRevision,
+    PersonSettings,
     Team,
 )
 from imports.schedule import check as schedule_file
@@ -321,6 +323,12 @@ def import_create(
         if _checked_in_web(job.size):
             content.seek(0)
             check = _check(job, content.read(), every_finding)
+            if _never_sendable(check):
+                # Kept to be seen once, with its message, but never a preview
+                # that waits for a confirmation it cannot get.
+                job.state = ImportState.REFUSED
+                job.message = "This file cannot be sent, and no time zone or date format would change that."
+                job.finished_at = timezone.now()
         content.seek(0)
         with _nothing_half_written(job), transaction.atomic():
             job.original.save("original", content, save=False)
@@ -334,13 +342,19 @@ def import_create(
                 user=uploaded_by,
                 client_address=client_address,
                 import_job=job,
-                detail=f"{job.file_name} for team {team.name}: {job.size} bytes"
-                + (f", {job.rows} rows" if check is not None else ", checked by the worker")
+                detail=f"{job.file_name} for team {team.name}: {job.size:,} bytes"
+                + (f", {job.rows:,} rows" if check is not None else ", checked by the worker")
                 + (f", sheet '{job.sheet}'" if job.sheet else ""),
             )
             if recorded_with is not None:
                 recorded_with(job)
     return job
+
+
+def _never_sendable(check: schedule_file.ScheduleCheck) -> bool:
+    """No choice on the preview (time zone, date format, sheet, column
+    mapping) can make the file sendable: nothing in it reads as a table."""
+    return not check.readable and not check.columns and len(check.sheets) <= 1
 
 
 def import_recheck(
@@ -393,6 +407,19 @@ def import_recheck(
             job.save()
             _store_check(job, check, every_finding)
     return job
+
+
+def previews_expire(*, now=None) -> int:
+    """Expires the previews left unconfirmed past PORTAL_PREVIEW_EXPIRY_DAYS;
+    returns how many."""
+    from django.conf import settings
+
+    days = settings.PORTAL_PREVIEW_EXPIRY_DAYS
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    expired = 0
+    for job in Import.objects.filter(state=ImportState.PREVIEW, created_at__lt=cutoff).defer("findings"):
+        expired += lifecycle.import_expire(job=job, days=days)
+    return expired
 
 
 # What the import keeps of a check, saved by the worker without touching
@@ -935,9 +962,10 @@ def connection_secrets_reseal() -> tuple[list[str], list[str]]:
     return resealed, unreadable
 
 
-def connection_sync_agents(*, connection: Connection) -> str:
+def connection_sync_agents(*, connection: Connection, actor=None, client_address: str | None = None) -> str:
     """Replaces the connection's agents with the WFM's current list, and,
-    where the WFM lists them, its event types and planning week."""
+    where the WFM lists them, its event types and planning week. Asked for by
+    a person, it is in the audit log, as a test of the connection is."""
     vendor = registry.vendor(connection.kind)
     try:
         wfm = _usable_wfm(connection)
@@ -948,6 +976,14 @@ def connection_sync_agents(*, connection: Connection) -> str:
         raise
     except WfmError as error:
         Connection.objects.filter(pk=connection.pk).update(agents_sync_message=error.message[:500])
+        if actor is not None:
+            audit.record(
+                Action.AGENTS_SYNCED,
+                user=actor,
+                client_address=client_address,
+                connection=connection,
+                detail=f"failed: {error.message}",
+            )
         raise ActionRefused(error.message) from error
     with transaction.atomic():
         connection.agents.all().delete()
@@ -955,12 +991,16 @@ def connection_sync_agents(*, connection: Connection) -> str:
             ConnectionAgent(connection=connection, email=a.email.lower(), name=a.name, remote_id=a.id, active=a.active)
             for a in {a.email.lower(): a for a in agents}.values()
         )
-        message = f"{len(agents)} active agents synced from {vendor.name}."
+        message = f"{len(agents):,} active agents synced from {vendor.name}."
         if catalogue is not None:
             _keep_catalogue(connection, catalogue)
-            message += f" {len(catalogue.event_types)} activity codes."
+            message += f" {len(catalogue.event_types):,} activity codes."
         Connection.objects.filter(pk=connection.pk).update(agents_synced_at=timezone.now(), agents_sync_message=message)
         recovery.account_reached(account_key=connection.account_key)
+        if actor is not None:
+            audit.record(
+                Action.AGENTS_SYNCED, user=actor, client_address=client_address, connection=connection, detail=message
+            )
     return message
 
 
@@ -1009,3 +1049,9 @@ def connection_learn_event_types(*, connection: Connection, names: list[str]) ->
             locked.event_types = known + learned
             locked.save(update_fields=["event_types", "updated_at"])
     return learned
+
+
+def person_settings_save(*, user, time_zone: str) -> PersonSettings:
+    """Blank time_zone: the zone of the person's team's connection."""
+    chosen, _ = PersonSettings.objects.update_or_create(user=user, defaults={"time_zone": time_zone})
+    return chosen

@@ -86,6 +86,11 @@ class ImportState(models.TextChoices):
     STALLED = "stalled", "Stalled in Talkdesk"
     NEEDS_ATTENTION = "needs_attention", "Needs attention"
     CANCELLED = "cancelled", "Cancelled"
+    # A file that no choice on the preview can make sendable (not a CSV, no
+    # header, no rows): kept to be seen once, left out of the usual history.
+    REFUSED = "refused", "Refused"
+    # A preview nobody confirmed within PORTAL_PREVIEW_EXPIRY_DAYS.
+    EXPIRED = "expired", "Expired unconfirmed"
     REJECTED = "rejected", "Rejected"
 
     @property
@@ -104,12 +109,21 @@ _FINAL_IMPORT_STATES = {
     ImportState.FAILED,
     ImportState.STALLED,
     ImportState.CANCELLED,
+    ImportState.REFUSED,
+    ImportState.EXPIRED,
     ImportState.REJECTED,
 }
 
+# Moves a person makes, and the one the clock makes for them: a preview left
+# unconfirmed expires.
 IMPORT_MOVES_BY_PERSON: dict[ImportState, set[ImportState]] = {
     ImportState.CHECKING: {ImportState.CANCELLED},
-    ImportState.PREVIEW: {ImportState.QUEUED, ImportState.AWAITING_APPROVAL, ImportState.CANCELLED},
+    ImportState.PREVIEW: {
+        ImportState.QUEUED,
+        ImportState.AWAITING_APPROVAL,
+        ImportState.CANCELLED,
+        ImportState.EXPIRED,
+    },
     # Approved, it joins the queue; rejected, it ends with the approver's reason;
     # its uploader may still withdraw it.
     ImportState.AWAITING_APPROVAL: {ImportState.QUEUED, ImportState.REJECTED, ImportState.CANCELLED},

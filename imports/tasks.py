@@ -7,7 +7,7 @@ be delivered again; `delivery` finds the work already claimed and does nothing.
 
 from celery import shared_task
 
-from imports import checking, delivery
+from imports import checking, delivery, services
 from imports.api import idempotency
 from imports.notifications import sending
 from imports.webhooks import delivery as webhooks
@@ -48,6 +48,11 @@ def check_import(import_id: str) -> None:
 @shared_task
 def reconcile_checks() -> int:
     return checking.reconcile_checks()
+
+
+@shared_task
+def expire_previews() -> int:
+    return services.previews_expire()
 
 
 @shared_task(acks_late=True)

@@ -37,6 +37,7 @@ urlpatterns = [
     path("connections/<int:pk>/test/", views.connection_test, name="connection_test"),
     path("connections/<int:pk>/sync-agents/", views.connection_sync_agents, name="connection_sync_agents"),
     path("audit/", views.audit_log, name="audit_log"),
+    path("settings/", views.person_settings, name="settings"),
     path("api-keys/", api_pages.api_keys, name="api_keys"),
     path("api-keys/<int:pk>/revoke/", api_pages.api_key_revoke, name="api_key_revoke"),
     path("webhooks/", webhook_views.endpoints, name="webhooks"),

@@ -1,5 +1,7 @@
 import itertools
+from datetime import date, timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
@@ -15,7 +17,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
-from imports import access, selectors, services
+from imports import access, person_zone, selectors, services
 from imports.csv_download import csv_attachment
 from imports.forms import (
     AuditFilterForm,
@@ -23,6 +25,7 @@ from imports.forms import (
     ConfirmForm,
     ConnectionForm,
     HistoryFilterForm,
+    PersonSettingsForm,
     RecheckForm,
     RejectForm,
     UploadForm,
@@ -30,7 +33,6 @@ from imports.forms import (
 )
 from imports.models import ColumnMapping, Connection, Import
 from imports.schedule.check import HEADER
-from imports.schedule.workbook import KIND_NAMES as WORKBOOK_KINDS
 from imports.states import ImportState
 from imports.uploads import upload_refusal
 from portal.client_address import client_address
@@ -83,6 +85,7 @@ def history(request):
         "page": page,
         "query": query.urlencode(),
         "any_moving": any(job.is_moving or job.is_checking for job in page),
+        "filtered": filters != selectors.HistoryFilters(),
         "is_admin": is_admin,
         "needing_attention": 0 if request.htmx else selectors.needing_attention(user=request.user),
         "showing_attention": filters.state == "needs_attention",
@@ -143,10 +146,11 @@ def _blank_upload_form(teams, team_pk: str) -> UploadForm:
 
 
 def _status_context(job: Import, *, ahead: int, is_admin: bool) -> dict:
+    parts = list(selectors.import_parts(job))
     return {
         "job": job,
-        "parts": selectors.import_parts(job),
-        "transitions": job.transitions.select_related("part", "actor"),
+        "parts": parts,
+        "steps": selectors.import_steps(job=job, parts=len(parts)),
         "ahead": ahead,
         "is_admin": is_admin,
     }
@@ -175,6 +179,7 @@ def _detail_context(request, job: Import) -> dict:
         counts = job.findings.get("counts", {})
         context["error_groups"] = selectors.problem_groups(job.errors, counts=counts.get("error"))
         context["warning_groups"] = selectors.problem_groups(job.warnings, counts=counts.get("warning"))
+        context["expires_at"] = job.created_at + timedelta(days=settings.PORTAL_PREVIEW_EXPIRY_DAYS)
         held = selectors.rows_with_errors(job)
         if held:
             context["held_if_sent"], context["valid_if_sent"] = held, job.rows - held
@@ -339,6 +344,7 @@ def replace_all(request, pk):
 
 
 TIMELINE_AGENTS = 40
+TIMELINE_VIEWS = [("day", "a day"), ("week", "a week"), ("all", "the whole file")]
 
 
 @login_required
@@ -349,12 +355,21 @@ def timeline(request, pk):
         return waiting
     page = request.GET.get("agents", "1")
     first = (int(page) - 1) * TIMELINE_AGENTS if page.isdigit() and int(page) > 0 else 0
-    drawn = selectors.timeline(job, first_agent=first, max_agents=TIMELINE_AGENTS)
+    try:
+        start = date.fromisoformat(request.GET.get("from", ""))
+    except ValueError:
+        start = None
+    drawn = selectors.timeline(
+        job, first_agent=first, max_agents=TIMELINE_AGENTS, view=request.GET.get("view"), start=start
+    )
     context = {
         "job": job,
         "drawn": drawn,
         "first": first + 1,
         "last": first + drawn.agents_shown,
+        "agents_page": first // TIMELINE_AGENTS + 1,
+        "timeline_views": TIMELINE_VIEWS,
+        "window_last": drawn.window and drawn.window.first + timedelta(days=drawn.window.days - 1),
         "previous_page": first // TIMELINE_AGENTS if first else None,
         "next_page": first // TIMELINE_AGENTS + 2 if first + drawn.agents_shown < drawn.agents_total else None,
     }
@@ -464,7 +479,9 @@ def confirm(request, pk):
         )
     except services.ActionRefused as refusal:
         messages.error(request, str(refusal))
-    return redirect("imports:detail", pk=job.pk)
+        return redirect("imports:detail", pk=job.pk)
+    # Straight to the live status, not to the summary above it.
+    return redirect(reverse("imports:detail", args=[job.pk]) + "#status")
 
 
 @login_required
@@ -512,16 +529,15 @@ def cancel(request, pk):
 @require_GET
 def original_file(request, pk):
     job = _get_import_for_user(request, pk)
-    # The bytes as uploaded, which neutralising formula cells would change: so
-    # not served as a CSV, but as opaque bytes under a .txt name that no
-    # spreadsheet opens by default (docs/security.md). The fixed file is the
-    # one to open in a spreadsheet. A workbook keeps its own extension: it is
-    # of no use as text, and formulas are a workbook's own business.
-    kind = job.findings.get("kind", "csv")
+    # The bytes as uploaded, under the name they were uploaded with (already
+    # cleaned of folders and control characters): the planner's own file,
+    # given back as it came, a workbook as a workbook. Opaque bytes, an
+    # attachment, never sniffed; the page says the fixed file is the one
+    # whose formula cells are defused (docs/security.md).
     response = FileResponse(
         job.original.open("rb"),
         as_attachment=True,
-        filename=f"{_stem(job.file_name)}-original.{kind if kind in WORKBOOK_KINDS else 'txt'}",
+        filename=job.file_name,
         content_type="application/octet-stream",
     )
     response["X-Content-Type-Options"] = "nosniff"
@@ -650,9 +666,14 @@ def connection_sync_agents(request, pk):
     _require_admin(request)
     connection = get_object_or_404(Connection, pk=pk)
     try:
-        messages.success(request, services.connection_sync_agents(connection=connection))
-    except services.ActionRefused as refusal:
-        messages.error(request, str(refusal))
+        messages.success(
+            request,
+            services.connection_sync_agents(
+                connection=connection, actor=request.user, client_address=client_address(request)
+            ),
+        )
+    except services.ActionRefused as error:
+        messages.error(request, str(error))
     return redirect(reverse("imports:connections"))
 
 
@@ -700,3 +721,20 @@ def audit_log(request):
     context = {"form": form, "page": page, "query": query.urlencode()}
     template = "imports/audit.html#events" if request.htmx else "imports/audit.html"
     return render(request, template, context)
+
+
+@login_required
+def person_settings(request):
+    chosen = selectors.person_settings(request.user)
+    form = PersonSettingsForm(request.POST or None, initial={"time_zone": chosen.time_zone if chosen else ""})
+    if request.method == "POST" and form.is_valid():
+        services.person_settings_save(user=request.user, time_zone=form.cleaned_data["time_zone"])
+        zone = person_zone.remember(request, request.user)
+        messages.success(request, f"Times are now shown in {zone}.")
+        return redirect("imports:settings")
+    context = {
+        "form": form,
+        "team_zone": selectors.team_time_zone(request.user),
+        "time_zones": time_zone_names(),
+    }
+    return render(request, "imports/settings.html", context)

@@ -22,6 +22,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from imports.models import Import, ImportPart, Transition
 from imports.notifications.models import Notification
 from imports.states import ImportState, PartState
+from imports.webhooks.models import WebhookAttempt, WebhookMessage
 from portal.client_address import client_address
 
 # Seconds from confirmation (or approval) to the final answer: a small file
@@ -38,6 +39,8 @@ class PortalCollector:
         yield self._retries()
         yield self._confirm_to_final()
         yield self._emails()
+        yield self._webhook_messages()
+        yield self._webhook_attempts()
 
     def _imports_by_state(self):
         family = GaugeMetricFamily("portal_imports", "Imports in each state.", labels=["state"])
@@ -133,6 +136,35 @@ class PortalCollector:
         )
         for kind, state, count in Notification.objects.values_list("kind", "state").annotate(n=Count("pk")).order_by():
             family.add_metric([kind, state], count)
+        return family
+
+    def _webhook_messages(self):
+        family = GaugeMetricFamily(
+            "portal_webhook_messages",
+            "Webhook events owed to receivers, by event and where they stand.",
+            labels=["event", "state"],
+        )
+        rows = WebhookMessage.objects.values_list("event_type", "state").annotate(n=Count("pk")).order_by()
+        for event, state, count in rows:
+            family.add_metric([event, state], count)
+        return family
+
+    def _webhook_attempts(self):
+        # Told apart the way an operator acts on them: a receiver that said
+        # no (its answer is in the attempt log) or one that never answered.
+        family = CounterMetricFamily(
+            "portal_webhook_attempts", "Webhook delivery attempts, by outcome.", labels=["outcome"]
+        )
+        outcomes = {
+            "delivered": Q(delivered=True),
+            "refused": Q(delivered=False, status_code__isnull=False),
+            "no_answer": Q(delivered=False, status_code__isnull=True),
+        }
+        counts = WebhookAttempt.objects.aggregate(
+            **{f"n_{outcome}": Count("pk", filter=match) for outcome, match in outcomes.items()}
+        )
+        for outcome in outcomes:
+            family.add_metric([outcome], counts[f"n_{outcome}"])
         return family
 
 

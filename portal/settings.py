@@ -125,6 +125,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
     "django_htmx",
     "axes",
     # For its docs page's template and the Swagger UI files it ships, served
@@ -154,6 +155,8 @@ MIDDLEWARE = [
     "portal.logs.ImportIdMiddleware",
     # A full or read-only disk met by a view: a page saying so, not a 500.
     "imports.storage_errors.StorageErrorMiddleware",
+    # After authentication: times are shown in the signed-in person's zone.
+    "imports.person_zone.PersonTimeZoneMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware" if DJANGO_6 else "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: it turns a lockout raised during sign-in into its page.
     "axes.middleware.AxesMiddleware",
@@ -189,6 +192,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "imports.person_zone.context",
             ],
         },
     }
@@ -330,6 +334,12 @@ IMPORT_STALLED_AFTER_SECONDS = env_int("IMPORT_STALLED_AFTER_SECONDS", 6 * 3600)
 # A worker preparing or sending a part says it is alive this often; after
 # four missed beats the reconciler takes it for dead and frees the part.
 IMPORT_HEARTBEAT_SECONDS = env_float("IMPORT_HEARTBEAT_SECONDS", 10)
+# A preview nobody confirmed expires after this many days, and says so.
+PORTAL_PREVIEW_EXPIRY_DAYS = env_int("PORTAL_PREVIEW_EXPIRY_DAYS", 7)
+if PORTAL_PREVIEW_EXPIRY_DAYS < 1:
+    raise ImproperlyConfigured(
+        f"PORTAL_PREVIEW_EXPIRY_DAYS must be a whole number of days, 1 or more, not {PORTAL_PREVIEW_EXPIRY_DAYS}."
+    )
 
 # The API (/api/v1/): requests per key per minute before 429, and how long
 # an Idempotency-Key and its answer are remembered.
@@ -399,6 +409,7 @@ CELERY_BEAT_SCHEDULE = {
     "reconcile-checks": {"task": "imports.tasks.reconcile_checks", "schedule": RECONCILE_EVERY_SECONDS},
     "sync-connection-agents": {"task": "imports.tasks.sync_all_connection_agents", "schedule": 3600.0},
     "heartbeat": {"task": "imports.tasks.heartbeat", "schedule": HEARTBEAT_EVERY_SECONDS},
+    "expire-previews": {"task": "imports.tasks.expire_previews", "schedule": 3600.0},
     "send-due-webhooks": {"task": "imports.tasks.send_due_webhooks", "schedule": RECONCILE_EVERY_SECONDS},
     "forget-idempotency-keys": {"task": "imports.tasks.forget_idempotency_keys", "schedule": 3600.0},
 }

@@ -76,6 +76,13 @@ LONG_EVENT_HOURS = 16
 LINE_END = "\r\n"
 
 _NAME, _EMAIL, _START, _END, _TYPE = HEADER
+_ONE_DIGIT_HOUR = re.compile(r"[0-9]:[0-5][0-9] ")
+
+
+def _two_digit_hour(value: str) -> str:
+    return "0" + value if _ONE_DIGIT_HOUR.match(value) else value
+
+
 _COLUMN_ORDER = {column: index for index, column in enumerate(HEADER)}
 _EMAIL_SYNTAX = re.compile(
     r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
@@ -482,10 +489,17 @@ class _Check:
         distinct = set(canonical)
         trimmed = {value for value in distinct if value.strip() != value}
         broken = {value for value in distinct if "\n" in value or "\r" in value}
-        if not trimmed and not broken:
+        # Every format Talkdesk takes starts "HH:mm ": "9:00 2026-06-01" can
+        # only mean 09:00, so it is written so rather than refused.
+        is_time = column in (_START, _END)
+        short_hours = {value for value in distinct if _ONE_DIGIT_HOUR.match(value.strip())} if is_time else set()
+        if not trimmed and not broken and not short_hours:
             return _Cells(values, distinct, cleaned=False)
         cleaned_texts: dict[str, str] = {}
-        cleaned = {value: _canonical(cleaned_texts, _LINE_BREAKS.sub(" ", value.strip())) for value in distinct}
+        cleaned = {}
+        for value in distinct:
+            text = _LINE_BREAKS.sub(" ", value.strip())
+            cleaned[value] = _canonical(cleaned_texts, _two_digit_hour(text) if is_time else text)
         rows = self._rows_with(values, trimmed)
         if rows:
             self._fix(
@@ -504,6 +518,17 @@ class _Check:
                     column,
                     "line_break_replaced",
                     f"Line breaks inside {_count(len(rows), 'cell')} of '{column}' were replaced by spaces{_first_rows(rows)}.",
+                )
+            )
+        rows = self._rows_with(values, short_hours)
+        if rows:
+            self._fix(
+                Fix(
+                    rows[0],
+                    column,
+                    "hour_two_digits",
+                    f"Hours written with one digit in {_count(len(rows), 'value')} of '{column}' now have two, "
+                    f"as Talkdesk's format needs: 9:00 became 09:00{_first_rows(rows)}.",
                 )
             )
         return _Cells(list(map(cleaned.__getitem__, values)), set(cleaned.values()), cleaned=True)

@@ -42,6 +42,7 @@ ROUTES = {
     "imports:connection_test": ("post", "connection", {ANON: LOGIN, SAM: 404, BEA: 404, ADA: 302}),
     "imports:connection_sync_agents": ("post", "connection", {ANON: LOGIN, SAM: 404, BEA: 404, ADA: 302}),
     "imports:audit_log": ("get", None, {ANON: LOGIN, SAM: 404, BEA: 404, ADA: 200}),
+    "imports:settings": ("get", None, {ANON: LOGIN, SAM: 200, BEA: 200, ADA: 200}),
     "imports:template": ("get", "template", {ANON: LOGIN, SAM: 200, BEA: 200, ADA: 200}),
     "imports:map_columns": ("post", "import", {ANON: LOGIN, SAM: 302, BEA: 404, ADA: 302}),
     "imports:edit_cell": ("post", "import", {ANON: LOGIN, SAM: 302, BEA: 404, ADA: 302}),

@@ -113,6 +113,18 @@ def test_syncing_agents_lists_only_active_ones(client, connected):
     assert connected.acme.agents_synced_at is not None
 
 
+def test_syncing_agents_now_is_in_the_audit_log_like_a_test_of_the_connection(client, connected):
+    from imports.models import AuditEvent
+
+    client.force_login(connected.ada)
+    client.post(reverse("imports:connection_sync_agents", args=[connected.acme.pk]))
+    event = AuditEvent.objects.get(action=AuditEvent.Action.AGENTS_SYNCED)
+    assert (event.username, event.connection, event.client_address) == ("ada", connected.acme, "127.0.0.1")
+    assert event.detail.endswith("active agents synced from Talkdesk.")
+    page = client.get(reverse("imports:audit_log"), {"action": "agents_synced"}).content.decode()
+    assert "Synced a connection&#x27;s agents" in page
+
+
 def test_synced_agents_catch_unknown_emails_in_the_preview(client, connected):
     from imports import services
     from tests.conftest import data_file

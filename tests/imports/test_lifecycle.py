@@ -208,3 +208,46 @@ def test_cancelling_records_why_each_part_was_not_sent(personas):
     lifecycle.import_cancel(job=job, actor=personas.sam)
     step = job.parts.get().transitions.get()
     assert (step.from_state, step.to_state, step.actor) == ("waiting", "skipped", personas.sam)
+
+
+def test_a_preview_left_unconfirmed_past_the_setting_expires_and_says_so(personas, settings):
+    settings.PORTAL_PREVIEW_EXPIRY_DAYS = 7
+    old = services.import_create(
+        team=personas.alpha,
+        uploaded_by=personas.sam,
+        file_name="old.csv",
+        data=data_file("portal/schedule-example.csv"),
+        time_zone="America/New_York",
+        date_format=None,
+    )
+    fresh = confirmed_import(personas)
+    recent = services.import_create(
+        team=personas.alpha,
+        uploaded_by=personas.sam,
+        file_name="new.csv",
+        data=data_file("portal/schedule-example.csv"),
+        time_zone="America/New_York",
+        date_format=None,
+    )
+    type(old).objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=7, minutes=1))
+    type(old).objects.filter(pk=fresh.pk).update(created_at=timezone.now() - timedelta(days=30))
+
+    assert services.previews_expire() == 1
+    assert services.previews_expire() == 0
+
+    old.refresh_from_db()
+    assert old.state == ImportState.EXPIRED and old.is_final
+    assert old.message == (
+        "Expired: not confirmed within 7 days of its upload; nothing was sent. Upload the file again to send it."
+    )
+    assert set(old.parts.values_list("state", flat=True)) == {PartState.SKIPPED}
+    assert Transition.objects.filter(import_job=old, to_state=ImportState.EXPIRED, actor=None).count() == 1
+    fresh.refresh_from_db()
+    recent.refresh_from_db()
+    assert (fresh.state, recent.state) == (ImportState.QUEUED, ImportState.PREVIEW)
+
+
+def test_a_cancelled_import_names_who_cancelled_it(personas):
+    job = confirmed_import(personas)
+    assert lifecycle.import_cancel(job=job, actor=personas.sam)
+    assert job.message == "Cancelled by sam before it was sent."

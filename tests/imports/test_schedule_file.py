@@ -172,7 +172,7 @@ def test_30_february_is_refused_in_every_format():
         "09: 00 2026-06-01",
         "09:00 2026 -06-01",
         "09:00\t2026-06-01",
-        "9:00 2026-06-01",
+        "9:0 2026-06-01",
     ],
 )
 def test_anything_but_two_digit_hours_and_a_single_space_before_the_date_is_refused(text):
@@ -181,6 +181,28 @@ def test_anything_but_two_digit_hours_and_a_single_space_before_the_date_is_refu
     check = check_schedule(data, time_zone=NEW_YORK, date_format=DEFAULT_DATE_FORMAT)
 
     assert found(check.errors) == [(2, "Start Time", "invalid_time")]
+
+
+def test_a_one_digit_hour_is_given_two_as_a_fix_in_every_format():
+    check = check_file("one-digit-hours.csv")
+
+    assert check.ok and not check.errors
+    assert found(check.fixes) == [(2, "Start Time", "hour_two_digits"), (3, "End Time", "hour_two_digits")]
+    assert "9:00 became 09:00" in check.fixes[0].message and "(rows 2, 3)" in check.fixes[0].message
+    assert data_lines(check.normalised) == [
+        "John Smith,john.smith@example.com,09:00 2026-06-01,17:00 2026-06-01,Available for all channels",
+        "Jane Doe,jane.doe@example.com,08:30 2026-06-01,09:45 2026-06-01,Available for all channels",
+    ]
+    us = one_row("9:00 6/1/2026", "17:00 6/1/2026", date_format="HH:mm M/d/yyyy")
+    assert us.ok and found(us.fixes) == [(2, "Start Time", "hour_two_digits")]
+
+
+def test_a_one_digit_hour_in_a_name_is_left_as_written():
+    data = f"{HEADER_LINE}\n9:00 Team,john.smith@example.com,09:00 2026-06-01,17:00 2026-06-01,Break\n".encode()
+
+    check = check_schedule(data, time_zone=NEW_YORK)
+
+    assert check.rows[0].agent_name == "9:00 Team" and not check.fixes
 
 
 def test_only_ascii_digits_are_read():

@@ -1,4 +1,8 @@
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
 from django.urls import reverse
+from django.utils import timezone
 
 from imports import checking, lifecycle, services
 from imports.models import Import
@@ -61,6 +65,30 @@ def test_a_file_that_is_not_a_schedule_gets_one_clear_message(client, personas):
     assert "The whole file" in page
 
 
+def test_a_file_that_can_never_be_sent_is_refused_and_left_out_of_the_history(client, personas):
+    upload(client, personas, "portal/not-a-schedule.png")
+    upload(client, personas)
+    refused = Import.objects.filter(state=ImportState.REFUSED)
+    assert refused.count() == 1
+    page = client.get(reverse("imports:detail", args=[refused.first().pk])).content.decode()
+    assert 'data-state="refused"' in page and "Awaiting confirmation" not in page
+    assert "Confirm and send" not in page and "Each agent" not in page
+    history = client.get(reverse("imports:history")).content.decode()
+    assert "not-a-schedule.png" not in history
+    assert "schedule-example.csv" in history
+    asked = client.get(reverse("imports:history"), {"state": "refused"}).content.decode()
+    assert "not-a-schedule.png" in asked
+
+
+def test_an_empty_filtered_history_says_nothing_matches_and_offers_to_clear_the_filters(client, personas):
+    upload(client, personas)
+    page = client.get(reverse("imports:history"), {"state": "stalled"}).content.decode()
+    assert "No import matches these filters." in page and "No imports yet" not in page
+    assert 'href="/imports/" data-clear-filters>Clear the filters</a>' in page
+    client.force_login(personas.bea)
+    assert "No imports yet." in client.get(reverse("imports:history")).content.decode()
+
+
 def test_warnings_need_an_explicit_acknowledgement(client, personas, django_capture_on_commit_callbacks):
     upload(client, personas, "portal/schedule-duplicate-rows.csv")
     job = Import.objects.get()
@@ -80,7 +108,9 @@ def test_an_ambiguous_date_format_asks_and_a_recheck_settles_it(client, personas
     upload(client, personas, "portal/schedule-ambiguous-dates.csv")
     job = Import.objects.get()
     page = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
-    assert "Choose the one the file uses" in page
+    assert "choose the one the file uses under “Read the file differently” below and check again" in page
+    assert "choose the one the file uses under “Read the file differently” above and check again" in page
+    assert "in your spreadsheet" not in page
     client.post(
         reverse("imports:recheck", args=[job.pk]), {"time_zone": "Europe/Lisbon", "date_format": "HH:mm dd/MM/yyyy"}
     )
@@ -218,7 +248,7 @@ def test_the_preview_draws_each_agents_days_on_demand(client, personas):
     fragment = client.get(reverse("imports:timeline", args=[job.pk]), headers={"HX-Request": "true"}).content.decode()
     assert "<svg" in fragment and "<html" not in fragment
     assert 'data-row="3"' in fragment and 'stroke="#b42318"' in fragment
-    assert "Agents 1–1 of 1" in fragment
+    assert "1 agent." in fragment
 
 
 def test_a_file_over_talkdesks_5_mb_is_one_import_sent_in_parts(client, personas):
@@ -262,6 +292,68 @@ def test_the_history_refuses_a_team_or_uploader_the_person_cannot_see(client, pe
         assert "Select a valid choice" in page.content.decode() or "Enter a whole number" in page.content.decode()
 
 
+def test_a_cancelled_preview_shows_who_cancelled_it_once_and_no_empty_parts_table(client, personas):
+    upload(client, personas)
+    job = Import.objects.get()
+    client.post(reverse("imports:cancel", args=[job.pk]))
+    page = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+    assert page.count("Cancelled by sam before it was sent.") == 1
+    assert 'class="compact parts"' not in page
+    steps = page.split('<ol class="transitions">')[1].split("</ol>")[0]
+    assert steps.count("<li>") == 1 and "Cancelled by sam" in steps
+
+
+def test_after_confirming_the_page_opens_on_the_live_status(client, personas):
+    upload(client, personas)
+    job = Import.objects.get()
+    response = client.post(reverse("imports:confirm", args=[job.pk]))
+    assert response["Location"] == reverse("imports:detail", args=[job.pk]) + "#status"
+
+
+def test_the_original_file_downloads_under_its_own_name_and_extension(client, personas):
+    upload(client, personas)
+    job = Import.objects.get()
+    response = client.get(reverse("imports:original", args=[job.pk]))
+    assert response["Content-Disposition"] == 'attachment; filename="schedule-example.csv"'
+
+
+def test_the_fix_list_says_the_fixed_file_starts_with_a_byte_order_mark(client, personas):
+    upload(client, personas, "schedules/one-digit-hours.csv")
+    job = Import.objects.get()
+    page = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+    assert "9:00 became 09:00" in page
+    assert "starts with a byte-order mark, so that Excel shows accented names as written" in page
+    assert b"".join(client.get(reverse("imports:fixed", args=[job.pk])).streaming_content).startswith(b"\xef\xbb\xbf")
+
+
+def test_a_preview_says_when_it_expires_in_the_persons_zone(client, personas, settings):
+    settings.PORTAL_PREVIEW_EXPIRY_DAYS = 3
+    upload(client, personas)
+    job = Import.objects.get()
+    page = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+    expires = timezone.localtime(job.created_at + timedelta(days=3), ZoneInfo("America/New_York"))
+    assert f'Not confirmed by {expires:%Y-%m-%d %H:%M} <span class="zone">America/New_York</span>' in page
+
+
+def test_numbers_are_grouped_by_thousands(client, personas):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    lines = ["Agent Name,Agent Email,Start Time,End Time,Event Type Name"]
+    lines += [f"A{n},a{n}@example.com,09:00 2026-06-01,10:00 2026-06-01,Break" for n in range(1200)]
+    client.force_login(personas.sam)
+    data = SimpleUploadedFile("big.csv", ("\n".join(lines) + "\n").encode(), content_type="text/csv")
+    client.post(
+        reverse("imports:upload"),
+        {"team": personas.alpha.pk, "file": data, "time_zone": "UTC", "date_format": ""},
+    )
+    job = Import.objects.get()
+    page = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+    assert 'data-summary="rows">1,200<' in page and "Confirm and send 1,200 rows" in page
+    assert '<td class="num" data-label="Rows">1,200</td>' in client.get(reverse("imports:history")).content.decode()
+    rows = client.get(reverse("imports:rows", args=[job.pk])).content.decode()
+    assert "Page 1 of 24 (1,200 rows)" in rows
+
+
 def _upload_bytes(client, personas, name, data, **fields):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -294,7 +386,7 @@ def test_a_workbook_upload_previews_its_sheet_with_rows_numbered_as_in_it_and_an
     rows_page = client.get(reverse("imports:rows", args=[job.pk])).content.decode()
     assert "sheet <strong>Week 24</strong>" in rows_page and "<td>4</td>" in rows_page
     original = client.get(reverse("imports:original", args=[job.pk]))
-    assert original["Content-Disposition"].endswith('week-original.xlsx"')
+    assert original["Content-Disposition"].endswith('week.xlsx"')
     assert b"".join(original.streaming_content) == book
 
 

@@ -1,6 +1,8 @@
 """/metrics: Prometheus's text format, read from the database, for the
 monitoring system only."""
 
+from datetime import timedelta
+
 import pytest
 from django.utils import timezone
 
@@ -66,3 +68,27 @@ def test_the_figures_follow_the_imports(client, personas, guarded):
     assert "portal_send_retries_total 1.0" in done
     assert 'portal_import_confirm_to_final_seconds_bucket{le="5.0"} 1.0' in done
     assert "portal_import_confirm_to_final_seconds_count 1.0" in done
+
+
+def test_webhook_deliveries_are_counted_by_event_state_and_outcome(client, personas, guarded):
+    from imports.webhooks.models import WebhookAttempt, WebhookEndpoint, WebhookMessage
+
+    endpoint = WebhookEndpoint(team=personas.alpha, url="https://hooks.example.test/portal", events=["import.*"])
+    endpoint.set_secret("test-only-webhook-secret")
+    endpoint.save()
+    day = timezone.now() + timedelta(days=1)
+    delivered = WebhookMessage.objects.create(
+        endpoint=endpoint, event_type="import.finished", payload="{}", give_up_at=day, state="delivered"
+    )
+    pending = WebhookMessage.objects.create(endpoint=endpoint, event_type="import.failed", payload="{}", give_up_at=day)
+    WebhookAttempt.objects.create(message=pending, status_code=None, excerpt="connection refused")
+    WebhookAttempt.objects.create(message=pending, status_code=500, excerpt="oops")
+    WebhookAttempt.objects.create(message=delivered, status_code=204, delivered=True)
+
+    page = scrape(client, Authorization=f"Bearer {TOKEN}").content.decode()
+
+    assert 'portal_webhook_messages{event="import.finished",state="delivered"} 1.0' in page
+    assert 'portal_webhook_messages{event="import.failed",state="pending"} 1.0' in page
+    assert 'portal_webhook_attempts_total{outcome="delivered"} 1.0' in page
+    assert 'portal_webhook_attempts_total{outcome="refused"} 1.0' in page
+    assert 'portal_webhook_attempts_total{outcome="no_answer"} 1.0' in page

@@ -175,9 +175,9 @@ def test_every_csv_the_portal_serves_has_its_formula_cells_neutralised(client, p
     assert served["imports:error_report"][1][0] == "'=cmd|' /C calc'!A0"
 
 
-def test_the_original_file_is_served_byte_for_byte_but_not_as_a_csv(client, personas, hostile_import):
+def test_the_original_file_is_served_byte_for_byte_under_its_own_name_never_as_a_page(client, personas, hostile_import):
     client.force_login(personas.sam)
     response = client.get(reverse("imports:original", args=[hostile_import.pk]))
     assert b"".join(response.streaming_content) == data_file("portal/schedule-formula.csv")
     assert response["Content-Type"] == "application/octet-stream"
-    assert response["Content-Disposition"] == 'attachment; filename="formula-original.txt"'
+    assert response["Content-Disposition"] == f'attachment; filename="{hostile_import.file_name}"'
