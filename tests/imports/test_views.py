@@ -741,3 +741,13 @@ def test_a_supervisor_is_told_an_admin_decides_and_not_to_upload_again(client, p
     assert "data-needing-attention" not in history and "an admin decides" in history
     detail = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
     assert "Do not upload it again" in detail and "<button>Send again</button>" not in detail
+
+
+def test_the_rows_view_names_the_files_time_zone_beside_the_files_times(client, personas):
+    upload(client, personas)
+    job = Import.objects.get()
+
+    page = client.get(reverse("imports:rows", args=[job.pk])).content.decode()
+
+    assert "in the file's time zone: <strong>America/New_York</strong>" in page
+    assert 'Start Time <span class="zone">(America/New_York)</span>' in page
