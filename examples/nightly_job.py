@@ -30,6 +30,8 @@ import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 FINISHED = threading.Event()
 
@@ -77,6 +79,11 @@ def main() -> int:
     url, key = os.environ["PORTAL_URL"].rstrip("/"), os.environ["PORTAL_API_KEY"]
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {key}"
+    # Reads are safe to repeat: a keep-alive connection the server closed as
+    # it was reused, or a portal restarting, costs a retry, not the night's job.
+    # The upload below is retried by hand, under its Idempotency-Key.
+    reads = Retry(total=6, backoff_factor=0.5, allowed_methods={"GET"}, status_forcelist=(502, 503, 504))
+    session.mount(url, HTTPAdapter(max_retries=reads))
     with open(args.file, "rb") as file:
         data = file.read()
     # The same file on the same day is the same request: a retried or re-run

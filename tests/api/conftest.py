@@ -142,6 +142,7 @@ def admin_session(stack) -> PortalSession:
 
 
 NEW_SECRET = re.compile(r"<code data-new-secret>([^<]+)</code>")
+NEW_ENDPOINT = re.compile(r'<a data-new-endpoint href="/webhooks/(\d+)/"')
 
 
 @pytest.fixture(scope="package")
@@ -157,5 +158,7 @@ def endpoint(api_stack, receiver) -> dict:
     assert answer.status_code == 200, answer.text
     secret = NEW_SECRET.search(answer.text).group(1)
     receiver.set_secret(secret)
-    pk = re.search(r'href="/webhooks/(\d+)/"', answer.text).group(1)
+    # The endpoint just added, named by the card that shows its secret: the
+    # list is sorted by URL, so its first row may be another test's endpoint.
+    pk = NEW_ENDPOINT.search(answer.text).group(1)
     return {"pk": pk, "secret": secret, "session": session}
