@@ -293,7 +293,11 @@ def import_steps(*, job: Import, parts: int) -> list[Step]:
             actor=move.actor.get_username() if move.actor is not None else "",
             note=note,
         )
-        if steps and (steps[-1].label, steps[-1].part, steps[-1].note) == (step.label, step.part, step.note):
+        if steps and (steps[-1].label, steps[-1].part) == (step.label, step.part):
+            # The same step told twice (a one-part file's part and the import
+            # move together): keep the telling that says more.
+            if step.note and not steps[-1].note:
+                steps[-1] = step
             continue
         steps.append(step)
     return steps

@@ -1,6 +1,8 @@
 import uuid
 
-from imports import lifecycle, selectors
+from django.utils import timezone
+
+from imports import lifecycle, selectors, services
 from imports.models import Import
 from imports.states import ImportState
 from tests.imports.test_query_counts import make_imports
@@ -41,3 +43,28 @@ def test_the_stamp_changes_with_every_move_of_the_import_or_its_parts(personas):
     after = selectors.status_stamp(personas.sam, job.pk)
     assert after != before
     assert after.state == ImportState.SENDING
+
+
+def test_what_happened_tells_each_step_of_a_one_part_file_once_with_the_talkdesk_id(personas):
+    from tests.conftest import data_file
+
+    job = services.import_create(
+        team=personas.alpha,
+        uploaded_by=personas.sam,
+        file_name="week.csv",
+        data=data_file("portal/schedule-example.csv"),
+        time_zone="America/New_York",
+        date_format=None,
+    )
+    lifecycle.import_queue(job=job, actor=personas.sam)
+    part = job.parts.get()
+    lifecycle.part_claim(part=part, held_by="w")
+    lifecycle.part_upload_started(part=part)
+    lifecycle.part_accepted(part=part, remote_id="abc-123", first_poll_at=timezone.now())
+
+    steps = selectors.import_steps(job=job, parts=1)
+    labels = [step.label for step in steps]
+
+    assert len(labels) == len(set(labels)), labels
+    processing = [step for step in steps if "abc-123" in step.note]
+    assert len(processing) == 1
