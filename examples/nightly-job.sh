@@ -5,23 +5,31 @@
 #
 #   PORTAL_URL=https://portal.example.com PORTAL_API_KEY=sip_... ./nightly-job.sh schedule.csv [Time/Zone]
 #
+# The portal refuses to send a file it warns about (rows already imported,
+# events overlapping earlier imports) until the warnings are acknowledged: the
+# job prints them with their codes and exits 2, unless ACKNOWLEDGE_WARNINGS=1
+# says the file is meant to go as it is.
+#
 # Exit status: 0 imported; 1 imported with rows rejected, or not imported; 2 refused before sending.
 set -euo pipefail
 
 file=${1:?usage: nightly-job.sh SCHEDULE.csv [TIME_ZONE]}
 time_zone=${2:-}
+acknowledge=$([ "${ACKNOWLEDGE_WARNINGS:-0}" = 1 ] && echo true || echo false)
 url=${PORTAL_URL:?set PORTAL_URL}
 key=${PORTAL_API_KEY:?set PORTAL_API_KEY}
 auth="Authorization: Bearer ${key}"
 # The same file on the same day is the same request: a retried or re-run job
-# gets the first answer back instead of importing twice.
-idempotency_key="nightly-$(date -u +%F)-$(sha256sum "$file" | cut -c1-32)"
+# gets the first answer back instead of importing twice. Acknowledging the
+# warnings makes it another request, so a run refused for warnings can be
+# followed by one that sends.
+idempotency_key="nightly-$(date -u +%F)$([ "$acknowledge" = true ] && echo -acknowledged)-$(sha256sum "$file" | cut -c1-32)"
 
 answer=$(mktemp)
 trap 'rm -f "$answer"' EXIT
 for attempt in 1 2 3 4 5 6; do
   status=$(curl -sS -o "$answer" -w '%{http_code}' -H "$auth" -H "Idempotency-Key: ${idempotency_key}" \
-    -F "file=@${file};type=text/csv" -F confirm=true ${time_zone:+-F "time_zone=${time_zone}"} \
+    -F "file=@${file};type=text/csv" -F confirm=true -F "acknowledge_warnings=${acknowledge}" ${time_zone:+-F "time_zone=${time_zone}"} \
     "${url}/api/v1/imports") || status=000
   case $status in
     201) break ;;
@@ -35,8 +43,8 @@ import_url="${url}$(jq -r '.links.self' "$answer")"
 refused=$(jq -r '.confirmation_refused // empty' "$answer")
 if [ -n "$refused" ]; then
   echo "Not sent: $refused" >&2
-  curl -sS -H "$auth" "${import_url}/findings?severity=error&limit=50" \
-    | jq -r '.items[] | "row \(.row // "-"): \(.column // "file"): \(.message)"' >&2
+  curl -sS -H "$auth" "${import_url}/findings?limit=50" \
+    | jq -r '.items[] | "\(.severity) \(.code) row \(.row // "-"): \(.column // "file"): \(.message)"' >&2
   exit 2
 fi
 echo "Uploaded $(jq -r '.summary.rows' "$answer") rows as import $(jq -r '.id' "$answer"); waiting for Talkdesk."

@@ -5,7 +5,12 @@ and fail, printing the rows Talkdesk rejected, unless every row was imported.
 
     PORTAL_URL=https://portal.example.com PORTAL_API_KEY=sip_... \\
         python nightly_job.py schedule.csv [--time-zone Europe/Lisbon]
-        [--listen 0.0.0.0:8088 --webhook-secret whsec_...]
+        [--listen 0.0.0.0:8088 --webhook-secret whsec_...] [--acknowledge-warnings]
+
+The portal refuses to send a file it warns about (rows already imported,
+events overlapping earlier imports) until the warnings are acknowledged; the
+job prints them with their codes and exits 2, unless --acknowledge-warnings
+says the file is meant to go as it is.
 
 With --listen, the job takes the portal's `import.finished` webhook on that
 address (add the endpoint on the portal's Webhooks page) and still polls, more
@@ -75,6 +80,7 @@ def main() -> int:
     parser.add_argument("--time-zone")
     parser.add_argument("--listen", help="host:port to take the import.finished webhook on")
     parser.add_argument("--webhook-secret", default=os.environ.get("PORTAL_WEBHOOK_SECRET"))
+    parser.add_argument("--acknowledge-warnings", action="store_true", help="send even when the portal warns")
     args = parser.parse_args()
     url, key = os.environ["PORTAL_URL"].rstrip("/"), os.environ["PORTAL_API_KEY"]
     session = requests.Session()
@@ -87,8 +93,11 @@ def main() -> int:
     with open(args.file, "rb") as file:
         data = file.read()
     # The same file on the same day is the same request: a retried or re-run
-    # job gets the first answer back instead of importing twice.
-    idempotency_key = f"nightly-{datetime.date.today()}-{hashlib.sha256(data).hexdigest()[:32]}"
+    # job gets the first answer back instead of importing twice. Acknowledging
+    # the warnings makes it another request, so a run refused for warnings can
+    # be followed by one that sends.
+    acknowledged = "-acknowledged" if args.acknowledge_warnings else ""
+    idempotency_key = f"nightly-{datetime.date.today()}{acknowledged}-{hashlib.sha256(data).hexdigest()[:32]}"
 
     import_id: list[str] = []
     if args.listen:
@@ -100,7 +109,11 @@ def main() -> int:
                 f"{url}/api/v1/imports",
                 headers={"Idempotency-Key": idempotency_key},
                 files={"file": (os.path.basename(args.file), data, "text/csv")},
-                data={"confirm": "true", **({"time_zone": args.time_zone} if args.time_zone else {})},
+                data={
+                    "confirm": "true",
+                    "acknowledge_warnings": str(args.acknowledge_warnings).lower(),
+                    **({"time_zone": args.time_zone} if args.time_zone else {}),
+                },
                 timeout=120,
             )
         except requests.ConnectionError:
@@ -122,8 +135,9 @@ def main() -> int:
     self_url = url + document["links"]["self"]
     if document["confirmation_refused"]:
         print(f"Not sent: {document['confirmation_refused']}", file=sys.stderr)
-        for finding in session.get(f"{self_url}/findings", params={"severity": "error"}, timeout=60).json()["items"]:
-            print(f"row {finding['row'] or '-'}: {finding['column'] or 'file'}: {finding['message']}", file=sys.stderr)
+        for finding in session.get(f"{self_url}/findings", timeout=60).json()["items"]:
+            where = f"row {finding['row'] or '-'}: {finding['column'] or 'file'}"
+            print(f"{finding['severity']} {finding['code']} {where}: {finding['message']}", file=sys.stderr)
         return 2
     print(f"Uploaded {document['summary']['rows']} rows as import {document['id']}; waiting for Talkdesk.")
 

@@ -790,7 +790,11 @@ def import_confirm(
     if not job.rows:
         raise ActionRefused("The file has no schedule rows to send.")
     if job.warning_count and not warnings_acknowledged:
-        raise ActionRefused("Read the warnings and tick the box to confirm you want to send the file as it is.")
+        raise ActionRefused(
+            f"The file has {job.warning_count} warning{'s' if job.warning_count != 1 else ''}: read "
+            f"{'them' if job.warning_count != 1 else 'it'} and acknowledge {'them' if job.warning_count != 1 else 'it'} "
+            "to send the file as it is."
+        )
     held = None
     if job.error_count:
         held = _hold_rows_with_errors(job)

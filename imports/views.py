@@ -447,7 +447,7 @@ def leave_out_imported(request, pk):
         )
         messages.success(
             request,
-            f"{left_out} row{'s' if left_out != 1 else ''} already in Talkdesk left out: "
+            f"{left_out} row{'s' if left_out != 1 else ''} already in {job.connection.get_kind_display()} left out: "
             "this is now a revision of the file without them, checked again. The original upload is kept.",
         )
     except services.ActionRefused as refusal:
@@ -565,7 +565,10 @@ def reject(request, pk):
         services.import_reject(
             job=job, actor=request.user, reason=form.cleaned_data["reason"], client_address=client_address(request)
         )
-        messages.success(request, "Rejected: nothing was sent to Talkdesk, and the uploader can read your reason.")
+        messages.success(
+            request,
+            f"Rejected: nothing was sent to {job.connection.get_kind_display()}, and the uploader can read your reason.",
+        )
     except services.ActionRefused as refusal:
         messages.error(request, str(refusal))
     return redirect("imports:detail", pk=job.pk)
@@ -577,7 +580,7 @@ def cancel(request, pk):
     job = _get_import_for_user(request, pk)
     try:
         services.import_cancel(job=job, actor=request.user, client_address=client_address(request))
-        messages.success(request, "The import was cancelled; nothing was sent to Talkdesk.")
+        messages.success(request, f"The import was cancelled; nothing was sent to {job.connection.get_kind_display()}.")
     except services.ActionRefused as refusal:
         messages.error(request, str(refusal))
     return redirect("imports:detail", pk=job.pk)

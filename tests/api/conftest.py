@@ -18,12 +18,12 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.fixtures.examples import unsent_copy
 from tests.fixtures.stack import start_stack, stop_stack
 from tests.fixtures.webhook_receiver import LISTENING
 from tests.security.portal_session import PortalSession
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = ROOT / "examples"
 # Small enough that a test can go over it without sending 50 MB.
 UPLOAD_CAP_BYTES = 3_000_000
 RATE_PER_MINUTE = 300
@@ -115,7 +115,7 @@ class Api(requests.Session):
         return super().request(method, path if path.startswith("http") else self.url + path, *args, **kwargs)
 
     def upload(self, name: str, *, data: bytes | None = None, idempotency_key: str | None = None, **fields):
-        content = data if data is not None else (EXAMPLES / name).read_bytes()
+        content = data if data is not None else unsent_copy(name)
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         form = {key: str(value).lower() if isinstance(value, bool) else value for key, value in fields.items()}
         return self.post("/api/v1/imports", files={"file": (name, content, "text/csv")}, data=form, headers=headers)

@@ -13,7 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.api.conftest import EXAMPLES, RATE_PER_MINUTE, UPLOAD_CAP_BYTES, Api, admin_session, make_key
+from tests.api.conftest import RATE_PER_MINUTE, UPLOAD_CAP_BYTES, Api, admin_session, make_key
+from tests.fixtures.examples import EXAMPLES
 
 pytestmark = pytest.mark.e2e
 

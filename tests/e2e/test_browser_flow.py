@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.examples import unsent_copy
+
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -22,7 +24,7 @@ def sign_in(page, stack, user="planner"):
 
 def upload(page, stack, name):
     page.goto(stack.url + "/imports/new/")
-    page.set_input_files("input[type=file]", str(EXAMPLES / name))
+    page.set_input_files("input[type=file]", {"name": name, "mimeType": "text/csv", "buffer": unsent_copy(name)})
     page.click("text=Check the file")
     page.wait_for_selector("h2:has-text('Summary')")
 

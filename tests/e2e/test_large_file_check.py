@@ -92,9 +92,9 @@ def test_a_planner_sees_checking_then_the_result_and_sends_the_file(page, stack,
     finally:
         stack.start("worker")
     page.wait_for_selector("h2:has-text('Summary')", timeout=60_000)
-    assert page.inner_text("[data-summary=rows]") == "4000"
+    assert page.inner_text("[data-summary=rows]") == "4,000"
     assert "No problems found" in page.inner_text(".checks")
-    page.click("text=Confirm and send 4000 rows")
+    page.click("text=Confirm and send 4,000 rows")
     page.wait_for_selector("#status [data-state='imported']", timeout=60_000)
 
 
@@ -111,6 +111,6 @@ def test_a_worker_killed_mid_check_leaves_the_file_checked_again(page, stack, tm
     stack.start("worker")
     page.wait_for_selector("h2:has-text('Summary')", timeout=120_000)
     assert check_attempts(stack, path.name) >= 2
-    assert page.inner_text("[data-summary=rows]") == "400000"
-    assert "398000 warnings" in page.inner_text("[data-problem=duplicate_row] summary")
+    assert page.inner_text("[data-summary=rows]") == "400,000"
+    assert "398,000 warnings" in page.inner_text("[data-problem=duplicate_row] summary")
     assert page.query_selector("[data-findings-link]") is not None

@@ -62,10 +62,12 @@ def test_a_wait_of_no_time_or_forever_is_named(tmp_path, value):
 def _production_env(tmp_path, **overrides):
     from cryptography.fernet import Fernet
 
+    # A production process starts with none of the test run's settings, nor
+    # the async-safety switch the browser tests turn off in this process.
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("PORTAL_", "DATABASE_URL", "REDIS_URL", "SECURE_", "DEBUG"))
+        if not k.startswith(("PORTAL_", "DATABASE_URL", "REDIS_URL", "SECURE_", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"))
     }
     env.update(
         PORTAL_DATA_DIR=str(tmp_path),
