@@ -10,6 +10,11 @@
 # job prints them with their codes and exits 2, unless ACKNOWLEDGE_WARNINGS=1
 # says the file is meant to go as it is.
 #
+# The portal answers the upload at once (202) and checks a large file in a
+# worker (state "checking"): the job waits for the check to end, then for
+# Talkdesk. A checked file the portal would not send stays a preview whose
+# confirmation_refused says why.
+#
 # Exit status: 0 imported; 1 imported with rows rejected, or not imported; 2 refused before sending.
 set -euo pipefail
 
@@ -32,14 +37,27 @@ for attempt in 1 2 3 4 5 6; do
     -F "file=@${file};type=text/csv" -F confirm=true -F "acknowledge_warnings=${acknowledge}" ${time_zone:+-F "time_zone=${time_zone}"} \
     "${url}/api/v1/imports") || status=000
   case $status in
-    201) break ;;
+    201|202) break ;;
     409|429|5*|000) sleep $((attempt * attempt)) ;;  # in flight, rate-limited or down: the same request again
     *) echo "Refused (HTTP $status): $(jq -r '.detail' "$answer" 2>/dev/null || cat "$answer")" >&2; exit 2 ;;
   esac
 done
-[ "$status" = 201 ] || { echo "The portal did not take the file (HTTP $status)." >&2; exit 2; }
+case $status in 201|202) ;; *) echo "The portal did not take the file (HTTP $status)." >&2; exit 2 ;; esac
 
 import_url="${url}$(jq -r '.links.self' "$answer")"
+# wait_while FILTER: polls the import with backoff while the jq FILTER is true.
+wait_while() {
+  local wait=1
+  while [ "$(jq -r "$1" "$answer")" = true ]; do
+    sleep "$wait"
+    wait=$((wait < 30 ? wait * 2 : 30))
+    curl -sS -o "$answer" -H "$auth" "$import_url"
+  done
+}
+if [ "$(jq -r '.state' "$answer")" = checking ]; then
+  echo "Uploaded as import $(jq -r '.id' "$answer"); the portal is checking it."
+  wait_while '.state == "checking"'
+fi
 refused=$(jq -r '.confirmation_refused // empty' "$answer")
 if [ -n "$refused" ]; then
   echo "Not sent: $refused" >&2
@@ -47,15 +65,8 @@ if [ -n "$refused" ]; then
     | jq -r '.items[] | "\(.severity) \(.code) row \(.row // "-"): \(.column // "file"): \(.message)"' >&2
   exit 2
 fi
-echo "Uploaded $(jq -r '.summary.rows' "$answer") rows as import $(jq -r '.id' "$answer"); waiting for Talkdesk."
-
-wait=1
-while :; do
-  curl -sS -o "$answer" -H "$auth" "$import_url"
-  [ "$(jq -r '.final' "$answer")" = true ] && break
-  sleep "$wait"
-  wait=$((wait < 30 ? wait * 2 : 30))
-done
+echo "Sending $(jq -r '.summary.rows' "$answer") rows as import $(jq -r '.id' "$answer"); waiting for Talkdesk."
+wait_while '.final | not'
 
 state=$(jq -r '.state' "$answer")
 echo "Finished: $(jq -r '.state_label' "$answer")"

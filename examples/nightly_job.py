@@ -12,9 +12,15 @@ events overlapping earlier imports) until the warnings are acknowledged; the
 job prints them with their codes and exits 2, unless --acknowledge-warnings
 says the file is meant to go as it is.
 
-With --listen, the job takes the portal's `import.finished` webhook on that
-address (add the endpoint on the portal's Webhooks page) and still polls, more
-slowly, in case the webhook cannot reach it. Needs only `requests`.
+The portal answers the upload at once (202) and checks a large file in a
+worker (state `checking`): the job waits for the check to end, then for
+Talkdesk. A checked file the portal would not send (errors, or warnings not
+acknowledged) stays a preview whose `confirmation_refused` says why.
+
+With --listen, the job takes the portal's `import.checked` and
+`import.finished` webhooks on that address (add the endpoint on the portal's
+Webhooks page) and still polls, more slowly, in case the webhook cannot
+reach it. Needs only `requests`.
 
 Exit status: 0 imported; 1 imported with rows rejected, or not imported;
 2 refused before sending.
@@ -38,7 +44,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-FINISHED = threading.Event()
+# Set by a webhook about this import: the wait below ends at once.
+HEARD = threading.Event()
 
 
 def verify_webhook(secret: str, headers, body: bytes) -> bool:
@@ -63,8 +70,9 @@ def listen(address: str, secret: str, import_id: list[str]) -> None:
             self.send_response(204)
             self.end_headers()
             event = json.loads(body)
-            if event["type"] == "import.finished" and import_id and event["data"]["id"] == import_id[0]:
-                FINISHED.set()
+            about_this_import = bool(import_id) and event["data"].get("id") == import_id[0]
+            if event["type"] in ("import.checked", "import.finished") and about_this_import:
+                HEARD.set()
 
         def log_message(self, *args):
             pass
@@ -78,7 +86,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("file")
     parser.add_argument("--time-zone")
-    parser.add_argument("--listen", help="host:port to take the import.finished webhook on")
+    parser.add_argument("--listen", help="host:port to take the import.checked and import.finished webhooks on")
     parser.add_argument("--webhook-secret", default=os.environ.get("PORTAL_WEBHOOK_SECRET"))
     parser.add_argument("--acknowledge-warnings", action="store_true", help="send even when the portal warns")
     args = parser.parse_args()
@@ -119,7 +127,7 @@ def main() -> int:
         except requests.ConnectionError:
             time.sleep(attempt**2)
             continue
-        if answer.status_code == 201:
+        if answer.status_code in (201, 202):
             break
         if answer.status_code in (409, 429) or answer.status_code >= 500:
             time.sleep(float(answer.headers.get("Retry-After", attempt**2)))
@@ -133,20 +141,29 @@ def main() -> int:
     document = answer.json()
     import_id.append(document["id"])
     self_url = url + document["links"]["self"]
+
+    def wait_while(still) -> dict:
+        """Polls with backoff while `still(document)`; a webhook cuts a wait short."""
+        current, wait = document, 1.0
+        while still(current):
+            HEARD.wait(wait)
+            HEARD.clear()
+            current = session.get(self_url, timeout=60).json()
+            wait = min(wait * 2, 60 if args.listen else 30)
+        return current
+
+    if document["state"] == "checking":
+        print(f"Uploaded as import {document['id']}; the portal is checking it.")
+        document = wait_while(lambda current: current["state"] == "checking")
     if document["confirmation_refused"]:
         print(f"Not sent: {document['confirmation_refused']}", file=sys.stderr)
         for finding in session.get(f"{self_url}/findings", timeout=60).json()["items"]:
             where = f"row {finding['row'] or '-'}: {finding['column'] or 'file'}"
             print(f"{finding['severity']} {finding['code']} {where}: {finding['message']}", file=sys.stderr)
         return 2
-    print(f"Uploaded {document['summary']['rows']} rows as import {document['id']}; waiting for Talkdesk.")
+    print(f"Sending {document['summary']['rows']} rows as import {document['id']}; waiting for Talkdesk.")
 
-    wait = 1.0
-    while not document["final"]:
-        # A webhook ends the wait at once; polling is the fallback.
-        FINISHED.wait(wait)
-        document = session.get(self_url, timeout=60).json()
-        wait = min(wait * 2, 60 if args.listen else 30)
+    document = wait_while(lambda current: not current["final"])
 
     print(f"Finished: {document['state_label']}")
     if document["state"] == "imported":

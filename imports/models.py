@@ -213,6 +213,12 @@ class Import(models.Model):
     # alive; a holder silent for too long died, and the check is taken again.
     check_attempts = models.PositiveSmallIntegerField(default=0)
     check_heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # An API upload with confirm=true whose check the worker does: what the
+    # request asked ({"warnings_acknowledged": bool, "client_address": str}),
+    # so that the import confirms itself once checked; and, when it could not,
+    # why (the job that uploaded it reads it in the API's document).
+    confirm_when_checked = models.JSONField(null=True, blank=True)
+    confirmation_refused = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -141,12 +141,25 @@ def _note_record(job: Import, record: RecordFindings, every_finding: TextIO) -> 
             job.warning_count += len(found)
 
 
-def _checked_in_web(size: int) -> bool:
+def _checked_in_web(size: int, *, up_to: int | None = None) -> bool:
     """A file up to CHECK_IN_WEB_MAX_BYTES is checked in the request that
     uploads it; a larger one by the worker (imports/checking.py): a check
     holds many times the file's size for a moment, and a web process keeps
     what it once held."""
-    return size <= settings.CHECK_IN_WEB_MAX_BYTES
+    limit = settings.CHECK_IN_WEB_MAX_BYTES if up_to is None else min(up_to, settings.CHECK_IN_WEB_MAX_BYTES)
+    return size <= limit
+
+
+@dataclass(frozen=True)
+class ConfirmWhenChecked:
+    """An upload's confirmation asked for before its check is done (the
+    API's confirm=true): kept on the import until the worker has checked it."""
+
+    warnings_acknowledged: bool
+    client_address: str | None = None
+
+    def as_json(self) -> dict:
+        return {"warnings_acknowledged": self.warnings_acknowledged, "client_address": self.client_address}
 
 
 @contextmanager
@@ -360,13 +373,18 @@ def import_create(
     published: bool | None = None,
     client_address: str | None = None,
     recorded_with: Callable[[Import], None] | None = None,
+    check_here_up_to: int | None = None,
+    confirm_when_checked: ConfirmWhenChecked | None = None,
 ) -> Import:
     """Keeps the upload and checks it: here, or by the worker when the file
-    is too large to check in a web request. data may be the uploaded file
-    itself, which is then read in chunks and never whole in this process
-    unless it is checked here. `recorded_with` is called inside the
-    transaction that keeps the import, for what must commit with it or not
-    at all (the API's record of the request that made it)."""
+    is larger than `check_here_up_to` bytes (CHECK_IN_WEB_MAX_BYTES unless
+    the caller answers sooner by checking less here, as the API does). data
+    may be the uploaded file itself, which is then read in chunks and never
+    whole in this process unless it is checked here. `recorded_with` is
+    called inside the transaction that keeps the import, for what must commit
+    with it or not at all (the API's record of the request that made it).
+    `confirm_when_checked`: a file the worker checks confirms itself once
+    checked, as asked; one checked here is the caller's to confirm."""
     content = data if isinstance(data, File) else ContentFile(data)
     connection = team.connection
     job = Import(
@@ -385,7 +403,7 @@ def import_create(
     )
     with _every_finding_spool() as every_finding:
         check = None
-        if _checked_in_web(job.size):
+        if _checked_in_web(job.size, up_to=check_here_up_to):
             content.seek(0)
             check = _check(job, content.read(), every_finding)
             if _never_sendable(check):
@@ -399,6 +417,9 @@ def import_create(
             job.original.save("original", content, save=False)
             job.save()
             if check is None:
+                if confirm_when_checked is not None:
+                    job.confirm_when_checked = confirm_when_checked.as_json()
+                    job.save(update_fields=["confirm_when_checked"])
                 _check_later(job, note=f"{job.size:,} bytes: checked by the worker.")
             else:
                 _store_check(job, check, every_finding)
@@ -524,7 +545,11 @@ def import_check_finish(*, job: Import, attempt: int) -> bool:
                 return False
             job.save(update_fields=CHECK_FIELDS)
             _store_check(job, check, every_finding)
-            return lifecycle.import_checked(job=job, attempt=attempt, note=f"{job.rows:,} rows checked.")
+            _decide_confirmation(job)
+            if not lifecycle.import_checked(job=job, attempt=attempt, note=f"{job.rows:,} rows checked."):
+                return False
+            _confirm_as_asked(job)
+            return True
 
 
 def import_check_give_up(*, job: Import, attempt: int) -> bool:
@@ -554,7 +579,52 @@ def import_check_give_up(*, job: Import, attempt: int) -> bool:
         job.parts.all().delete()
         default_storage.delete(checked_rows.stored_name(job.id))
         default_storage.delete(findings.stored_name(job.id))
-        return lifecycle.import_checked(job=job, attempt=attempt, note=message)
+        _decide_confirmation(job)
+        if not lifecycle.import_checked(job=job, attempt=attempt, note=message):
+            return False
+        _confirm_as_asked(job)
+        return True
+
+
+def _decide_confirmation(job: Import) -> None:
+    """Before the checked import becomes a preview: whether the confirmation
+    its upload asked for can be given, and if not why, kept with it; the
+    move to preview tells the import's webhooks which it is."""
+    if job.confirm_when_checked is None:
+        return
+    job.confirmation_refused = (
+        confirmation_refusal(job=job, warnings_acknowledged=job.confirm_when_checked["warnings_acknowledged"]) or ""
+    )
+    job.save(update_fields=["confirmation_refused"])
+
+
+def _confirm_as_asked(job: Import) -> None:
+    """The checked import joins its account's queue, in the transaction
+    that made it a preview, as its uploader asked when sending it."""
+    asked = job.confirm_when_checked
+    if asked is None:
+        return
+    # Asked once: the file read again later is confirmed by a person.
+    Import.objects.filter(pk=job.pk).update(confirm_when_checked=None)
+    job.confirm_when_checked = None
+    if job.confirmation_refused:
+        return
+    try:
+        import_confirm(
+            job=job,
+            actor=job.uploaded_by,
+            warnings_acknowledged=asked["warnings_acknowledged"],
+            client_address=asked.get("client_address"),
+        )
+    except ActionRefused as refusal:
+        import_confirmation_refused(job=job, reason=str(refusal))
+
+
+def import_confirmation_refused(*, job: Import, reason: str) -> None:
+    """An upload asked to be confirmed and could not be: kept with the
+    import, so that whoever reads it later (the API's job) reads why."""
+    Import.objects.filter(pk=job.pk).update(confirmation_refused=reason)
+    job.confirmation_refused = reason
 
 
 def import_leave_out_imported_rows(*, job: Import, actor, client_address: str | None = None) -> int:
@@ -770,6 +840,24 @@ def _hold_rows_with_errors(job: Import) -> tuple[schedule_file.ScheduleCheck, by
     return check, held_rows.held_file(original, options, problems), len(problems)
 
 
+def confirmation_refusal(*, job: Import, warnings_acknowledged: bool, valid_rows_only: bool = False) -> str | None:
+    """Why the checked file cannot be confirmed as asked, or None."""
+    if job.error_count and not valid_rows_only:
+        return (
+            "Fix the errors in the file and upload it again, or send the valid rows only: "
+            "a file with errors cannot be sent whole."
+        )
+    if not job.rows:
+        return "The file has no schedule rows to send."
+    if job.warning_count and not warnings_acknowledged:
+        return (
+            f"The file has {job.warning_count} warning{'s' if job.warning_count != 1 else ''}: read "
+            f"{'them' if job.warning_count != 1 else 'it'} and acknowledge {'them' if job.warning_count != 1 else 'it'} "
+            "to send the file as it is."
+        )
+    return None
+
+
 def import_confirm(
     *,
     job: Import,
@@ -782,19 +870,11 @@ def import_confirm(
     without errors and holds the others back, kept to download."""
     if job.state != ImportState.PREVIEW:
         raise ActionRefused("This import was already confirmed or cancelled.")
-    if job.error_count and not valid_rows_only:
-        raise ActionRefused(
-            "Fix the errors in the file and upload it again, or send the valid rows only: "
-            "a file with errors cannot be sent whole."
-        )
-    if not job.rows:
-        raise ActionRefused("The file has no schedule rows to send.")
-    if job.warning_count and not warnings_acknowledged:
-        raise ActionRefused(
-            f"The file has {job.warning_count} warning{'s' if job.warning_count != 1 else ''}: read "
-            f"{'them' if job.warning_count != 1 else 'it'} and acknowledge {'them' if job.warning_count != 1 else 'it'} "
-            "to send the file as it is."
-        )
+    refusal = confirmation_refusal(
+        job=job, warnings_acknowledged=warnings_acknowledged, valid_rows_only=valid_rows_only
+    )
+    if refusal:
+        raise ActionRefused(refusal)
     held = None
     if job.error_count:
         held = _hold_rows_with_errors(job)

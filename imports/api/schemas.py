@@ -72,7 +72,8 @@ class ImportOut(Schema):
     can_confirm: bool
     confirmation_refused: str | None = Field(
         default=None,
-        description="Only in the answer to an upload with confirm=true that stayed a preview: why.",
+        description="An upload with confirm=true that was checked and stayed a preview: why it was not sent "
+        "(errors, or warnings not acknowledged). None while it is still `checking`, and when it was confirmed.",
     )
     parts: list[PartOut]
     links: LinksOut
@@ -138,7 +139,7 @@ def _path(name: str, job: Import, **kwargs) -> str:
     return reverse(f"api-v1:{name}", kwargs={"import_id": str(job.pk), **kwargs})
 
 
-def import_document(job: Import, *, confirmation_refused: str | None = None) -> dict:
+def import_document(job: Import) -> dict:
     """The import as the API and the webhooks show it, as JSON-ready data."""
     state = ImportState(job.state)
     parts = list(selectors.import_parts(job))
@@ -169,7 +170,7 @@ def import_document(job: Import, *, confirmation_refused: str | None = None) -> 
         warnings=job.warning_count,
         warnings_acknowledged=job.warnings_acknowledged,
         can_confirm=job.can_confirm,
-        confirmation_refused=confirmation_refused,
+        confirmation_refused=job.confirmation_refused or None,
         parts=[
             PartOut(
                 number=part.number,

@@ -100,6 +100,9 @@ IDEMPOTENCY_DOC = {
 }
 
 
+LOCATION_DOC = {"description": "The import's address in this API.", "schema": {"type": "string", "format": "uri"}}
+
+
 def _get_import_for_key(request, import_id) -> Import:
     """An import of the key's team; another team's is not there (404)."""
     imports = selectors.imports_for(request.user).filter(team=request.auth.team)
@@ -165,19 +168,35 @@ class UploadForm(Schema):
 
 @api.post(
     "/imports",
-    response={201: ImportOut, 413: ProblemOut, **WRITE_PROBLEMS},
+    response={201: ImportOut, 202: ImportOut, 413: ProblemOut, **WRITE_PROBLEMS},
     url_name="import_create",
     summary="Upload a schedule file",
     tags=["imports"],
-    openapi_extra=IDEMPOTENCY_DOC,
+    openapi_extra={
+        **IDEMPOTENCY_DOC,
+        "responses": {
+            201: {
+                "description": "Checked in the request (a small file): the import as it now stands.",
+                "headers": {"Location": LOCATION_DOC},
+            },
+            202: {
+                "description": "Kept, and being checked by a worker (state `checking`): follow `Location` until the "
+                "state is no longer `checking`. With confirm=true it then joins its account's queue by itself, or "
+                "stays a `preview` whose `confirmation_refused` says why (and an `import.checked` webhook tells).",
+                "headers": {"Location": LOCATION_DOC},
+            },
+        },
+    },
 )
 @require_scope(SCOPE_WRITE)
 @idempotent(atomic=False)
 def import_create(request, file: File[UploadedFile], form: Form[UploadForm]):
-    """Checks the file as the upload page does and keeps it. With confirm=true
-    and no errors (and warnings acknowledged, if any) it joins its Talkdesk
-    account's queue exactly as a confirmation in the browser; otherwise it
-    stays a preview and `confirmation_refused` says why."""
+    """Keeps the file and answers at once: a file over
+    API_CHECK_IN_REQUEST_MAX_BYTES is checked by a worker (202, state
+    `checking`), a smaller one here (201). With confirm=true and no errors
+    (and warnings acknowledged, if any) the import joins its Talkdesk
+    account's queue exactly as a confirmation in the browser, once checked;
+    otherwise it stays a preview and `confirmation_refused` says why."""
     team = request.auth.team
     held = request.idempotent_request
     job = held.import_job if held is not None and held.import_job_id else None
@@ -193,14 +212,15 @@ def import_create(request, file: File[UploadedFile], form: Form[UploadForm]):
             date_format=date_format,
             client_address=client_address(request),
             recorded_with=(lambda made: link_import(held, made)) if held is not None else None,
+            check_here_up_to=settings.API_CHECK_IN_REQUEST_MAX_BYTES,
+            confirm_when_checked=services.ConfirmWhenChecked(
+                warnings_acknowledged=form.acknowledge_warnings, client_address=client_address(request)
+            )
+            if form.confirm
+            else None,
         )
-    refused = None
-    if form.confirm and job.state == ImportState.CHECKING:
-        refused = (
-            "The file is large, so the worker is checking it; confirm it with the confirm link once its state is "
-            "preview."
-        )
-    if form.confirm and job.state == ImportState.PREVIEW:
+    if form.confirm and job.state == ImportState.PREVIEW and not job.confirmation_refused:
+        # Checked in this request: confirmed here, as the worker would.
         try:
             services.import_confirm(
                 job=job,
@@ -209,11 +229,11 @@ def import_create(request, file: File[UploadedFile], form: Form[UploadForm]):
                 client_address=client_address(request),
             )
         except services.ActionRefused as refusal:
-            refused = str(refusal)
+            services.import_confirmation_refused(job=job, reason=str(refusal))
     job = _get_import_for_key(request, job.pk)
     return _json(
-        import_document(job, confirmation_refused=refused),
-        status=201,
+        import_document(job),
+        status=202 if job.state == ImportState.CHECKING else 201,
         location=request.build_absolute_uri(reverse("api-v1:import_detail", kwargs={"import_id": job.pk})),
     )
 

@@ -95,6 +95,13 @@ def message_send(*, message_id: str) -> None:
     message = WebhookMessage.objects.select_related("endpoint").filter(pk=message_id).first()
     if message is None or message.state != WebhookMessage.State.PENDING:
         return
+    if not message.endpoint.active:
+        # An admin turned the endpoint off: what it was owed is not sent, nor
+        # tried again, and its page says so (Send again, once it is on).
+        WebhookMessage.objects.filter(pk=message.pk, state=WebhookMessage.State.PENDING).update(
+            state=WebhookMessage.State.STOPPED, next_attempt_at=None, sending_until=None
+        )
+        return
     if message.next_attempt_at and message.next_attempt_at > now + EARLY_TOLERANCE:
         # The broker caps a wait below the retry's; sleep again.
         enqueue.webhook_send_on_commit(message.pk, countdown=(message.next_attempt_at - now).total_seconds())

@@ -16,14 +16,16 @@ from imports import secret_box
 IMPORT_FINISHED = "import.finished"
 IMPORT_NEEDS_ATTENTION = "import.needs_attention"
 IMPORT_FAILED = "import.failed"
+IMPORT_CHECKED = "import.checked"
 ALL_IMPORT_EVENTS = "import.*"
-EVENT_TYPES = (IMPORT_FINISHED, IMPORT_NEEDS_ATTENTION, IMPORT_FAILED)
+EVENT_TYPES = (IMPORT_FINISHED, IMPORT_NEEDS_ATTENTION, IMPORT_FAILED, IMPORT_CHECKED)
 TEST_EVENT = "webhook.test"
 EVENT_CHOICES = [
     (ALL_IMPORT_EVENTS, "Every import event"),
     (IMPORT_FINISHED, "import.finished: an import reached its final state"),
     (IMPORT_NEEDS_ATTENTION, "import.needs_attention: an admin must decide"),
     (IMPORT_FAILED, "import.failed: not imported (failed, error, stalled)"),
+    (IMPORT_CHECKED, "import.checked: a worker checked an upload, and it waits as a preview (not confirmed)"),
 ]
 
 
@@ -65,6 +67,7 @@ class WebhookMessage(models.Model):
         PENDING = "pending", "Waiting to be delivered"
         DELIVERED = "delivered", "Delivered"
         FAILED = "failed", "Gave up"
+        STOPPED = "stopped", "Not sent: the endpoint is turned off"
 
     id = models.CharField(primary_key=True, max_length=40, default=_message_id, editable=False)
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="messages")

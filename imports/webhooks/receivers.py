@@ -11,4 +11,8 @@ from imports.webhooks.services import webhook_messages_for_move
 
 @receiver(import_moved, dispatch_uid="webhooks_for_import_moves")
 def _owe_webhooks(sender, transition, **kwargs):
-    webhook_messages_for_move(import_id=transition.import_job_id, to_state=ImportState(transition.to_state))
+    webhook_messages_for_move(
+        import_id=transition.import_job_id,
+        from_state=transition.from_state,
+        to_state=ImportState(transition.to_state),
+    )

@@ -20,6 +20,7 @@ from imports.webhooks.address_guard import AddressRefused, resolve
 from imports.webhooks.models import (
     ALL_IMPORT_EVENTS,
     EVENT_TYPES,
+    IMPORT_CHECKED,
     IMPORT_FAILED,
     IMPORT_FINISHED,
     IMPORT_NEEDS_ATTENTION,
@@ -36,17 +37,26 @@ class EndpointRefused(Exception):
     """The endpoint cannot be saved as asked; the message says why."""
 
 
-def events_for_state(state: ImportState) -> list[str]:
-    """What an import reaching this state tells: every final state is
-    `import.finished` (with the state in the body), and a failed one also
-    `import.failed`, so that an alerting endpoint can ask for failures alone."""
+def events_for_move(previous: str, to: ImportState, job: Import) -> list[str]:
+    """What an import's move tells: every final state is `import.finished`
+    (with the state in the body), and a failed one also `import.failed`, so
+    that an alerting endpoint can ask for failures alone. A worker's check
+    that leaves the import a preview is `import.checked`: nothing more will
+    happen to it without a person, and a job that uploaded it with
+    confirm=true would otherwise wait for an `import.finished` that never
+    comes (`confirmation_refused` in the body says why it was not sent). A
+    check whose import confirms itself tells nothing yet: its
+    `import.finished` follows."""
     events = []
-    if state.is_final:
+    if to.is_final:
         events.append(IMPORT_FINISHED)
-    if state in FAILED_STATES:
+    if to in FAILED_STATES:
         events.append(IMPORT_FAILED)
-    if state == ImportState.NEEDS_ATTENTION:
+    if to == ImportState.NEEDS_ATTENTION:
         events.append(IMPORT_NEEDS_ATTENTION)
+    confirms_itself = job.confirm_when_checked is not None and not job.confirmation_refused
+    if previous == ImportState.CHECKING and to == ImportState.PREVIEW and not confirms_itself:
+        events.append(IMPORT_CHECKED)
     return events
 
 
@@ -72,13 +82,15 @@ def _owe(endpoint: WebhookEndpoint, event_type: str, body: str, job: Import | No
     return message
 
 
-def webhook_messages_for_move(*, import_id, to_state: ImportState) -> list[WebhookMessage]:
+def webhook_messages_for_move(*, import_id, from_state: str, to_state: ImportState) -> list[WebhookMessage]:
     """Called inside the transaction of the import's move: the messages are
     written with the state, or not at all, and sent once it commits."""
-    events = events_for_state(to_state)
-    if not events:
+    if not (to_state.is_final or to_state in (ImportState.NEEDS_ATTENTION, ImportState.PREVIEW)):
         return []
     job = Import.objects.select_related("team", "uploaded_by", "connection").get(pk=import_id)
+    events = events_for_move(from_state, to_state, job)
+    if not events:
+        return []
     endpoints = [endpoint for endpoint in WebhookEndpoint.objects.filter(team_id=job.team_id, active=True)]
     wanted = [(endpoint, event) for event in events for endpoint in endpoints if endpoint.wants(event)]
     if not wanted:
@@ -133,6 +145,12 @@ def webhook_endpoint_set_active(
 ) -> WebhookEndpoint:
     with transaction.atomic():
         WebhookEndpoint.objects.filter(pk=endpoint.pk).update(active=active)
+        if not active:
+            # Stopped at once, not at their next attempt: the page shows
+            # plainly that they will not be sent.
+            WebhookMessage.objects.filter(endpoint=endpoint, state=WebhookMessage.State.PENDING).update(
+                state=WebhookMessage.State.STOPPED, next_attempt_at=None
+            )
         audit.record(
             Action.WEBHOOK_CHANGED,
             user=actor,
@@ -143,8 +161,14 @@ def webhook_endpoint_set_active(
     return endpoint
 
 
+def _refuse_when_off(endpoint: WebhookEndpoint, doing: str) -> None:
+    if not WebhookEndpoint.objects.filter(pk=endpoint.pk, active=True).exists():
+        raise EndpointRefused(f"{endpoint.url} is turned off: turn it on to {doing}.")
+
+
 def webhook_test_send(*, endpoint: WebhookEndpoint, actor=None, client_address: str | None = None) -> WebhookMessage:
     """A `webhook.test` event, signed and sent like any other."""
+    _refuse_when_off(endpoint, "send it a test event")
     body = _body(
         TEST_EVENT,
         {"endpoint": endpoint.url, "team": endpoint.team.name, "sent_by": actor.get_username() if actor else ""},
@@ -163,6 +187,7 @@ def webhook_test_send(*, endpoint: WebhookEndpoint, actor=None, client_address: 
 def webhook_message_resend(*, message: WebhookMessage, actor=None, client_address: str | None = None) -> WebhookMessage:
     """Sends the message again, with the same webhook-id and body: a receiver
     that already has it can tell."""
+    _refuse_when_off(message.endpoint, "send it this message again")
     now = timezone.now()
     with transaction.atomic():
         WebhookMessage.objects.filter(pk=message.pk).update(

@@ -84,8 +84,14 @@ def endpoint_detail(request, pk):
 @require_POST
 def endpoint_test(request, pk):
     endpoint = _get_endpoint_for_admin(request, pk)
-    message = services.webhook_test_send(endpoint=endpoint, actor=request.user, client_address=client_address(request))
-    messages.success(request, f"A test event ({message.pk}) is on its way; its attempts show below.")
+    try:
+        message = services.webhook_test_send(
+            endpoint=endpoint, actor=request.user, client_address=client_address(request)
+        )
+    except services.EndpointRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, f"A test event ({message.pk}) is on its way; its attempts show below.")
     return redirect("imports:webhook_detail", pk=endpoint.pk)
 
 
@@ -105,6 +111,10 @@ def endpoint_toggle(request, pk):
 def message_resend(request, pk, message_id):
     endpoint = _get_endpoint_for_admin(request, pk)
     message = get_object_or_404(endpoint.messages, pk=message_id)
-    services.webhook_message_resend(message=message, actor=request.user, client_address=client_address(request))
-    messages.success(request, f"{message.event_type} {message.pk} will be sent again, with the same webhook-id.")
+    try:
+        services.webhook_message_resend(message=message, actor=request.user, client_address=client_address(request))
+    except services.EndpointRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, f"{message.event_type} {message.pk} will be sent again, with the same webhook-id.")
     return redirect("imports:webhook_detail", pk=endpoint.pk)

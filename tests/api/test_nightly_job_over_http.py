@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.api.conftest import RATE_PER_MINUTE, UPLOAD_CAP_BYTES, Api, admin_session, make_key
-from tests.fixtures.examples import EXAMPLES
+from tests.fixtures.examples import EXAMPLES, unsent_copy
 
 pytestmark = pytest.mark.e2e
 
@@ -25,15 +25,20 @@ def _ledger_uploads(stack) -> int:
     return len(stack.simulator.ledger(account="acme")["uploads"])
 
 
-def test_an_upload_with_confirm_is_imported_and_the_job_hears_it_by_webhook(api, api_stack, receiver, endpoint):
+def test_an_upload_with_confirm_is_answered_before_its_check_and_then_imported_by_itself(
+    api, api_stack, receiver, endpoint
+):
     before = _ledger_uploads(api_stack)
     answer = api.upload("schedule-example.csv", confirm=True, idempotency_key=str(uuid.uuid4()))
-    assert answer.status_code == 201, answer.text
+    assert answer.status_code == 202, answer.text
     created = answer.json()
     assert answer.headers["Location"] == f"{api_stack.url}/api/v1/imports/{created['id']}"
-    assert created["state"] in ("queued", "sending", "processing", "imported")
-    assert created["summary"]["rows"] == 3 and created["errors"] == 0
+    assert created["state"] == "checking" and created["links"]["self"] == f"/api/v1/imports/{created['id']}"
     assert created["confirmation_refused"] is None
+    checked = api.wait_while_checking(created["id"])
+    assert checked["state"] in ("queued", "sending", "processing", "imported")
+    assert checked["summary"]["rows"] == 3 and checked["errors"] == 0
+    assert checked["confirmation_refused"] is None
 
     heard = receiver.wait_for(
         lambda m: m["body"]["type"] == "import.finished" and m["body"]["data"]["id"] == created["id"]
@@ -58,8 +63,8 @@ def test_fifty_parallel_posts_with_one_idempotency_key_make_one_import_and_one_a
     with ThreadPoolExecutor(max_workers=50) as pool:
         answers = list(pool.map(post, range(50)))
     statuses = sorted({answer.status_code for answer in answers})
-    assert set(statuses) <= {201, 409}, [a.text for a in answers if a.status_code not in (201, 409)]
-    made = {answer.json()["id"] for answer in answers if answer.status_code == 201}
+    assert set(statuses) <= {202, 409}, [a.text for a in answers if a.status_code not in (202, 409)]
+    made = {answer.json()["id"] for answer in answers if answer.status_code == 202}
     assert len(made) == 1
     for answer in answers:
         if answer.status_code == 409:
@@ -68,7 +73,7 @@ def test_fifty_parallel_posts_with_one_idempotency_key_make_one_import_and_one_a
             assert answer.headers["Retry-After"] == "1"
     (import_id,) = made
     replayed = api.upload("idempotent.csv", data=content, confirm=True, idempotency_key=key)
-    assert replayed.status_code == 201 and replayed.json()["id"] == import_id
+    assert replayed.status_code == 202 and replayed.json()["id"] == import_id
     assert replayed.headers["Idempotent-Replayed"] == "true"
     assert api.wait_until_final(import_id)["state"] == "imported"
     named = [
@@ -83,7 +88,7 @@ def test_fifty_parallel_posts_with_one_idempotency_key_make_one_import_and_one_a
 
 def test_the_same_idempotency_key_with_another_file_is_refused(api):
     key = str(uuid.uuid4())
-    assert api.upload("schedule-example.csv", idempotency_key=key).status_code == 201
+    assert api.upload("schedule-example.csv", idempotency_key=key).status_code == 202
     other = api.upload("schedule-unknown-agents.csv", idempotency_key=key)
     assert other.status_code == 422
     assert other.headers["Content-Type"] == PROBLEM
@@ -92,7 +97,7 @@ def test_the_same_idempotency_key_with_another_file_is_refused(api):
 
 def test_rows_talkdesk_rejected_are_read_back_with_their_rows_and_the_report(api, receiver, endpoint):
     answer = api.upload("schedule-unknown-agents.csv", confirm=True)
-    assert answer.status_code == 201, answer.text
+    assert answer.status_code == 202, answer.text
     import_id = answer.json()["id"]
     final = api.wait_until_final(import_id)
     assert final["state"] == "imported_with_errors"
@@ -113,13 +118,13 @@ def test_rows_talkdesk_rejected_are_read_back_with_their_rows_and_the_report(api
 
 
 def test_a_preview_is_confirmed_later_and_another_is_cancelled(api):
-    preview = api.upload("schedule-example.csv").json()
-    assert preview["state"] == "preview" and preview["can_confirm"]
+    preview = api.wait_while_checking(api.upload("schedule-example.csv").json()["id"])
+    assert preview["state"] == "preview" and preview["can_confirm"] and preview["confirmation_refused"] is None
     confirmed = api.post(preview["links"]["confirm"], headers={"Idempotency-Key": str(uuid.uuid4())})
     assert confirmed.status_code == 200, confirmed.text
     assert confirmed.json()["state"] in ("queued", "sending", "processing", "imported")
 
-    other = api.upload("schedule-example.csv").json()
+    other = api.wait_while_checking(api.upload("schedule-example.csv").json()["id"])
     cancelled = api.post(other["links"]["cancel"])
     assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"
     again = api.post(other["links"]["cancel"])
@@ -128,12 +133,12 @@ def test_a_preview_is_confirmed_later_and_another_is_cancelled(api):
     api.wait_until_final(preview["id"])
 
 
-def test_a_file_with_errors_stays_a_preview_and_says_why(api, api_stack):
+def test_a_small_file_with_errors_is_checked_in_its_request_and_stays_a_preview_saying_why(api, api_stack):
     from tests.conftest import DATA
 
     data = (DATA / "schedules" / "invalid-emails.csv").read_bytes()
     answer = api.upload("invalid-emails.csv", data=data, confirm=True, time_zone="UTC")
-    assert answer.status_code == 201
+    assert answer.status_code == 201, answer.text
     document = answer.json()
     assert document["state"] == "preview"
     assert document["errors"] > 0
@@ -147,6 +152,22 @@ def test_a_file_with_errors_stays_a_preview_and_says_why(api, api_stack):
     if findings["count"] > 1:
         following = api.get(findings["next"]).json()
         assert following["items"][0] != first
+
+
+def test_a_file_with_errors_checked_by_the_worker_stays_a_preview_and_the_job_hears_why(api, receiver, endpoint):
+    data = unsent_copy("schedule-example.csv").replace(b"@example.com", b"@", 1)
+    answer = api.upload("broken-email.csv", data=data, confirm=True, idempotency_key=str(uuid.uuid4()))
+    assert answer.status_code == 202 and answer.json()["state"] == "checking"
+    import_id = answer.json()["id"]
+    document = api.wait_while_checking(import_id)
+    assert document["state"] == "preview" and not document["final"]
+    assert document["errors"] == 1
+    assert document["confirmation_refused"].startswith("Fix the errors in the file")
+    findings = api.get(document["links"]["findings"], params={"severity": "error"}).json()
+    assert [(f["row"], f["column"]) for f in findings["items"]] == [(2, "Agent Email")]
+    heard = receiver.wait_for(lambda m: m["body"]["type"] == "import.checked" and m["body"]["data"]["id"] == import_id)
+    assert heard["body"]["data"]["state"] == "preview"
+    assert heard["body"]["data"]["confirmation_refused"] == document["confirmation_refused"]
 
 
 def test_checks_answer_every_problem_and_keep_nothing(api):
@@ -163,6 +184,8 @@ def test_checks_answer_every_problem_and_keep_nothing(api):
 
 def test_the_history_pages_with_a_cursor_and_filters(api):
     ids = [api.upload("schedule-example.csv").json()["id"] for _ in range(3)]
+    for import_id in ids:
+        api.wait_while_checking(import_id)
     first = api.get("/api/v1/imports", params={"limit": 2, "state": "preview"}).json()
     assert [job["id"] for job in first["items"]] == ids[::-1][:2]
     second = api.get(first["next"]).json()

@@ -10,7 +10,7 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from imports import checking, enqueue, lifecycle, services
-from imports.models import Import
+from imports.models import AuditEvent, Import
 from imports.schedule import findings
 from imports.schedule.check import HEADER
 from imports.states import ImportState
@@ -154,3 +154,67 @@ def test_reading_a_large_file_again_is_the_workers_too(personas, worker_checks_a
     job.refresh_from_db()
     assert job.state == ImportState.PREVIEW
     assert job.first_start.utcoffset() is not None
+
+
+def test_an_upload_asked_to_be_confirmed_joins_its_queue_once_the_worker_has_checked_it(personas):
+    job = upload(
+        personas,
+        data_file("portal/schedule-example.csv"),
+        check_here_up_to=100,
+        confirm_when_checked=services.ConfirmWhenChecked(warnings_acknowledged=False, client_address="192.0.2.7"),
+    )
+    assert job.state == ImportState.CHECKING
+    checking.import_check(import_id=str(job.pk))
+    job.refresh_from_db()
+    assert job.state == ImportState.QUEUED
+    assert [step.to_state for step in job.transitions.all()] == [
+        ImportState.CHECKING,
+        ImportState.PREVIEW,
+        ImportState.QUEUED,
+    ]
+    assert job.transitions.get(to_state=ImportState.QUEUED).actor == personas.sam
+    assert (job.confirmation_refused, job.confirm_when_checked) == ("", None)
+    confirmed = job.audit_events.get(action=AuditEvent.Action.CONFIRMED)
+    assert (confirmed.user, confirmed.client_address) == (personas.sam, "192.0.2.7")
+
+
+def test_an_upload_asked_to_be_confirmed_with_warnings_not_acknowledged_stays_a_preview_saying_why(
+    personas, worker_checks_above_1_kb
+):
+    job = upload(
+        personas,
+        repeated_rows(50),
+        confirm_when_checked=services.ConfirmWhenChecked(warnings_acknowledged=False),
+    )
+    checking.import_check(import_id=str(job.pk))
+    job.refresh_from_db()
+    assert job.state == ImportState.PREVIEW
+    assert job.confirmation_refused.startswith("The file has 49 warnings: read them and acknowledge them")
+    assert job.confirm_when_checked is None
+    # Read again by a person later, it waits for that person's confirmation.
+    services.import_recheck(job=job, time_zone="UTC", date_format=None)
+    checking.import_check(import_id=str(job.pk))
+    job.refresh_from_db()
+    assert job.state == ImportState.PREVIEW
+
+
+def test_an_upload_asked_to_be_confirmed_with_warnings_acknowledged_is_sent_as_it_is(
+    personas, worker_checks_above_1_kb
+):
+    job = upload(
+        personas,
+        repeated_rows(50),
+        confirm_when_checked=services.ConfirmWhenChecked(warnings_acknowledged=True),
+    )
+    checking.import_check(import_id=str(job.pk))
+    job.refresh_from_db()
+    assert job.state == ImportState.QUEUED and job.warnings_acknowledged
+
+
+def test_a_file_checked_in_the_request_keeps_no_confirmation_for_the_worker(personas, worker_checks_above_1_kb):
+    job = upload(
+        personas,
+        data_file("portal/schedule-example.csv"),
+        confirm_when_checked=services.ConfirmWhenChecked(warnings_acknowledged=False),
+    )
+    assert job.state == ImportState.PREVIEW and job.confirm_when_checked is None

@@ -30,7 +30,20 @@ from tests.conftest import data_file
     ],
 )
 def test_each_state_tells_its_events(state, events):
-    assert services.events_for_state(state) == events
+    assert services.events_for_move(ImportState.PROCESSING, state, Import()) == events
+
+
+@pytest.mark.parametrize(
+    ("asked", "refused", "events"),
+    [
+        (None, "", ["import.checked"]),
+        ({"warnings_acknowledged": False}, "The file has 2 warnings: read them", ["import.checked"]),
+        ({"warnings_acknowledged": True}, "", []),
+    ],
+)
+def test_a_workers_check_tells_import_checked_unless_the_import_confirms_itself(asked, refused, events):
+    job = Import(confirm_when_checked=asked, confirmation_refused=refused)
+    assert services.events_for_move(ImportState.CHECKING, ImportState.PREVIEW, job) == events
 
 
 def _endpoint(team, url="https://93.184.215.14/hook", events=("import.*",)) -> WebhookEndpoint:
@@ -107,3 +120,48 @@ def test_the_signing_secret_is_stored_sealed(personas):
     )
     stored = WebhookEndpoint.objects.get(pk=endpoint.pk)
     assert secret not in stored.secret_sealed and stored.secret() == secret
+
+
+@pytest.mark.django_db
+def test_messages_owed_to_an_endpoint_turned_off_are_stopped_and_never_sent(personas, monkeypatch):
+    monkeypatch.setattr("imports.enqueue.on_commit", lambda *args, **kw: None)
+    posted = []
+    monkeypatch.setattr(delivery, "_post", lambda target, **kw: posted.append(target) or (200, ""))
+    endpoint = _endpoint(personas.alpha)
+    owed = services.webhook_test_send(endpoint=endpoint)
+    services.webhook_endpoint_set_active(endpoint=endpoint, active=False)
+    delivery.message_send(message_id=owed.pk)
+    owed.refresh_from_db()
+    assert owed.state == WebhookMessage.State.STOPPED and owed.next_attempt_at is None
+    assert posted == [] and not owed.attempt_log.exists()
+    assert delivery.messages_due() == []
+
+
+@pytest.mark.django_db
+def test_a_retry_that_finds_its_endpoint_turned_off_stops_instead_of_sending(personas, monkeypatch):
+    monkeypatch.setattr("imports.enqueue.on_commit", lambda *args, **kw: None)
+    posted = []
+    monkeypatch.setattr(delivery, "_post", lambda target, **kw: posted.append(target) or (200, ""))
+    endpoint = _endpoint(personas.alpha)
+    owed = services.webhook_test_send(endpoint=endpoint)
+    # Turned off by a path that leaves the message pending (another process's
+    # retry already on its way).
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(active=False)
+    delivery.message_send(message_id=owed.pk)
+    owed.refresh_from_db()
+    assert owed.state == WebhookMessage.State.STOPPED and posted == []
+
+
+@pytest.mark.django_db
+def test_a_test_event_or_a_send_again_to_an_endpoint_turned_off_is_refused(personas, monkeypatch):
+    monkeypatch.setattr("imports.enqueue.on_commit", lambda *args, **kw: None)
+    endpoint = _endpoint(personas.alpha)
+    owed = services.webhook_test_send(endpoint=endpoint)
+    services.webhook_endpoint_set_active(endpoint=endpoint, active=False)
+    with pytest.raises(services.EndpointRefused, match="is turned off: turn it on to send it a test event"):
+        services.webhook_test_send(endpoint=endpoint)
+    with pytest.raises(services.EndpointRefused, match="is turned off: turn it on to send it this message again"):
+        services.webhook_message_resend(message=owed)
+    assert WebhookMessage.objects.filter(endpoint=endpoint).count() == 1
+    owed.refresh_from_db()
+    assert owed.state == WebhookMessage.State.STOPPED
