@@ -524,6 +524,8 @@ CHECK_FIELDS = (
     "error_count",
     "warning_count",
     "warnings_acknowledged",
+    # What tells the next upload of the same file that it was imported before.
+    "normalised_sha256",
 )
 
 
@@ -868,6 +870,8 @@ def import_confirm(
 ) -> Import:
     """Queues the import. With errors, valid_rows_only sends the rows
     without errors and holds the others back, kept to download."""
+    if job.state == ImportState.CHECKING:
+        raise ActionRefused("The file is still being checked; confirm it once it is a preview.")
     if job.state != ImportState.PREVIEW:
         raise ActionRefused("This import was already confirmed or cancelled.")
     refusal = confirmation_refusal(

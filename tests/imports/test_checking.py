@@ -218,3 +218,13 @@ def test_a_file_checked_in_the_request_keeps_no_confirmation_for_the_worker(pers
         confirm_when_checked=services.ConfirmWhenChecked(warnings_acknowledged=False),
     )
     assert job.state == ImportState.PREVIEW and job.confirm_when_checked is None
+
+
+def test_the_workers_check_keeps_what_tells_the_same_file_coming_again(personas, settings):
+    settings.CHECK_IN_WEB_MAX_BYTES = 1024
+    job = upload(personas, repeated_rows(50))
+    checking.import_check(import_id=str(job.pk))
+    job.refresh_from_db()
+    settings.CHECK_IN_WEB_MAX_BYTES = 1024 * 1024
+    checked_here = upload(personas, repeated_rows(50))
+    assert job.normalised_sha256 and job.normalised_sha256 == checked_here.normalised_sha256
