@@ -354,7 +354,7 @@ API_IDEMPOTENCY_HOURS = env_int("API_IDEMPOTENCY_HOURS", 24)
 # An upload through the API up to this size is checked in its request (and
 # answered 201, checked); a larger one by a worker, answered 202 at once
 # while the check runs (docs/performance.md, "API", has the measurements).
-API_CHECK_IN_REQUEST_MAX_BYTES = env_int("API_CHECK_IN_REQUEST_MAX_BYTES", 64 * 1024)
+API_CHECK_IN_REQUEST_MAX_BYTES = env_int("API_CHECK_IN_REQUEST_MAX_BYTES", 32 * 1024)
 if API_RATE_PER_MINUTE < 1 or API_IDEMPOTENCY_HOURS < 24:
     raise ImproperlyConfigured(
         "API_RATE_PER_MINUTE must be at least 1, and API_IDEMPOTENCY_HOURS at least 24 (a nightly job retries "
