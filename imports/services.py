@@ -34,6 +34,7 @@ from imports.models import (
 from imports.schedule import accepted, checked_rows, findings, held_rows
 from imports.schedule import check as schedule_file
 from imports.schedule.columns import MAPPABLE, header_signature
+from imports.schedule.local_times import zone_names
 from imports.schedule.readers import ReadOptions
 from imports.states import ImportState
 from imports.uploads import safe_file_name
@@ -85,7 +86,7 @@ def record_findings(
     in ask this same question. Imports of a team other than `team` are told
     of without their names (team None: an operator, who sees them all)."""
     found = RecordFindings()
-    if not check.normalised or time_zone not in zoneinfo.available_timezones():
+    if not check.normalised or time_zone not in zone_names():
         return found
     zone = zoneinfo.ZoneInfo(time_zone)
     team_id = team.pk if team else None

@@ -11,7 +11,6 @@ import csv
 import io
 import itertools
 import uuid
-import zoneinfo
 from datetime import date, datetime
 
 from django.conf import settings
@@ -45,6 +44,7 @@ from imports.csv_download import csv_attachment
 from imports.models import DATE_FORMAT_CHOICES, AuditEvent, Import
 from imports.schedule.check import check_schedule
 from imports.schedule.header import HEADER
+from imports.schedule.local_times import zone_names
 from imports.states import ImportState
 from portal.client_address import client_address
 
@@ -118,7 +118,9 @@ def _json(document: dict, *, status: int = 200, location: str | None = None) -> 
 
 def _time_zone(value: str | None, job_default: str) -> str:
     value = (value or "").strip() or job_default
-    if value not in zoneinfo.available_timezones():
+    # Read once per process: walking the zone database took a third of a
+    # 1 MB upload's time in its request.
+    if value not in zone_names():
         raise Problem(
             422,
             f"{value!r} is not an IANA time zone, such as America/New_York, Europe/Lisbon or UTC.",
