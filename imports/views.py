@@ -394,6 +394,16 @@ def recheck(request, pk):
             time_zone=form.cleaned_data["time_zone"],
             date_format=form.cleaned_data["date_format"] or None,
             sheet=form.cleaned_data["sheet"] or None,
+            discard_changes=form.cleaned_data["discard_changes"],
+            actor=request.user,
+            client_address=client_address(request),
+        )
+    except services.ChangesWouldBeDiscarded as refusal:
+        # Asked, not done: the same choice again, with the person's word.
+        return render(
+            request,
+            "imports/recheck_confirm.html",
+            {"job": job, "refusal": refusal, "choice": form.cleaned_data},
         )
     except services.ActionRefused as refusal:
         messages.error(request, str(refusal))
