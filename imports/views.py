@@ -33,6 +33,7 @@ from imports.forms import (
     time_zone_names,
 )
 from imports.models import ColumnMapping, Connection, Import
+from imports.page_refusals import refusal_shown_on
 from imports.schedule.accepted import event_text
 from imports.schedule.check import HEADER
 from imports.states import ImportState
@@ -449,19 +450,17 @@ def changes(request, pk):
 
 @login_required
 @require_POST
+@refusal_shown_on("imports:detail")
 def leave_out_imported(request, pk):
     job = _get_import_for_user(request, pk)
-    try:
-        left_out = services.import_leave_out_imported_rows(
-            job=job, actor=request.user, client_address=client_address(request)
-        )
-        messages.success(
-            request,
-            f"{left_out} row{'s' if left_out != 1 else ''} already in {job.connection.get_kind_display()} left out: "
-            "this is now a revision of the file without them, checked again. The original upload is kept.",
-        )
-    except services.ActionRefused as refusal:
-        messages.error(request, str(refusal))
+    left_out = services.import_leave_out_imported_rows(
+        job=job, actor=request.user, client_address=client_address(request)
+    )
+    messages.success(
+        request,
+        f"{left_out} row{'s' if left_out != 1 else ''} already in {job.connection.get_kind_display()} left out: "
+        "this is now a revision of the file without them, checked again. The original upload is kept.",
+    )
     return redirect("imports:detail", pk=job.pk)
 
 
@@ -533,66 +532,57 @@ def mapping_delete(request, pk):
 
 @login_required
 @require_POST
+@refusal_shown_on("imports:detail")
 def confirm(request, pk):
     job = _get_import_for_user(request, pk)
     form = ConfirmForm(request.POST)
     form.is_valid()
-    try:
-        services.import_confirm(
-            job=job,
-            actor=request.user,
-            warnings_acknowledged=form.cleaned_data.get("acknowledge_warnings", False),
-            valid_rows_only=form.cleaned_data.get("valid_rows_only", False),
-            client_address=client_address(request),
-        )
-    except services.ActionRefused as refusal:
-        messages.error(request, str(refusal))
-        return redirect("imports:detail", pk=job.pk)
+    services.import_confirm(
+        job=job,
+        actor=request.user,
+        warnings_acknowledged=form.cleaned_data.get("acknowledge_warnings", False),
+        valid_rows_only=form.cleaned_data.get("valid_rows_only", False),
+        client_address=client_address(request),
+    )
     # Straight to the live status, not to the summary above it.
     return redirect(reverse("imports:detail", args=[job.pk]) + "#status")
 
 
 @login_required
 @require_POST
+@refusal_shown_on("imports:detail")
 def approve(request, pk):
     job = _get_import_for_user(request, pk)
-    try:
-        services.import_approve(job=job, actor=request.user, client_address=client_address(request))
-        messages.success(request, "Approved: the import joined its account's queue.")
-    except services.ActionRefused as refusal:
-        messages.error(request, str(refusal))
+    services.import_approve(job=job, actor=request.user, client_address=client_address(request))
+    messages.success(request, "Approved: the import joined its account's queue.")
     return redirect("imports:detail", pk=job.pk)
 
 
 @login_required
 @require_POST
+@refusal_shown_on("imports:detail")
 def reject(request, pk):
     job = _get_import_for_user(request, pk)
     form = RejectForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise services.ActionRefused(" ".join(e for errors in form.errors.values() for e in errors))
-        services.import_reject(
-            job=job, actor=request.user, reason=form.cleaned_data["reason"], client_address=client_address(request)
-        )
-        messages.success(
-            request,
-            f"Rejected: nothing was sent to {job.connection.get_kind_display()}, and the uploader can read your reason.",
-        )
-    except services.ActionRefused as refusal:
-        messages.error(request, str(refusal))
+    if not form.is_valid():
+        raise services.ActionRefused(" ".join(e for errors in form.errors.values() for e in errors))
+    services.import_reject(
+        job=job, actor=request.user, reason=form.cleaned_data["reason"], client_address=client_address(request)
+    )
+    messages.success(
+        request,
+        f"Rejected: nothing was sent to {job.connection.get_kind_display()}, and the uploader can read your reason.",
+    )
     return redirect("imports:detail", pk=job.pk)
 
 
 @login_required
 @require_POST
+@refusal_shown_on("imports:detail")
 def cancel(request, pk):
     job = _get_import_for_user(request, pk)
-    try:
-        services.import_cancel(job=job, actor=request.user, client_address=client_address(request))
-        messages.success(request, f"The import was cancelled; nothing was sent to {job.connection.get_kind_display()}.")
-    except services.ActionRefused as refusal:
-        messages.error(request, str(refusal))
+    services.import_cancel(job=job, actor=request.user, client_address=client_address(request))
+    messages.success(request, f"The import was cancelled; nothing was sent to {job.connection.get_kind_display()}.")
     return redirect("imports:detail", pk=job.pk)
 
 
@@ -767,14 +757,12 @@ def part_mark_imported(request, pk, number):
     return _act_on_part(request, pk, number, services.part_mark_imported, f"Part {number} is recorded as imported.")
 
 
+@refusal_shown_on("imports:detail")
 def _act_on_part(request, pk, number, action, done: str):
     """An admin's answer to a part that needs attention."""
     part = _get_part_for_admin(request, pk, number)
-    try:
-        action(part=part, actor=request.user, client_address=client_address(request))
-        messages.success(request, done)
-    except services.ActionRefused as refusal:
-        messages.error(request, str(refusal))
+    action(part=part, actor=request.user, client_address=client_address(request))
+    messages.success(request, done)
     return redirect("imports:detail", pk=pk)
 
 
