@@ -383,6 +383,7 @@ def timeline(request, pk):
 
 @login_required
 @require_POST
+@refusal_shown_on("imports:detail")
 def recheck(request, pk):
     job = _get_import_for_user(request, pk)
     form = RecheckForm(request.POST)
@@ -406,8 +407,6 @@ def recheck(request, pk):
             "imports/recheck_confirm.html",
             {"job": job, "refusal": refusal, "choice": form.cleaned_data},
         )
-    except services.ActionRefused as refusal:
-        messages.error(request, str(refusal))
     return redirect("imports:detail", pk=job.pk)
 
 
