@@ -49,6 +49,15 @@ class ActionRefused(Exception):
     """What a person asked for cannot be done; the message says why, plainly."""
 
 
+class ChangesWouldBeDiscarded(ActionRefused):
+    """Reading another sheet would discard the changes made to this one's
+    rows: done only once the person confirms it."""
+
+    def __init__(self, message: str, *, changes: int):
+        super().__init__(message)
+        self.changes = changes
+
+
 def _saved_mapping_said(name: str) -> str:
     return f"The team's saved mapping '{name}' was applied by itself, since this file's header matches it"
 
@@ -451,9 +460,14 @@ def import_recheck(
     date_format: str | None,
     published: bool | None = None,
     sheet: str | None = None,
+    discard_changes: bool = False,
+    actor=None,
+    client_address: str | None = None,
 ) -> Import:
     """Checks the kept file again with another time zone, date format or
-    sheet (None keeps the sheet read before)."""
+    sheet (None keeps the sheet read before). Another sheet discards the
+    changes made to this one's rows, so with changes it is refused with
+    ChangesWouldBeDiscarded unless discard_changes says the person agreed."""
     if job.state == ImportState.CHECKING:
         raise ActionRefused("The file is still being checked; read it differently once the check is done.")
     if job.state != ImportState.PREVIEW:
@@ -461,10 +475,31 @@ def import_recheck(
     if sheet is not None and sheet != job.sheet:
         if job.findings.get("sheets") and sheet not in job.findings["sheets"]:
             raise ActionRefused(f"The workbook has no sheet named '{sheet}'.")
-        # Another sheet has its own columns and rows: a mapping or a change
-        # made for this one may not fit (the audit log keeps the changes).
+        # Another sheet has its own columns and rows: a change made to a row
+        # of this one names a row and column that may hold something else
+        # there, so the changes go, but never without the person's word.
+        changes = job.revisions.count()
+        if changes and not discard_changes:
+            raise ChangesWouldBeDiscarded(
+                f"Reading the sheet '{sheet}' discards the {changes} change{'s' if changes != 1 else ''} made to "
+                f"the rows of '{job.sheet}'; the original file and the audit log keep "
+                f"{'them' if changes != 1 else 'it'}.",
+                changes=changes,
+            )
+        if changes:
+            with transaction.atomic():
+                audit.record(
+                    Action.REVISED,
+                    user=actor,
+                    client_address=client_address,
+                    import_job=job,
+                    detail=f"sheet '{job.sheet}' -> '{sheet}': {changes} change{'s' if changes != 1 else ''} to "
+                    f"the rows of '{job.sheet}' discarded",
+                )
+                job.revisions.all().delete()
+        # A mapping was made for this sheet's header; a saved one applies
+        # itself again to any sheet whose header matches it.
         job.sheet, job.column_mapping, job.column_mapping_name = sheet, {}, ""
-        job.revisions.all().delete()
     job.time_zone = time_zone
     job.date_format = date_format or ""
     job.date_format_chosen = bool(date_format)

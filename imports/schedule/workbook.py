@@ -23,9 +23,11 @@ Plain module: no Django.
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import os
+import posixpath
 import re
 import resource
 import subprocess
@@ -93,6 +95,65 @@ class WorkbookLimits:
     """Time the parsing may take."""
 
 
+UNREAD_MARK = "\u2063"
+"""Begins the text of a cell whose value the workbook does not hold: an
+error such as #N/A, or a formula whose value was never saved (calamine reads
+both as an empty cell, which would pass for a cell left empty). The mark is
+followed by what the sheet shows there (#N/A) or the formula (=A2+1), so
+that the check can say which; it is invisible on a page, where the cell then
+reads as the sheet shows it."""
+
+# A worksheet's XML, scanned for what calamine does not tell: rows hidden,
+# cells holding an error, formulas without a saved value. Regular
+# expressions over the bytes, in C, where an XML parser would call Python
+# for each of a large sheet's million elements. A cell without its own
+# reference (r="C7" is optional) cannot be placed cheaply and is not marked.
+_PREFIX = rb"(?:\w+:)?"
+_ROW_START = re.compile(rb"<" + _PREFIX + rb"row\b([^>]*)>")
+_HIDDEN = re.compile(rb'\shidden="(?:1|true)"')
+_REFERENCE = re.compile(rb'\sr="([A-Z]{1,3})?([0-9]+)"')
+_FORMULA = rb"<" + _PREFIX + rb"f\b[^>]*?(?:/>|>([^<]*)</" + _PREFIX + rb"f>)"
+_ERROR_CELL = re.compile(
+    rb"<" + _PREFIX + rb'c\b([^>]*\st="e"[^>]*)>\s*(?:' + _FORMULA + rb"\s*)?<" + _PREFIX + rb"v>([^<]*)<"
+)
+_FORMULA_CELL = re.compile(
+    rb"<"
+    + _PREFIX
+    + rb"c\b([^>]*)>\s*"
+    + _FORMULA
+    + rb"\s*(<"
+    + _PREFIX
+    + rb"v\s*/>|<"
+    + _PREFIX
+    + rb"v>\s*</"
+    + _PREFIX
+    + rb"v>)?\s*</"
+    + _PREFIX
+    + rb"c>"
+)
+_BOOK_SHEET = re.compile(rb"<" + _PREFIX + rb"sheet\b([^>]*)>")
+_NAME = re.compile(rb'\sname="([^"]*)"')
+_LINK_ID = re.compile(rb'\s\w+:id="([^"]*)"')
+_RELATIONSHIP = re.compile(rb"<" + _PREFIX + rb"Relationship\b([^>]*)>")
+_ID = re.compile(rb'\sId="([^"]*)"')
+_TARGET = re.compile(rb'\sTarget="([^"]*)"')
+_ODS_TABLE = re.compile(rb'<table:table\b[^>]*\stable:name="([^"]*)"')
+_ODS_ROW = re.compile(rb"<table:table-row\b([^>]*)>")
+_ODS_REPEATED = re.compile(rb'\stable:number-rows-repeated="([0-9]+)"')
+_ODS_HIDDEN = re.compile(rb'\stable:visibility="(?:collapse|filter)"')
+
+
+@dataclass
+class _Marks:
+    """What the sheet's XML says that calamine's values do not."""
+
+    hidden: list[tuple[int, int]] = field(default_factory=list)
+    """Hidden rows, as ranges of spreadsheet row numbers, both ends in."""
+    unread: dict[tuple[int, int], str] = field(default_factory=dict)
+    """(spreadsheet row, column from 0): what the cell shows instead of a
+    value, an error (#N/A) or a formula whose value was not saved (=A2+1)."""
+
+
 @dataclass
 class _Sheet:
     """What the child process hands back: the sheet's table, ready to check."""
@@ -107,6 +168,8 @@ class _Sheet:
     """Every data cell, row after row, each row as wide as the header."""
     first_column: int
     merged: list[str] = field(default_factory=list)
+    hidden: list[int] = field(default_factory=list)
+    """Rows with a value left out because the workbook hides them."""
 
 
 def workbook_kind(data: bytes) -> str | None:
@@ -343,18 +406,18 @@ def _parse(data: bytes, wanted: str | None, date_format: str) -> _Sheet:
             raise UnreadableFile(
                 f"The workbook has no sheet named '{wanted}'. Its sheets: {', '.join(visible) or 'none'}."
             )
-        found = _sheet(book, wanted, visible, date_format)
+        found = _sheet(book, wanted, visible, date_format, data)
         if not found.header:
             raise UnreadableFile(f"The sheet '{wanted}' is empty.")
         return found
     for name in visible:
-        found = _sheet(book, name, visible, date_format)
+        found = _sheet(book, name, visible, date_format, data)
         if found.header:
             return found
     raise UnreadableFile("Every sheet of the workbook is empty.")
 
 
-def _sheet(book: Any, name: str, sheets: list[str], date_format: str) -> _Sheet:
+def _sheet(book: Any, name: str, sheets: list[str], date_format: str, data: bytes) -> _Sheet:
     sheet = book.get_sheet_by_name(name)
     if sheet.start is None:
         return _Sheet(sheets, name, 0, [], [], [], 0)
@@ -364,6 +427,11 @@ def _sheet(book: Any, name: str, sheets: list[str], date_format: str) -> _Sheet:
     # value is made text once (typed, so that True, 1 and 1.0 stay apart).
     text = lru_cache(maxsize=None, typed=True)(_Texts(date_format))
     rows = [[cell if cell.__class__ is str else text(cell) for cell in row] for row in values]
+    marks = _marks(data, name)
+    for (number, column), shown in marks.unread.items():
+        at, left = number - 1 - first_row, column - first_column
+        if 0 <= at < len(rows) and 0 <= left < len(rows[at]):
+            rows[at][left] = UNREAD_MARK + shown
     merged = []
     for (top, left), (bottom, right) in sheet.merged_cell_ranges or []:
         top, left = top - first_row, left - first_column
@@ -380,7 +448,112 @@ def _sheet(book: Any, name: str, sheets: list[str], date_format: str) -> _Sheet:
                 f"{column_letter(left + first_column)}{top + first_row + 1}:"
                 f"{column_letter(right + first_column)}{bottom + first_row + 1}"
             )
-    return _laid_out(sheets, name, rows, first_row + 1, first_column, merged)
+    return _laid_out(sheets, name, rows, first_row + 1, first_column, merged, marks.hidden)
+
+
+def _marks(data: bytes, name: str) -> _Marks:
+    """The chosen sheet's hidden rows and unread cells, from its XML; an
+    .xls workbook's binary records are not scanned."""
+    kind = workbook_kind(data)
+    if kind == XLS:
+        return _Marks()
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    if kind == ODS:
+        return _ods_marks(archive, name)
+    part = _xlsx_sheet_part(archive, name)
+    return _xlsx_marks(archive, part) if part else _Marks()
+
+
+def _xlsx_sheet_part(archive: zipfile.ZipFile, name: str) -> str | None:
+    """The archive's part that holds the sheet: the workbook names each
+    sheet's relationship, and its relationships say which part that is."""
+    book = _read_entry(archive, "xl/workbook.xml", 16 * 1024 * 1024)
+    links = _read_entry(archive, "xl/_rels/workbook.xml.rels", 16 * 1024 * 1024)
+    wanted = next(
+        (
+            link[1]
+            for sheet in _BOOK_SHEET.finditer(book)
+            if (named := _NAME.search(sheet[1])) and html.unescape(named[1].decode("utf-8", "replace")) == name
+            if (link := _LINK_ID.search(sheet[1]))
+        ),
+        None,
+    )
+    for relationship in _RELATIONSHIP.finditer(links):
+        found, target = _ID.search(relationship[1]), _TARGET.search(relationship[1])
+        if wanted and found and target and found[1] == wanted:
+            path = html.unescape(target[1].decode("utf-8", "replace"))
+            return path.lstrip("/") if path.startswith("/") else posixpath.normpath(f"xl/{path}")
+    return None
+
+
+def _xlsx_marks(archive: zipfile.ZipFile, part: str) -> _Marks:
+    marks = _Marks()
+    with archive.open(part) as stream:
+        # Whole rows at a time, a few megabytes each, cut after a row's end
+        # tag: a cell never spans two pieces.
+        rest = b""
+        while True:
+            chunk = stream.read(4 * 1024 * 1024)
+            block = rest + chunk
+            end = _after_last_row(block) if chunk else len(block)
+            _scan_rows(block[:end], marks)
+            rest = block[end:]
+            if not chunk:
+                return marks
+
+
+def _after_last_row(block: bytes) -> int:
+    at = len(block)
+    while (at := block.rfind(b"row>", 0, at)) > 0:
+        if block[at - 1 : at] in (b"/", b":"):
+            return at + 4
+    return 0
+
+
+def _scan_rows(piece: bytes, marks: _Marks) -> None:
+    if b'hidden="' in piece:
+        for row in _ROW_START.finditer(piece):
+            if _HIDDEN.search(row[1]) and (number := _REFERENCE.search(row[1])):
+                marks.hidden.append((int(number[2]), int(number[2])))
+    if b't="e"' in piece:
+        for cell in _ERROR_CELL.finditer(piece):
+            if place := _place(cell[1]):
+                marks.unread[place] = cell[3].decode("utf-8", "replace").strip() or "#N/A"
+    if b"f>" in piece or b"f/>" in piece or b"<f " in piece:
+        for cell in _FORMULA_CELL.finditer(piece):
+            # <v></v> is a saved empty text (Excel adds t="str", other
+            # writers may not); <v/> or no <v> at all is no value saved.
+            saved = cell[3] is not None and not cell[3].endswith(b"/>")
+            if not saved and (place := _place(cell[1])):
+                formula = html.unescape((cell[2] or b"").decode("utf-8", "replace"))
+                marks.unread[place] = f"={formula}"
+
+
+def _place(attributes: bytes) -> tuple[int, int] | None:
+    reference = _REFERENCE.search(attributes)
+    if reference is None or reference[1] is None:
+        return None
+    return int(reference[2]), _column_number(reference[1]) - 1
+
+
+def _ods_marks(archive: zipfile.ZipFile, name: str) -> _Marks:
+    """OpenDocument keeps every sheet in content.xml; rows are counted from
+    the sheet's start, a row repeated n times counting n."""
+    marks = _Marks()
+    content = _read_entry(archive, "content.xml", 1 << 62)
+    tables = list(_ODS_TABLE.finditer(content))
+    for at, table in enumerate(tables):
+        if html.unescape(table[1].decode("utf-8", "replace")) != name:
+            continue
+        end = tables[at + 1].start() if at + 1 < len(tables) else len(content)
+        number = 1
+        for row in _ODS_ROW.finditer(content, table.end(), end):
+            repeated = _ODS_REPEATED.search(row[1])
+            count = int(repeated[1]) if repeated else 1
+            if _ODS_HIDDEN.search(row[1]):
+                marks.hidden.append((number, number + count - 1))
+            number += count
+    return marks
 
 
 class _Texts:
@@ -427,6 +600,8 @@ def _table(found: _Sheet, kind: str) -> Table:
         fixes.append(
             (None, "merged_cells_filled", f"Merged cells ({shown}) are read with their value on every row they cover.")
         )
+    if found.hidden:
+        fixes.append((found.hidden[0], "hidden_rows_left_out", _hidden_said(found.hidden)))
     return Table(
         found.header_row,
         found.header,
@@ -442,23 +617,59 @@ def _table(found: _Sheet, kind: str) -> Table:
     )
 
 
+def _hidden_said(numbers: list[int]) -> str:
+    shown = ", ".join(map(str, numbers[:10])) + (f" and {len(numbers) - 10:,} more" if len(numbers) > 10 else "")
+    if len(numbers) == 1:
+        return (
+            f"Row {shown} is hidden in the workbook and was left out, as the sheet does not show it. "
+            "To send it, unhide it in the workbook and upload it again."
+        )
+    return (
+        f"Rows {shown} are hidden in the workbook and were left out, as the sheet does not show them. "
+        "To send them, unhide them in the workbook and upload it again."
+    )
+
+
 def _laid_out(
-    sheets: list[str], name: str, rows: list[list[str]], first_row: int, first_column: int, merged: list[str]
+    sheets: list[str],
+    name: str,
+    rows: list[list[str]],
+    first_row: int,
+    first_column: int,
+    merged: list[str],
+    hidden: list[tuple[int, int]],
 ) -> _Sheet:
     """The header (the first row with a value), the rows after it that have
-    one, each numbered, and no column after the last that has a value."""
+    one and show, each numbered, and no column after the last that has a
+    value. A hidden row is left out as a person looking at the sheet does
+    not see it: planners hide last week's rows or a draft, not rows to send."""
     # "".join(row).strip() tests a row in C, where a generator over its cells
     # would run Python code per cell.
     filled = [index for index, row in enumerate(rows) if "".join(row).strip()]
     if not filled:
         return _Sheet(sheets, name, 0, [], [], [], first_column, merged)
     header_at, width = filled[0], len(rows[0])
-    while width and not any(rows[index][width - 1].strip() for index in filled):
-        width -= 1
     body = filled[1:]
+    left_out = []
+    if hidden:
+        hides = _hidden_indexes(hidden, first_row, len(rows))
+        left_out = [first_row + index for index in body if index in hides]
+        body = [index for index in body if index not in hides]
+    while width and not any(rows[index][width - 1].strip() for index in (header_at, *body)):
+        width -= 1
     cells = list(chain.from_iterable(rows[index][:width] for index in body))
     numbers = [first_row + index for index in body]
-    return _Sheet(sheets, name, first_row + header_at, rows[header_at][:width], numbers, cells, first_column, merged)
+    header = rows[header_at][:width]
+    return _Sheet(sheets, name, first_row + header_at, header, numbers, cells, first_column, merged, left_out)
+
+
+def _hidden_indexes(hidden: list[tuple[int, int]], first_row: int, count: int) -> set[int]:
+    """Indexes into the sheet's rows of the hidden ones, within the rows
+    read (a hidden range may claim a million rows past the last value)."""
+    indexes: set[int] = set()
+    for first, last in hidden:
+        indexes.update(range(max(first - first_row, 0), min(last - first_row, count - 1) + 1))
+    return indexes
 
 
 if __name__ == "__main__":

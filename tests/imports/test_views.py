@@ -390,6 +390,62 @@ def test_a_workbook_upload_previews_its_sheet_with_rows_numbered_as_in_it_and_an
     assert b"".join(original.streaming_content) == book
 
 
+def test_reading_another_sheet_asks_before_it_discards_the_changes_made_to_this_ones_rows(client, personas):
+    from imports.models import AuditEvent
+    from tests.imports.test_workbook import ROWS
+    from tests.imports.workbooks import xlsx
+
+    _upload_bytes(client, personas, "week.xlsx", xlsx({"Week 23": ROWS, "Week 24": ROWS[:2]}))
+    job = Import.objects.get()
+    client.post(
+        reverse("imports:edit_cell", args=[job.pk]),
+        {"row": "3", "column": "Agent Email", "value": "jane.doe@example.com"},
+    )
+    page = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+    assert "Another sheet discards the 1 change made to the rows of 'Week 23' (you are asked first)" in page
+    choice = {"time_zone": "America/New_York", "date_format": "", "sheet": "Week 24"}
+
+    asked = client.post(reverse("imports:recheck", args=[job.pk]), choice).content.decode()
+    job.refresh_from_db()
+
+    assert (
+        "Reading the sheet &#x27;Week 24&#x27; discards the 1 change made to the rows of &#x27;Week 23&#x27;" in asked
+    )
+    assert "the original file and the audit log keep it" in asked
+    assert '<input type="hidden" name="discard_changes" value="on">' in asked
+    assert (job.sheet, job.revisions.count()) == ("Week 23", 1)
+
+    client.post(reverse("imports:recheck", args=[job.pk]), {**choice, "discard_changes": "on"})
+    job.refresh_from_db()
+
+    assert (job.sheet, job.rows, job.revisions.count()) == ("Week 24", 1, 0)
+    assert AuditEvent.objects.filter(action="cell_edited").exists()
+    assert AuditEvent.objects.get(action="revised").detail == (
+        "sheet 'Week 23' -> 'Week 24': 1 change to the rows of 'Week 23' discarded"
+    )
+
+
+def test_another_time_zone_keeps_the_changes_and_asks_nothing(client, personas):
+    from tests.imports.test_workbook import ROWS
+    from tests.imports.workbooks import xlsx
+
+    _upload_bytes(client, personas, "week.xlsx", xlsx({"Week 23": ROWS, "Week 24": ROWS[:2]}))
+    job = Import.objects.get()
+    client.post(
+        reverse("imports:edit_cell", args=[job.pk]),
+        {"row": "3", "column": "Agent Email", "value": "jane.doe@example.com"},
+    )
+
+    response = client.post(
+        reverse("imports:recheck", args=[job.pk]),
+        {"time_zone": "Europe/Lisbon", "date_format": "", "sheet": "Week 23"},
+    )
+    job.refresh_from_db()
+
+    assert response.status_code == 302
+    assert (job.time_zone, job.revisions.count(), job.error_count) == ("Europe/Lisbon", 1, 1)
+
+
 def test_a_hostile_workbook_upload_gets_one_clear_message(client, personas):
     from tests.imports.test_workbook import _zip
 

@@ -114,6 +114,8 @@ class Person:
             timeout=30,
         )
         assert response.status_code == 200
+        refused = re.search(r'<p class="flash error"[^>]*>([^<]*)</p>', response.text)
+        assert not refused, f"confirming {import_id} was refused: {html.unescape(refused.group(1))}"
 
     def press(self, import_id: str, button: str, number: int = 1) -> None:
         """An admin's choice for a part that needs attention: resend or mark-imported."""
