@@ -20,7 +20,9 @@ acknowledged) stays a preview whose `confirmation_refused` says why.
 With --listen, the job takes the portal's `import.checked` and
 `import.finished` webhooks on that address (add the endpoint on the portal's
 Webhooks page) and still polls, more slowly, in case the webhook cannot
-reach it. Needs only `requests`.
+reach it; having seen the end by polling, it stays up to 15 s to take the
+webhook, which the portal would otherwise retry for a day. Needs only
+`requests`.
 
 Exit status: 0 imported; 1 imported with rows rejected, or not imported;
 2 refused before sending.
@@ -46,6 +48,11 @@ from urllib3.util.retry import Retry
 
 # Set by a webhook about this import: the wait below ends at once.
 HEARD = threading.Event()
+# Set by the import.finished webhook about this import.
+FINISHED = threading.Event()
+# How long a listening job that saw the end by polling stays to take the
+# webhook: a message it never takes is retried by the portal for a day.
+LINGER_SECONDS = 15
 
 
 def verify_webhook(secret: str, headers, body: bytes) -> bool:
@@ -73,6 +80,8 @@ def listen(address: str, secret: str, import_id: list[str]) -> None:
             about_this_import = bool(import_id) and event["data"].get("id") == import_id[0]
             if event["type"] in ("import.checked", "import.finished") and about_this_import:
                 HEARD.set()
+                if event["type"] == "import.finished":
+                    FINISHED.set()
 
         def log_message(self, *args):
             pass
@@ -164,6 +173,8 @@ def main() -> int:
     print(f"Sending {document['summary']['rows']} rows as import {document['id']}; waiting for Talkdesk.")
 
     document = wait_while(lambda current: not current["final"])
+    if args.listen:
+        FINISHED.wait(LINGER_SECONDS)
 
     print(f"Finished: {document['state_label']}")
     if document["state"] == "imported":
