@@ -71,6 +71,9 @@ _UNPACK_ERRORS = (
 )
 # The folder that holds the imports package, for the child's import path.
 _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# Between two cells in the child's answer: NUL, which no cell of a
+# workbook's XML can hold; a sheet where one does anyway goes as JSON.
+_CELL_END = "\x00"
 _SAVE_AGAIN = "Open it in Excel or LibreOffice, save it again as .xlsx, .ods or CSV, and upload that file."
 
 
@@ -109,6 +112,7 @@ reads as the sheet shows it."""
 # for each of a large sheet's million elements. A cell without its own
 # reference (r="C7" is optional) cannot be placed cheaply and is not marked.
 _PREFIX = rb"(?:\w+:)?"
+_SHEET_DATA = re.compile(rb"<(\w+:)?sheetData\b")
 _ROW_START = re.compile(rb"<" + _PREFIX + rb"row\b([^>]*)>")
 _HIDDEN = re.compile(rb'\shidden="(?:1|true)"')
 _REFERENCE = re.compile(rb'\sr="([A-Z]{1,3})?([0-9]+)"')
@@ -328,8 +332,10 @@ def _inspect_ole2(data: bytes) -> None:
 def _parse_in_child(data: bytes, sheet: str | None, date_format: str, limits: WorkbookLimits, kind: str) -> _Sheet:
     """A fresh interpreter (not a fork: a fork of a threaded web process or
     worker can inherit a lock another thread holds) reads the workbook under
-    the limits and answers in JSON, which cannot run code in this process
-    whatever the workbook made the child write."""
+    the limits and answers with a line of JSON and then every cell's text,
+    each ended by NUL: neither can run code in this process whatever the
+    workbook made the child write, and splitting the cells' text at NUL
+    takes a fraction of what decoding them as JSON did."""
     request = json.dumps({"sheet": sheet, "date_format": date_format, "memory_bytes": limits.memory_bytes})
     # Only what an interpreter needs: the portal's secrets stay out of a
     # process that parses hostile input.
@@ -352,11 +358,12 @@ def _parse_in_child(data: bytes, sheet: str | None, date_format: str, limits: Wo
             f"Reading the workbook took longer than {limits.seconds:g} seconds, so it was stopped. "
             "Save the schedule on a sheet of its own, or as CSV, and upload that file."
         ) from None
+    meta, _, body = finished.stdout.partition(b"\n")
     try:
-        outcome = json.loads(finished.stdout)
+        outcome = json.loads(meta)
     except ValueError:
         outcome = None
-    if not isinstance(outcome, dict):
+    if not isinstance(outcome, dict) or not ("error" in outcome or _cells_read(outcome, body)):
         raise UnreadableFile(
             f"The workbook needs more than the {limits.memory_bytes // 1024 // 1024:,} MB of memory the portal "
             "gives one file, or is damaged, so it was not read. Delete the empty rows and columns after the "
@@ -367,13 +374,32 @@ def _parse_in_child(data: bytes, sheet: str | None, date_format: str, limits: Wo
     return _Sheet(**outcome)
 
 
+def _cells_read(outcome: dict[str, Any], body: bytes) -> bool:
+    """Puts the answer's cells in outcome; False when they are not all
+    there (the child stopped while writing them)."""
+    count = outcome.pop("count", None)
+    if "cells" not in outcome:
+        try:
+            outcome["cells"] = body.decode("utf-8", "surrogatepass").split(_CELL_END) if count else []
+        except UnicodeDecodeError:
+            return False
+    return isinstance(count, int) and len(outcome["cells"]) == count
+
+
 def _child_main() -> None:
     request = json.loads(sys.stdin.buffer.readline())
     resource.setrlimit(resource.RLIMIT_AS, (request["memory_bytes"], request["memory_bytes"]))
     data = sys.stdin.buffer.read()
+    body = ""
     try:
         # vars, not asdict, which copies every row and cell once more.
-        outcome = vars(_parse(data, request["sheet"], request["date_format"]))
+        outcome: dict[str, Any] = vars(_parse(data, request["sheet"], request["date_format"]))
+        cells = outcome.pop("cells")
+        outcome["count"] = len(cells)
+        body = _CELL_END.join(cells)
+        if body.count(_CELL_END) != max(len(cells) - 1, 0):
+            # A cell holds the separator itself: this sheet goes as JSON.
+            outcome["cells"], body = cells, ""
     except MemoryError:
         outcome = {"error": "The workbook needs more memory than the portal gives one file, so it was not read."}
     except UnreadableFile as unreadable:
@@ -382,7 +408,7 @@ def _child_main() -> None:
         outcome = {
             "error": f"The workbook cannot be read: it is damaged or not a workbook ({_short(error)}). {_SAVE_AGAIN}"
         }
-    sys.stdout.buffer.write(json.dumps(outcome).encode("ascii"))
+    sys.stdout.buffer.write(json.dumps(outcome).encode("ascii") + b"\n" + body.encode("utf-8", "surrogatepass"))
 
 
 def _short(error: Exception) -> str:
@@ -423,32 +449,51 @@ def _sheet(book: Any, name: str, sheets: list[str], date_format: str, data: byte
         return _Sheet(sheets, name, 0, [], [], [], 0)
     first_row, first_column = sheet.start
     values = sheet.to_python(skip_empty_area=True)
-    # A schedule repeats its days and times on row after row: each distinct
-    # value is made text once (typed, so that True, 1 and 1.0 stay apart).
-    text = lru_cache(maxsize=None, typed=True)(_Texts(date_format))
-    rows = [[cell if cell.__class__ is str else text(cell) for cell in row] for row in values]
+    # calamine's range is a rectangle: its rows are one flat list of cells,
+    # width at a time, which the steps below read with slices in C.
+    width = max(map(len, values), default=0)
+    if any(len(row) != width for row in values):
+        values = [row + [""] * (width - len(row)) for row in values]
+    cells = _as_text(list(chain.from_iterable(values)), date_format)
+    count = len(values)
+    del values
     marks = _marks(data, name)
     for (number, column), shown in marks.unread.items():
         at, left = number - 1 - first_row, column - first_column
-        if 0 <= at < len(rows) and 0 <= left < len(rows[at]):
-            rows[at][left] = UNREAD_MARK + shown
+        if 0 <= at < count and 0 <= left < width:
+            cells[at * width + left] = UNREAD_MARK + shown
     merged = []
     for (top, left), (bottom, right) in sheet.merged_cell_ranges or []:
         top, left = top - first_row, left - first_column
-        bottom, right = min(bottom - first_row, len(rows) - 1), min(right - first_column, len(rows[0]) - 1)
+        bottom, right = min(bottom - first_row, count - 1), min(right - first_column, width - 1)
         if top < 0 or left < 0 or top > bottom or left > right:
             continue
-        value = rows[top][left]
+        value = cells[top * width + left]
         if not value:
             continue
-        for row in rows[top : bottom + 1]:
-            row[left : right + 1] = [value] * (right - left + 1)
+        for at in range(top, bottom + 1):
+            cells[at * width + left : at * width + right + 1] = [value] * (right - left + 1)
         if bottom > top:
             merged.append(
                 f"{column_letter(left + first_column)}{top + first_row + 1}:"
                 f"{column_letter(right + first_column)}{bottom + first_row + 1}"
             )
-    return _laid_out(sheets, name, rows, first_row + 1, first_column, merged, marks.hidden)
+    return _laid_out(sheets, name, cells, width, first_row + 1, first_column, merged, marks.hidden)
+
+
+def _as_text(values: list[Any], date_format: str) -> list[str]:
+    """Every cell as text. A schedule repeats its days and times on row
+    after row, so each distinct value is made text once and the cells are
+    looked up in C; but True, 1 and 1.0 are one key of a dict, so a sheet
+    with a TRUE or FALSE cell is made text a cell at a time (a typed cache
+    keeps them apart)."""
+    text = _Texts(date_format)
+    distinct = set(values)
+    if any(value.__class__ is bool for value in distinct):
+        typed = lru_cache(maxsize=None, typed=True)(text)
+        return [value if value.__class__ is str else typed(value) for value in values]
+    made = {value: value if value.__class__ is str else text(value) for value in distinct}
+    return list(map(made.__getitem__, values))
 
 
 def _marks(data: bytes, name: str) -> _Marks:
@@ -491,12 +536,17 @@ def _xlsx_marks(archive: zipfile.ZipFile, part: str) -> _Marks:
     with archive.open(part) as stream:
         # Whole rows at a time, a few megabytes each, cut after a row's end
         # tag: a cell never spans two pieces.
-        rest = b""
+        rest, formula = b"", b""
         while True:
             chunk = stream.read(4 * 1024 * 1024)
             block = rest + chunk
+            if not formula:
+                # How this sheet writes a formula's tag (<f or <x:f), to
+                # look for it with one quick search of each piece.
+                data = _SHEET_DATA.search(block)
+                formula = b"<" + (data[1] or b"") + b"f" if data else b""
             end = _after_last_row(block) if chunk else len(block)
-            _scan_rows(block[:end], marks)
+            _scan_rows(block[:end], marks, formula or b"<f")
             rest = block[end:]
             if not chunk:
                 return marks
@@ -510,7 +560,7 @@ def _after_last_row(block: bytes) -> int:
     return 0
 
 
-def _scan_rows(piece: bytes, marks: _Marks) -> None:
+def _scan_rows(piece: bytes, marks: _Marks, formula: bytes) -> None:
     if b'hidden="' in piece:
         for row in _ROW_START.finditer(piece):
             if _HIDDEN.search(row[1]) and (number := _REFERENCE.search(row[1])):
@@ -519,14 +569,14 @@ def _scan_rows(piece: bytes, marks: _Marks) -> None:
         for cell in _ERROR_CELL.finditer(piece):
             if place := _place(cell[1]):
                 marks.unread[place] = cell[3].decode("utf-8", "replace").strip() or "#N/A"
-    if b"f>" in piece or b"f/>" in piece or b"<f " in piece:
+    if formula in piece:
         for cell in _FORMULA_CELL.finditer(piece):
             # <v></v> is a saved empty text (Excel adds t="str", other
             # writers may not); <v/> or no <v> at all is no value saved.
             saved = cell[3] is not None and not cell[3].endswith(b"/>")
             if not saved and (place := _place(cell[1])):
-                formula = html.unescape((cell[2] or b"").decode("utf-8", "replace"))
-                marks.unread[place] = f"={formula}"
+                written = html.unescape((cell[2] or b"").decode("utf-8", "replace"))
+                marks.unread[place] = f"={written}"
 
 
 def _place(attributes: bytes) -> tuple[int, int] | None:
@@ -633,7 +683,8 @@ def _hidden_said(numbers: list[int]) -> str:
 def _laid_out(
     sheets: list[str],
     name: str,
-    rows: list[list[str]],
+    cells: list[str],
+    width: int,
     first_row: int,
     first_column: int,
     merged: list[str],
@@ -643,24 +694,29 @@ def _laid_out(
     one and show, each numbered, and no column after the last that has a
     value. A hidden row is left out as a person looking at the sheet does
     not see it: planners hide last week's rows or a draft, not rows to send."""
-    # "".join(row).strip() tests a row in C, where a generator over its cells
+    count = len(cells) // width if width else 0
+    # "".join(...).strip() tests a row in C, where a generator over its cells
     # would run Python code per cell.
-    filled = [index for index, row in enumerate(rows) if "".join(row).strip()]
+    filled = [at for at in range(count) if "".join(cells[at * width : (at + 1) * width]).strip()]
     if not filled:
         return _Sheet(sheets, name, 0, [], [], [], first_column, merged)
-    header_at, width = filled[0], len(rows[0])
+    header_at, kept = filled[0], width
     body = filled[1:]
     left_out = []
     if hidden:
-        hides = _hidden_indexes(hidden, first_row, len(rows))
-        left_out = [first_row + index for index in body if index in hides]
-        body = [index for index in body if index not in hides]
-    while width and not any(rows[index][width - 1].strip() for index in (header_at, *body)):
-        width -= 1
-    cells = list(chain.from_iterable(rows[index][:width] for index in body))
-    numbers = [first_row + index for index in body]
-    header = rows[header_at][:width]
-    return _Sheet(sheets, name, first_row + header_at, header, numbers, cells, first_column, merged, left_out)
+        hides = _hidden_indexes(hidden, first_row, count)
+        left_out = [first_row + at for at in body if at in hides]
+        body = [at for at in body if at not in hides]
+    while kept and not any(cells[at * width + kept - 1].strip() for at in (header_at, *body)):
+        kept -= 1
+    header = cells[header_at * width : header_at * width + kept]
+    if kept == width and body == list(range(header_at + 1, count)):
+        # Every row after the header has a value: the cells are one slice.
+        table = cells[(header_at + 1) * width :]
+    else:
+        table = list(chain.from_iterable(cells[at * width : at * width + kept] for at in body))
+    numbers = [first_row + at for at in body]
+    return _Sheet(sheets, name, first_row + header_at, header, numbers, table, first_column, merged, left_out)
 
 
 def _hidden_indexes(hidden: list[tuple[int, int]], first_row: int, count: int) -> set[int]:
