@@ -32,6 +32,7 @@ import subprocess
 import sys
 import zipfile
 import zlib
+from array import array
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -287,12 +288,13 @@ def _parse_in_child(data: bytes, sheet: str | None, date_format: str, limits: Wo
             f"Reading the workbook took longer than {limits.seconds:g} seconds, so it was stopped. "
             "Save the schedule on a sheet of its own, or as CSV, and upload that file."
         ) from None
-    meta, _, body = finished.stdout.partition(b"\n")
+    answer = memoryview(finished.stdout)
+    line_end = finished.stdout.find(b"\n")
     try:
-        outcome = json.loads(meta)
+        outcome = json.loads(answer[:line_end].tobytes()) if line_end >= 0 else None
     except ValueError:
         outcome = None
-    if not isinstance(outcome, dict) or not ("error" in outcome or _cells_read(outcome, body)):
+    if not isinstance(outcome, dict) or not ("error" in outcome or _cells_read(outcome, answer[line_end + 1 :])):
         raise UnreadableFile(
             f"The workbook needs more than the {limits.memory_bytes // 1024 // 1024:,} MB of memory the portal "
             "gives one file, or is damaged, so it was not read. Delete the empty rows and columns after the "
@@ -303,16 +305,30 @@ def _parse_in_child(data: bytes, sheet: str | None, date_format: str, limits: Wo
     return _Sheet(**outcome)
 
 
-def _cells_read(outcome: dict[str, Any], body: bytes) -> bool:
-    """Puts the answer's cells in outcome; False when they are not all
-    there (the child stopped while writing them)."""
-    count = outcome.pop("count", None)
-    if "cells" not in outcome:
+def _cells_read(outcome: dict[str, Any], answer: memoryview) -> bool:
+    """Puts the answer's cells in outcome: each cell the number of its
+    text, then the distinct texts; False when they are not all there (the
+    child stopped while writing them)."""
+    count, distinct = outcome.pop("count", None), outcome.pop("distinct", None)
+    if not isinstance(count, int) or not isinstance(distinct, int):
+        return False
+    numbers = array("I")
+    size = count * numbers.itemsize
+    if len(answer) < size:
+        return False
+    numbers.frombytes(answer[:size])
+    texts = outcome.pop("texts", None)
+    if texts is None:
         try:
-            outcome["cells"] = body.decode("utf-8", "surrogatepass").split(CELL_END) if count else []
+            texts = str(answer[size:], "utf-8", "surrogatepass").split(CELL_END) if distinct else []
         except UnicodeDecodeError:
             return False
-    return isinstance(count, int) and len(outcome["cells"]) == count
+    if not isinstance(texts, list) or len(texts) != distinct or (count and max(numbers) >= distinct):
+        return False
+    # Every cell of one text is the same string object: the checks match
+    # values by identity first, and the table takes a pointer a cell.
+    outcome["cells"] = list(map(texts.__getitem__, numbers))
+    return True
 
 
 @cache

@@ -23,6 +23,7 @@ import re
 import resource
 import sys
 import zipfile
+from array import array
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from itertools import chain
@@ -123,15 +124,20 @@ def main() -> None:
     request = json.loads(sys.stdin.buffer.readline())
     resource.setrlimit(resource.RLIMIT_AS, (request["memory_bytes"], request["memory_bytes"]))
     data = sys.stdin.buffer.read()
-    body = ""
+    numbers, body = b"", ""
     try:
         outcome = _parse(data, request["sheet"], request["date_format"])
         cells = outcome.pop("cells")
-        outcome["count"] = len(cells)
-        body = CELL_END.join(cells)
-        if body.count(CELL_END) != max(len(cells) - 1, 0):
-            # A cell holds the separator itself: this sheet goes as JSON.
-            outcome["cells"], body = cells, ""
+        # A schedule's cells are a few thousand texts repeated: each is sent
+        # once, and each cell as the number of its text.
+        texts = list(dict.fromkeys(cells))
+        number = {text: at for at, text in enumerate(texts)}
+        numbers = array("I", map(number.__getitem__, cells)).tobytes()
+        outcome["count"], outcome["distinct"] = len(cells), len(texts)
+        body = CELL_END.join(texts)
+        if body.count(CELL_END) != max(len(texts) - 1, 0):
+            # A cell holds the separator itself: this sheet's texts go as JSON.
+            outcome["texts"], body = texts, ""
     except MemoryError:
         outcome = {"error": "The workbook needs more memory than the portal gives one file, so it was not read."}
     except Refused as unreadable:
@@ -140,7 +146,10 @@ def main() -> None:
         outcome = {
             "error": f"The workbook cannot be read: it is damaged or not a workbook ({_short(error)}). {SAVE_AGAIN}"
         }
-    sys.stdout.buffer.write(json.dumps(outcome).encode("ascii") + b"\n" + body.encode("utf-8", "surrogatepass"))
+    out = sys.stdout.buffer
+    out.write(json.dumps(outcome).encode("ascii") + b"\n")
+    out.write(numbers)
+    out.write(body.encode("utf-8", "surrogatepass"))
 
 
 def _short(error: Exception) -> str:
