@@ -23,38 +23,43 @@ Plain module: no Django.
 
 from __future__ import annotations
 
-import html
+import importlib.util
 import io
 import json
 import os
-import posixpath
 import re
-import resource
 import subprocess
 import sys
 import zipfile
 import zlib
+from array import array
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from functools import lru_cache
-from itertools import chain
+from functools import cache
 from typing import Any
 
 from imports.schedule.csv_text import UnreadableFile
 from imports.schedule.header import column_letter
-from imports.schedule.java_date_format import DEFAULT_DATE_FORMAT, format_day
+from imports.schedule.java_date_format import DEFAULT_DATE_FORMAT
 from imports.schedule.table import Table
+from imports.schedule.workbook_child import (
+    CELL_END,
+    ODS,
+    SAVE_AGAIN,
+    UNREAD_MARK,
+    XLS,
+    XLSX,
+    column_number,
+    workbook_kind,
+)
 
-XLSX, XLS, ODS = "xlsx", "xls", "ods"
+__all__ = ["KIND_NAMES", "ODS", "UNREAD_MARK", "XLS", "XLSX", "WorkbookLimits", "read_workbook", "workbook_kind"]
+
 KIND_NAMES = {
     XLSX: "Excel workbook (.xlsx)",
     XLS: "Excel 97-2003 workbook (.xls)",
     ODS: "OpenDocument spreadsheet (.ods)",
 }
 
-_ZIP = b"PK\x03\x04"
-_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
 # How an encrypted Office file names its content inside the OLE2 container.
 _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension ref="([A-Z]{1,3})?[0-9]*:?([A-Z]{1,3})?([0-9]*)"')
@@ -71,7 +76,6 @@ _UNPACK_ERRORS = (
 )
 # The folder that holds the imports package, for the child's import path.
 _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-_SAVE_AGAIN = "Open it in Excel or LibreOffice, save it again as .xlsx, .ods or CSV, and upload that file."
 
 
 @dataclass(frozen=True)
@@ -95,65 +99,6 @@ class WorkbookLimits:
     """Time the parsing may take."""
 
 
-UNREAD_MARK = "\u2063"
-"""Begins the text of a cell whose value the workbook does not hold: an
-error such as #N/A, or a formula whose value was never saved (calamine reads
-both as an empty cell, which would pass for a cell left empty). The mark is
-followed by what the sheet shows there (#N/A) or the formula (=A2+1), so
-that the check can say which; it is invisible on a page, where the cell then
-reads as the sheet shows it."""
-
-# A worksheet's XML, scanned for what calamine does not tell: rows hidden,
-# cells holding an error, formulas without a saved value. Regular
-# expressions over the bytes, in C, where an XML parser would call Python
-# for each of a large sheet's million elements. A cell without its own
-# reference (r="C7" is optional) cannot be placed cheaply and is not marked.
-_PREFIX = rb"(?:\w+:)?"
-_ROW_START = re.compile(rb"<" + _PREFIX + rb"row\b([^>]*)>")
-_HIDDEN = re.compile(rb'\shidden="(?:1|true)"')
-_REFERENCE = re.compile(rb'\sr="([A-Z]{1,3})?([0-9]+)"')
-_FORMULA = rb"<" + _PREFIX + rb"f\b[^>]*?(?:/>|>([^<]*)</" + _PREFIX + rb"f>)"
-_ERROR_CELL = re.compile(
-    rb"<" + _PREFIX + rb'c\b([^>]*\st="e"[^>]*)>\s*(?:' + _FORMULA + rb"\s*)?<" + _PREFIX + rb"v>([^<]*)<"
-)
-_FORMULA_CELL = re.compile(
-    rb"<"
-    + _PREFIX
-    + rb"c\b([^>]*)>\s*"
-    + _FORMULA
-    + rb"\s*(<"
-    + _PREFIX
-    + rb"v\s*/>|<"
-    + _PREFIX
-    + rb"v>\s*</"
-    + _PREFIX
-    + rb"v>)?\s*</"
-    + _PREFIX
-    + rb"c>"
-)
-_BOOK_SHEET = re.compile(rb"<" + _PREFIX + rb"sheet\b([^>]*)>")
-_NAME = re.compile(rb'\sname="([^"]*)"')
-_LINK_ID = re.compile(rb'\s\w+:id="([^"]*)"')
-_RELATIONSHIP = re.compile(rb"<" + _PREFIX + rb"Relationship\b([^>]*)>")
-_ID = re.compile(rb'\sId="([^"]*)"')
-_TARGET = re.compile(rb'\sTarget="([^"]*)"')
-_ODS_TABLE = re.compile(rb'<table:table\b[^>]*\stable:name="([^"]*)"')
-_ODS_ROW = re.compile(rb"<table:table-row\b([^>]*)>")
-_ODS_REPEATED = re.compile(rb'\stable:number-rows-repeated="([0-9]+)"')
-_ODS_HIDDEN = re.compile(rb'\stable:visibility="(?:collapse|filter)"')
-
-
-@dataclass
-class _Marks:
-    """What the sheet's XML says that calamine's values do not."""
-
-    hidden: list[tuple[int, int]] = field(default_factory=list)
-    """Hidden rows, as ranges of spreadsheet row numbers, both ends in."""
-    unread: dict[tuple[int, int], str] = field(default_factory=dict)
-    """(spreadsheet row, column from 0): what the cell shows instead of a
-    value, an error (#N/A) or a formula whose value was not saved (=A2+1)."""
-
-
 @dataclass
 class _Sheet:
     """What the child process hands back: the sheet's table, ready to check."""
@@ -167,18 +112,11 @@ class _Sheet:
     cells: list[str]
     """Every data cell, row after row, each row as wide as the header."""
     first_column: int
-    merged: list[str] = field(default_factory=list)
+    merged: list[list[int]] = field(default_factory=list)
+    """Each merged range over several rows: top row, left column, bottom
+    row, right column, from 0."""
     hidden: list[int] = field(default_factory=list)
     """Rows with a value left out because the workbook hides them."""
-
-
-def workbook_kind(data: bytes) -> str | None:
-    """XLSX, XLS or ODS when the bytes look like a workbook, else None."""
-    if data.startswith(_ZIP):
-        return ODS if data[30:38] == b"mimetype" and _ODS_MIME in data[38:120] else XLSX
-    if data.startswith(_OLE2):
-        return XLS
-    return None
 
 
 def read_workbook(
@@ -209,7 +147,7 @@ def _inspect_zip(data: bytes, kind: str, limits: WorkbookLimits) -> None:
         entries = archive.infolist()
     except _UNPACK_ERRORS:
         raise UnreadableFile(
-            f"The file starts like an {what} but is damaged: its zip archive cannot be read. {_SAVE_AGAIN}"
+            f"The file starts like an {what} but is damaged: its zip archive cannot be read. {SAVE_AGAIN}"
         ) from None
     if len(entries) > limits.max_entries:
         raise UnreadableFile(
@@ -260,7 +198,7 @@ def _read_entry(archive: zipfile.ZipFile, name: str, most: int) -> bytes:
     except KeyError:
         return b""
     except _UNPACK_ERRORS:
-        raise UnreadableFile(f"The spreadsheet is damaged: its part {name} cannot be unpacked. {_SAVE_AGAIN}") from None
+        raise UnreadableFile(f"The spreadsheet is damaged: its part {name} cannot be unpacked. {SAVE_AGAIN}") from None
 
 
 def _contains(archive: zipfile.ZipFile, name: str, needles: tuple[bytes, ...]) -> bool:
@@ -278,7 +216,7 @@ def _contains(archive: zipfile.ZipFile, name: str, needles: tuple[bytes, ...]) -
     except KeyError:
         return False
     except _UNPACK_ERRORS:
-        raise UnreadableFile(f"The spreadsheet is damaged: its part {name} cannot be unpacked. {_SAVE_AGAIN}") from None
+        raise UnreadableFile(f"The spreadsheet is damaged: its part {name} cannot be unpacked. {SAVE_AGAIN}") from None
     return False
 
 
@@ -290,12 +228,12 @@ def _check_dimension(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, limits: W
             start = stream.read(4096)
     except _UNPACK_ERRORS:
         raise UnreadableFile(
-            f"The workbook is damaged: its part {entry.filename} cannot be unpacked. {_SAVE_AGAIN}"
+            f"The workbook is damaged: its part {entry.filename} cannot be unpacked. {SAVE_AGAIN}"
         ) from None
     match = _DIMENSION.search(start)
     if match is None or match[2] is None:
         return
-    columns = _column_number(match[2]) - (_column_number(match[1]) - 1 if match[1] else 0)
+    columns = column_number(match[2]) - (column_number(match[1]) - 1 if match[1] else 0)
     rows = int(match[3] or 1)
     if columns > limits.max_columns:
         raise UnreadableFile(
@@ -311,13 +249,6 @@ def _check_dimension(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, limits: W
         )
 
 
-def _column_number(letters: bytes) -> int:
-    number = 0
-    for letter in letters:
-        number = number * 26 + letter - ord("A") + 1
-    return number
-
-
 def _inspect_ole2(data: bytes) -> None:
     if _ENCRYPTED_PACKAGE in data[: 1024 * 1024] or _ENCRYPTED_PACKAGE in data[-1024 * 1024 :]:
         raise UnreadableFile(
@@ -328,19 +259,24 @@ def _inspect_ole2(data: bytes) -> None:
 def _parse_in_child(data: bytes, sheet: str | None, date_format: str, limits: WorkbookLimits, kind: str) -> _Sheet:
     """A fresh interpreter (not a fork: a fork of a threaded web process or
     worker can inherit a lock another thread holds) reads the workbook under
-    the limits and answers in JSON, which cannot run code in this process
-    whatever the workbook made the child write."""
+    the limits and answers with a line of JSON and then every cell's text,
+    each ended by NUL: neither can run code in this process whatever the
+    workbook made the child write, and splitting the cells' text at NUL
+    takes a fraction of what decoding them as JSON did."""
     request = json.dumps({"sheet": sheet, "date_format": date_format, "memory_bytes": limits.memory_bytes})
     # Only what an interpreter needs: the portal's secrets stay out of a
     # process that parses hostile input.
     environment = {
         "PATH": os.environ.get("PATH", ""),
         "LANG": "C.UTF-8",
-        "PYTHONPATH": os.pathsep.join([_ROOT, os.environ.get("PYTHONPATH", "")]),
+        "PYTHONPATH": os.pathsep.join([_ROOT, _calamine_folder(), os.environ.get("PYTHONPATH", "")]),
     }
     try:
+        # -S: without the site module, whose start-up (the packages' .pth
+        # files) took longer than the child's own imports; the child is
+        # given calamine's folder instead.
         finished = subprocess.run(
-            [sys.executable, "-m", "imports.schedule.workbook"],
+            [sys.executable, "-S", "-m", "imports.schedule.workbook_child"],
             input=request.encode() + b"\n" + data,
             capture_output=True,
             timeout=limits.seconds,
@@ -352,11 +288,13 @@ def _parse_in_child(data: bytes, sheet: str | None, date_format: str, limits: Wo
             f"Reading the workbook took longer than {limits.seconds:g} seconds, so it was stopped. "
             "Save the schedule on a sheet of its own, or as CSV, and upload that file."
         ) from None
+    answer = memoryview(finished.stdout)
+    line_end = finished.stdout.find(b"\n")
     try:
-        outcome = json.loads(finished.stdout)
+        outcome = json.loads(answer[:line_end].tobytes()) if line_end >= 0 else None
     except ValueError:
         outcome = None
-    if not isinstance(outcome, dict):
+    if not isinstance(outcome, dict) or not ("error" in outcome or _cells_read(outcome, answer[line_end + 1 :])):
         raise UnreadableFile(
             f"The workbook needs more than the {limits.memory_bytes // 1024 // 1024:,} MB of memory the portal "
             "gives one file, or is damaged, so it was not read. Delete the empty rows and columns after the "
@@ -367,236 +305,48 @@ def _parse_in_child(data: bytes, sheet: str | None, date_format: str, limits: Wo
     return _Sheet(**outcome)
 
 
-def _child_main() -> None:
-    request = json.loads(sys.stdin.buffer.readline())
-    resource.setrlimit(resource.RLIMIT_AS, (request["memory_bytes"], request["memory_bytes"]))
-    data = sys.stdin.buffer.read()
-    try:
-        # vars, not asdict, which copies every row and cell once more.
-        outcome = vars(_parse(data, request["sheet"], request["date_format"]))
-    except MemoryError:
-        outcome = {"error": "The workbook needs more memory than the portal gives one file, so it was not read."}
-    except UnreadableFile as unreadable:
-        outcome = {"error": str(unreadable)}
-    except Exception as error:  # noqa: BLE001 - whatever calamine raises, the planner gets one sentence
-        outcome = {
-            "error": f"The workbook cannot be read: it is damaged or not a workbook ({_short(error)}). {_SAVE_AGAIN}"
-        }
-    sys.stdout.buffer.write(json.dumps(outcome).encode("ascii"))
+def _cells_read(outcome: dict[str, Any], answer: memoryview) -> bool:
+    """Puts the answer's cells in outcome: each cell the number of its
+    text, then the distinct texts; False when they are not all there (the
+    child stopped while writing them)."""
+    count, distinct = outcome.pop("count", None), outcome.pop("distinct", None)
+    if not isinstance(count, int) or not isinstance(distinct, int):
+        return False
+    numbers = array("I")
+    size = count * numbers.itemsize
+    if len(answer) < size:
+        return False
+    numbers.frombytes(answer[:size])
+    texts = outcome.pop("texts", None)
+    if texts is None:
+        try:
+            texts = str(answer[size:], "utf-8", "surrogatepass").split(CELL_END) if distinct else []
+        except UnicodeDecodeError:
+            return False
+    if not isinstance(texts, list) or len(texts) != distinct or (count and max(numbers) >= distinct):
+        return False
+    # Every cell of one text is the same string object: the checks match
+    # values by identity first, and the table takes a pointer a cell.
+    outcome["cells"] = list(map(texts.__getitem__, numbers))
+    return True
 
 
-def _short(error: Exception) -> str:
-    text = " ".join(str(error).split()) or type(error).__name__
-    return text[:200]
-
-
-def _parse(data: bytes, wanted: str | None, date_format: str) -> _Sheet:
-    import python_calamine
-
-    try:
-        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except python_calamine.PasswordError:
-        raise UnreadableFile(
-            "The workbook is protected with a password. Remove it, save it, and upload it again."
-        ) from None
-    worksheets = [meta for meta in book.sheets_metadata if meta.typ == python_calamine.SheetTypeEnum.WorkSheet]
-    visible = [meta.name for meta in worksheets if meta.visible == python_calamine.SheetVisibleEnum.Visible]
-    if wanted is not None:
-        if wanted not in {meta.name for meta in worksheets}:
-            raise UnreadableFile(
-                f"The workbook has no sheet named '{wanted}'. Its sheets: {', '.join(visible) or 'none'}."
-            )
-        found = _sheet(book, wanted, visible, date_format, data)
-        if not found.header:
-            raise UnreadableFile(f"The sheet '{wanted}' is empty.")
-        return found
-    for name in visible:
-        found = _sheet(book, name, visible, date_format, data)
-        if found.header:
-            return found
-    raise UnreadableFile("Every sheet of the workbook is empty.")
-
-
-def _sheet(book: Any, name: str, sheets: list[str], date_format: str, data: bytes) -> _Sheet:
-    sheet = book.get_sheet_by_name(name)
-    if sheet.start is None:
-        return _Sheet(sheets, name, 0, [], [], [], 0)
-    first_row, first_column = sheet.start
-    values = sheet.to_python(skip_empty_area=True)
-    # A schedule repeats its days and times on row after row: each distinct
-    # value is made text once (typed, so that True, 1 and 1.0 stay apart).
-    text = lru_cache(maxsize=None, typed=True)(_Texts(date_format))
-    rows = [[cell if cell.__class__ is str else text(cell) for cell in row] for row in values]
-    marks = _marks(data, name)
-    for (number, column), shown in marks.unread.items():
-        at, left = number - 1 - first_row, column - first_column
-        if 0 <= at < len(rows) and 0 <= left < len(rows[at]):
-            rows[at][left] = UNREAD_MARK + shown
-    merged = []
-    for (top, left), (bottom, right) in sheet.merged_cell_ranges or []:
-        top, left = top - first_row, left - first_column
-        bottom, right = min(bottom - first_row, len(rows) - 1), min(right - first_column, len(rows[0]) - 1)
-        if top < 0 or left < 0 or top > bottom or left > right:
-            continue
-        value = rows[top][left]
-        if not value:
-            continue
-        for row in rows[top : bottom + 1]:
-            row[left : right + 1] = [value] * (right - left + 1)
-        if bottom > top:
-            merged.append(
-                f"{column_letter(left + first_column)}{top + first_row + 1}:"
-                f"{column_letter(right + first_column)}{bottom + first_row + 1}"
-            )
-    return _laid_out(sheets, name, rows, first_row + 1, first_column, merged, marks.hidden)
-
-
-def _marks(data: bytes, name: str) -> _Marks:
-    """The chosen sheet's hidden rows and unread cells, from its XML; an
-    .xls workbook's binary records are not scanned."""
-    kind = workbook_kind(data)
-    if kind == XLS:
-        return _Marks()
-    archive = zipfile.ZipFile(io.BytesIO(data))
-    if kind == ODS:
-        return _ods_marks(archive, name)
-    part = _xlsx_sheet_part(archive, name)
-    return _xlsx_marks(archive, part) if part else _Marks()
-
-
-def _xlsx_sheet_part(archive: zipfile.ZipFile, name: str) -> str | None:
-    """The archive's part that holds the sheet: the workbook names each
-    sheet's relationship, and its relationships say which part that is."""
-    book = _read_entry(archive, "xl/workbook.xml", 16 * 1024 * 1024)
-    links = _read_entry(archive, "xl/_rels/workbook.xml.rels", 16 * 1024 * 1024)
-    wanted = next(
-        (
-            link[1]
-            for sheet in _BOOK_SHEET.finditer(book)
-            if (named := _NAME.search(sheet[1])) and html.unescape(named[1].decode("utf-8", "replace")) == name
-            if (link := _LINK_ID.search(sheet[1]))
-        ),
-        None,
-    )
-    for relationship in _RELATIONSHIP.finditer(links):
-        found, target = _ID.search(relationship[1]), _TARGET.search(relationship[1])
-        if wanted and found and target and found[1] == wanted:
-            path = html.unescape(target[1].decode("utf-8", "replace"))
-            return path.lstrip("/") if path.startswith("/") else posixpath.normpath(f"xl/{path}")
-    return None
-
-
-def _xlsx_marks(archive: zipfile.ZipFile, part: str) -> _Marks:
-    marks = _Marks()
-    with archive.open(part) as stream:
-        # Whole rows at a time, a few megabytes each, cut after a row's end
-        # tag: a cell never spans two pieces.
-        rest = b""
-        while True:
-            chunk = stream.read(4 * 1024 * 1024)
-            block = rest + chunk
-            end = _after_last_row(block) if chunk else len(block)
-            _scan_rows(block[:end], marks)
-            rest = block[end:]
-            if not chunk:
-                return marks
-
-
-def _after_last_row(block: bytes) -> int:
-    at = len(block)
-    while (at := block.rfind(b"row>", 0, at)) > 0:
-        if block[at - 1 : at] in (b"/", b":"):
-            return at + 4
-    return 0
-
-
-def _scan_rows(piece: bytes, marks: _Marks) -> None:
-    if b'hidden="' in piece:
-        for row in _ROW_START.finditer(piece):
-            if _HIDDEN.search(row[1]) and (number := _REFERENCE.search(row[1])):
-                marks.hidden.append((int(number[2]), int(number[2])))
-    if b't="e"' in piece:
-        for cell in _ERROR_CELL.finditer(piece):
-            if place := _place(cell[1]):
-                marks.unread[place] = cell[3].decode("utf-8", "replace").strip() or "#N/A"
-    if b"f>" in piece or b"f/>" in piece or b"<f " in piece:
-        for cell in _FORMULA_CELL.finditer(piece):
-            # <v></v> is a saved empty text (Excel adds t="str", other
-            # writers may not); <v/> or no <v> at all is no value saved.
-            saved = cell[3] is not None and not cell[3].endswith(b"/>")
-            if not saved and (place := _place(cell[1])):
-                formula = html.unescape((cell[2] or b"").decode("utf-8", "replace"))
-                marks.unread[place] = f"={formula}"
-
-
-def _place(attributes: bytes) -> tuple[int, int] | None:
-    reference = _REFERENCE.search(attributes)
-    if reference is None or reference[1] is None:
-        return None
-    return int(reference[2]), _column_number(reference[1]) - 1
-
-
-def _ods_marks(archive: zipfile.ZipFile, name: str) -> _Marks:
-    """OpenDocument keeps every sheet in content.xml; rows are counted from
-    the sheet's start, a row repeated n times counting n."""
-    marks = _Marks()
-    content = _read_entry(archive, "content.xml", 1 << 62)
-    tables = list(_ODS_TABLE.finditer(content))
-    for at, table in enumerate(tables):
-        if html.unescape(table[1].decode("utf-8", "replace")) != name:
-            continue
-        end = tables[at + 1].start() if at + 1 < len(tables) else len(content)
-        number = 1
-        for row in _ODS_ROW.finditer(content, table.end(), end):
-            repeated = _ODS_REPEATED.search(row[1])
-            count = int(repeated[1]) if repeated else 1
-            if _ODS_HIDDEN.search(row[1]):
-                marks.hidden.append((number, number + count - 1))
-            number += count
-    return marks
-
-
-class _Texts:
-    """A non-text cell as the text the checks read."""
-
-    def __init__(self, date_format: str):
-        self.clock_first = date_format.startswith("HH:mm ")
-        self.day_pattern = date_format.removeprefix("HH:mm ")
-
-    def __call__(self, value: object) -> str:
-        if isinstance(value, bool):
-            return "TRUE" if value else "FALSE"
-        if isinstance(value, float):
-            return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-        if isinstance(value, int):
-            return str(value)
-        if isinstance(value, datetime):
-            moment = _to_minute(value)
-            return f"{moment:%H:%M} {self.day(moment.date())}"
-        if isinstance(value, date):
-            return self.day(value)
-        if isinstance(value, time):
-            moment = _to_minute(datetime.combine(date(2000, 1, 1), value))
-            return f"{moment:%H:%M}"
-        if isinstance(value, timedelta):
-            minutes = round(value.total_seconds() / 60)
-            return f"{minutes // 60:02d}:{minutes % 60:02d}"
-        return str(value)
-
-    def day(self, day: date) -> str:
-        return format_day(day, self.day_pattern)
-
-
-def _to_minute(moment: datetime) -> datetime:
-    """Excel keeps times as fractions of a day, so 09:00 can come back as
-    08:59:59.999; the nearest minute is what the sheet shows."""
-    return (moment + timedelta(seconds=30)).replace(second=0, microsecond=0)
+@cache
+def _calamine_folder() -> str:
+    """The folder python_calamine is installed in."""
+    spec = importlib.util.find_spec("python_calamine")
+    origin = spec.origin if spec is not None else None
+    return os.path.dirname(os.path.dirname(origin)) if origin else ""
 
 
 def _table(found: _Sheet, kind: str) -> Table:
     fixes: list[tuple[int | None, str, str]] = []
     if found.merged:
-        shown = ", ".join(found.merged[:5]) + (" and more" if len(found.merged) > 5 else "")
+        ranges = [
+            f"{column_letter(left)}{top + 1}:{column_letter(right)}{bottom + 1}"
+            for top, left, bottom, right in found.merged[:5]
+        ]
+        shown = ", ".join(ranges) + (" and more" if len(found.merged) > 5 else "")
         fixes.append(
             (None, "merged_cells_filled", f"Merged cells ({shown}) are read with their value on every row they cover.")
         )
@@ -628,49 +378,3 @@ def _hidden_said(numbers: list[int]) -> str:
         f"Rows {shown} are hidden in the workbook and were left out, as the sheet does not show them. "
         "To send them, unhide them in the workbook and upload it again."
     )
-
-
-def _laid_out(
-    sheets: list[str],
-    name: str,
-    rows: list[list[str]],
-    first_row: int,
-    first_column: int,
-    merged: list[str],
-    hidden: list[tuple[int, int]],
-) -> _Sheet:
-    """The header (the first row with a value), the rows after it that have
-    one and show, each numbered, and no column after the last that has a
-    value. A hidden row is left out as a person looking at the sheet does
-    not see it: planners hide last week's rows or a draft, not rows to send."""
-    # "".join(row).strip() tests a row in C, where a generator over its cells
-    # would run Python code per cell.
-    filled = [index for index, row in enumerate(rows) if "".join(row).strip()]
-    if not filled:
-        return _Sheet(sheets, name, 0, [], [], [], first_column, merged)
-    header_at, width = filled[0], len(rows[0])
-    body = filled[1:]
-    left_out = []
-    if hidden:
-        hides = _hidden_indexes(hidden, first_row, len(rows))
-        left_out = [first_row + index for index in body if index in hides]
-        body = [index for index in body if index not in hides]
-    while width and not any(rows[index][width - 1].strip() for index in (header_at, *body)):
-        width -= 1
-    cells = list(chain.from_iterable(rows[index][:width] for index in body))
-    numbers = [first_row + index for index in body]
-    header = rows[header_at][:width]
-    return _Sheet(sheets, name, first_row + header_at, header, numbers, cells, first_column, merged, left_out)
-
-
-def _hidden_indexes(hidden: list[tuple[int, int]], first_row: int, count: int) -> set[int]:
-    """Indexes into the sheet's rows of the hidden ones, within the rows
-    read (a hidden range may claim a million rows past the last value)."""
-    indexes: set[int] = set()
-    for first, last in hidden:
-        indexes.update(range(max(first - first_row, 0), min(last - first_row, count - 1) + 1))
-    return indexes
-
-
-if __name__ == "__main__":
-    _child_main()

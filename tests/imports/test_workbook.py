@@ -317,3 +317,12 @@ def test_hidden_rows_are_left_out_as_the_sheet_shows_them_and_said(make):
             "To send them, unhide them in the workbook and upload it again.",
         )
     ]
+
+
+def test_a_cell_holding_the_readers_own_separator_still_reads_whole_and_is_reported():
+    rows = [HEADER, ["Ann\x00Lee", "ann.lee@example.com", datetime(2026, 6, 1, 9), datetime(2026, 6, 1, 17), "Break"]]
+
+    check = checked(xls({"Plan": rows}))
+
+    assert check.rows[0].agent_name == "Ann\x00Lee"
+    assert [(problem.row, problem.code) for problem in check.errors] == [(2, "control_character")]
