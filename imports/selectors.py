@@ -6,7 +6,7 @@ import io
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
 from itertools import islice
 from typing import BinaryIO, cast
@@ -44,6 +44,7 @@ from imports.schedule.check import (
     download_csv,
     download_rows_csv,
 )
+from imports.schedule.timeline import EarlierEvent
 from imports.schedule.workbook import WorkbookLimits
 from imports.states import ImportState, PartState
 from imports.wfm import registry
@@ -592,6 +593,8 @@ def timeline(job: Import, *, first_agent: int, max_agents: int, view: str | None
 
     from imports.schedule.timeline import Event, draw_timeline
 
+    zone = ZoneInfo(job.time_zone)
+
     problems: dict[int, str] = {}
     for problem in job.errors + job.warnings:
         if problem.get("row"):
@@ -613,12 +616,38 @@ def timeline(job: Import, *, first_agent: int, max_agents: int, view: str | None
         )
         return draw_timeline(
             events,
-            zone=ZoneInfo(job.time_zone),
+            zone=zone,
             first_agent=first_agent,
             max_agents=max_agents,
             view=view,
             start=start,
+            earlier=partial(_earlier_events, job, zone),
         )
+
+
+def _earlier_events(job: Import, zone, agents: list[str], begin: datetime, finish: datetime) -> list[EarlierEvent]:
+    """The events Talkdesk accepted before for the page's agents and days,
+    told as the job's team may hear of them: another team's import sharing
+    the account is neither named nor linked."""
+    own = _own_parts(job)
+    found = [
+        event
+        for event in accepted_events_near(
+            account_key=job.account_key,
+            first_minute=int(begin.timestamp()) // 60,
+            last_minute=-(-int(finish.timestamp()) // 60),
+            agents=agents,
+        )
+        if event.source not in own
+    ]
+    if not found:
+        return []
+    sources = accepted_sources({event.source for event in found}, team_id=job.team_id)
+    told = {part: source.imported(zone) for part, source in sources.items()}
+    return [
+        EarlierEvent(event.agent, moment(event.start, UTC), moment(event.end, UTC), event.kind, told[event.source])
+        for event in found
+    ]
 
 
 def person_settings(user) -> PersonSettings | None:
@@ -640,15 +669,21 @@ def _consulted_since():
     return timezone.now() - timedelta(days=settings.ACCEPTED_EVENTS_DAYS)
 
 
-def accepted_events_near(*, account_key: str, first_minute: int, last_minute: int) -> list[Accepted]:
+def accepted_events_near(
+    *, account_key: str, first_minute: int, last_minute: int, agents: list[str] | None = None
+) -> list[Accepted]:
     """The account's events accepted within the days the record is
-    consulted for that overlap the span."""
-    found = AcceptedEvent.objects.filter(
+    consulted for that overlap the span (of the agents, lower case, if
+    given)."""
+    events = AcceptedEvent.objects.filter(
         account_key=account_key,
         end_minute__gt=first_minute,
         start_minute__lt=last_minute,
         accepted_at__gte=_consulted_since(),
-    ).values_list("agent_email", "start_minute", "end_minute", "event_type", "part_id")
+    )
+    if agents is not None:
+        events = events.filter(agent_email__in=agents)
+    found = events.values_list("agent_email", "start_minute", "end_minute", "event_type", "part_id")
     # Read as plain tuples: tens of thousands of rows come back when a file
     # is sent again, and the ORM's row objects would take longer than the
     # whole check of the file.

@@ -67,6 +67,14 @@ class Source:
             return f"by another team sharing this Talkdesk account, {when}"
         return f"in import {self.name}, {when}" + (f" by {self.by}" if self.by else "")
 
+    def imported(self, zone: tzinfo) -> str:
+        """As the timeline's earlier events say it: when first, then which
+        import (or only that another team sent it)."""
+        when = _when(self.imported_at, zone)
+        if self.name is None:
+            return f"imported {when} by another team sharing this Talkdesk account"
+        return f"imported {when} in import {self.name}" + (f" by {self.by}" if self.by else "")
+
 
 def finding(row: int | None, column: str | None, code: str, message: str, link: str | None) -> dict[str, object]:
     """A finding in the shape every check gives (docs/finding-codes.md),
