@@ -34,6 +34,7 @@ from imports.models import (
 from imports.schedule import accepted, checked_rows, findings, held_rows
 from imports.schedule import check as schedule_file
 from imports.schedule.columns import MAPPABLE, header_signature
+from imports.schedule.local_times import zone_names
 from imports.schedule.readers import ReadOptions
 from imports.states import ImportState
 from imports.uploads import safe_file_name
@@ -85,7 +86,9 @@ def record_findings(
     in ask this same question. Imports of a team other than `team` are told
     of without their names (team None: an operator, who sees them all)."""
     found = RecordFindings()
-    if not check.normalised or time_zone not in zoneinfo.available_timezones():
+    # The zone names are read from the disk once: available_timezones walks
+    # the zone database on every call, longer than the look-ups that follow.
+    if not check.normalised or time_zone not in zone_names():
         return found
     zone = zoneinfo.ZoneInfo(time_zone)
     team_id = team.pk if team else None
@@ -97,7 +100,7 @@ def record_findings(
     )
     if before is not None:
         found.warnings.append(accepted.file_already_imported(before, zone=zone))
-    comparison, _ = selectors.compare_with_accepted(
+    comparison = selectors.compare_with_accepted(
         check.read_events(), account_key=account_key, team_id=team_id, zone=zone
     )
     found.warnings += comparison.already
@@ -564,7 +567,7 @@ def import_leave_out_imported_rows(*, job: Import, actor, client_address: str | 
     were left out."""
     if job.state != ImportState.PREVIEW:
         raise ActionRefused("This import was already confirmed or cancelled; its file cannot change any more.")
-    comparison, _ = selectors.compare_with_accepted(
+    comparison = selectors.compare_with_accepted(
         selectors.file_events(job),
         account_key=job.account_key,
         team_id=job.team_id,
