@@ -737,8 +737,16 @@ def accepted_keys_near(*, account_key: str, first_minute: int, last_minute: int)
     unit, line = ("char(31)", "char(10)") if connection.vendor == "sqlite" else ("chr(31)", "chr(10)")
     aggregate = "group_concat" if connection.vendor == "sqlite" else "string_agg"
     key = f" || {unit} || ".join(("agent_email", "start_minute", "end_minute", "event_type"))
-    # Only the query Django made and fixed SQL are formatted in; every value is a parameter.
-    sql = f"SELECT part_id, {aggregate}({key}, {line}) FROM ({inner}) AS near GROUP BY part_id"  # noqa: S608
+    # Only the query Django made and fixed SQL are formatted in; every value
+    # is a parameter. Materialized, so that the rows are found by the
+    # record's index first: grouping the query as one, SQLite's planner
+    # (which cannot tell that the span holds few of the account's events)
+    # read the whole table in part order to save the grouping's sort, a
+    # second for a million events where the span held none.
+    sql = (
+        f"WITH near AS MATERIALIZED ({inner}) "  # noqa: S608
+        f"SELECT part_id, {aggregate}({key}, {line}) FROM near GROUP BY part_id"
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from functools import partial
 from itertools import accumulate, compress
 from operator import itemgetter
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from imports.schedule.check import EventColumns
 
@@ -294,11 +295,13 @@ def what_changes(events: EventColumns, accepted: list[Accepted], *, zone: tzinfo
     # end and type: each day's events then come out in order, and a day
     # the file repeats is told by comparing two lists, not by sorting each
     # of tens of thousands of days.
-    placed = sorted(
-        (lowered[email], start, row, end, kind)
-        for row, email, start, end, kind in zip(rows, emails, starts, ends, types, strict=True)
-        if start is not None and end is not None
+    found: Iterable[tuple[str, int | None, int, int | None, str]] = zip(
+        map(lowered.__getitem__, emails), starts, rows, ends, types, strict=True
     )
+    # A file every row of which has its times is ordered in C alone.
+    if None in starts or None in ends:
+        found = (event for event in found if event[1] is not None and event[3] is not None)
+    placed = cast("list[tuple[str, int, int, int, str]]", sorted(found))
     changes = Changes()
     if not placed:
         return changes
