@@ -35,6 +35,7 @@ from imports.models import (
 )
 from imports.schedule import checked_rows, findings, held_rows
 from imports.schedule.accepted import (
+    PARTS_SEPARATOR,
     Accepted,
     Changes,
     Comparison,
@@ -726,30 +727,30 @@ def accepted_events_near(
         return list(map(_make_accepted, cursor.fetchall()))
 
 
-def accepted_keys_near(*, account_key: str, first_minute: int, last_minute: int) -> list[tuple[int, str]]:
-    """The same events as accepted_events_near, as the database writes their
-    keys (accepted.KEY_SEPARATOR), one text per part: a file sent again
-    meets tens of thousands of them, and a row and five values each, made
-    into Python objects, took longer than checking the file."""
+def accepted_keys_near(*, account_key: str, first_minute: int, last_minute: int) -> tuple[str, str]:
+    """The same events as accepted_events_near, as the database writes them:
+    their keys (accepted.KEY_SEPARATOR) in one text, their parts' ids in
+    another, in the same order. A file sent again meets tens of thousands
+    of them, and a row and five values each, made into Python objects, took
+    longer than checking the file."""
     inner, params = _accepted_near(
         account_key=account_key, first_minute=first_minute, last_minute=last_minute
     ).query.sql_with_params()
-    unit, line = ("char(31)", "char(10)") if connection.vendor == "sqlite" else ("chr(31)", "chr(10)")
-    aggregate = "group_concat" if connection.vendor == "sqlite" else "string_agg"
+    if connection.vendor == "sqlite":
+        unit, line, aggregate, part = "char(31)", "char(10)", "group_concat", "part_id"
+    else:
+        unit, line, aggregate, part = "chr(31)", "chr(10)", "string_agg", "part_id::text"
     key = f" || {unit} || ".join(("agent_email", "start_minute", "end_minute", "event_type"))
     # Only the query Django made and fixed SQL are formatted in; every value
-    # is a parameter. Materialized, so that the rows are found by the
-    # record's index first: grouping the query as one, SQLite's planner
-    # (which cannot tell that the span holds few of the account's events)
-    # read the whole table in part order to save the grouping's sort, a
-    # second for a million events where the span held none.
-    sql = (
-        f"WITH near AS MATERIALIZED ({inner}) "  # noqa: S608
-        f"SELECT part_id, {aggregate}({key}, {line}) FROM near GROUP BY part_id"
-    )
+    # is a parameter. Not grouped by part: grouped, SQLite's planner (which
+    # cannot tell that the span holds few of the account's events) read the
+    # whole table in part order to spare the grouping's sort, a second for
+    # a million events when the span held none.
+    sql = f"SELECT {aggregate}({key}, {line}), {aggregate}({part}, '{PARTS_SEPARATOR}') FROM ({inner}) AS near"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchall()
+        keys, parts = cursor.fetchone()
+        return keys or "", parts or ""
 
 
 def accepted_sources(part_ids, *, team_id: int | None) -> dict[int, Source]:
@@ -811,9 +812,9 @@ def compare_with_accepted(events: EventColumns, *, account_key: str, team_id: in
     first, last = min(timed), max(ends)
     with _bulk():
         keyed = accepted_keys_near(account_key=account_key, first_minute=first, last_minute=last)
-        if not keyed:
+        if not keyed[0]:
             return Comparison()
-        sources = accepted_sources({part for part, _ in keyed}, team_id=team_id)
+        sources = accepted_sources({int(part) for part in set(keyed[1].split(PARTS_SEPARATOR))}, team_id=team_id)
         result = already_imported(events, keyed, sources, zone=zone)
         del keyed
         if len(result.already_rows) < len(events.rows):

@@ -33,12 +33,14 @@ OVERLAPS_IMPORTED_EVENT = "overlaps_imported_event"
 _START_COLUMN = "Start Time"
 # An event as one text, the same from the database (selectors write it in
 # SQL) and from the file: agent in lower case, start and end minutes, type,
-# joined by the unit separator, which no e-mail or event type holds; a
-# part's events are joined by line breaks, which the check takes out of
-# every cell. Compared as text, tens of thousands of events are read and
-# matched in C, without a tuple for each.
+# joined by the unit separator, which no e-mail or event type holds; the
+# events' keys are joined by line breaks, which the check takes out of every
+# cell, and their parts' ids, in the same order, by commas. Compared as
+# text, tens of thousands of events are read and matched in C, without a
+# tuple for each.
 KEY_SEPARATOR = "\x1f"
 EVENTS_SEPARATOR = "\n"
+PARTS_SEPARATOR = ","
 _EVENT_KEY_NO_AGENT = itemgetter(1, 2, 3)
 _FILE_KEY = itemgetter(1, 2, 3)
 _START = itemgetter(1)
@@ -109,13 +111,13 @@ def file_already_imported(source: Source, *, zone: tzinfo) -> dict[str, object]:
     )
 
 
-def event_keys(accepted: list[Accepted]) -> list[tuple[int, str]]:
-    """The events as the database gives them to already_imported: per part,
-    its events' keys in one text."""
-    by_part: dict[int, list[str]] = defaultdict(list)
-    for event in accepted:
-        by_part[event.source].append(KEY_SEPARATOR.join(map(str, event[:4])))
-    return [(part, EVENTS_SEPARATOR.join(keys)) for part, keys in by_part.items()]
+def event_keys(accepted: list[Accepted]) -> tuple[str, str]:
+    """The events as the database gives them to already_imported: their
+    keys in one text, their parts' ids in another."""
+    return (
+        EVENTS_SEPARATOR.join(KEY_SEPARATOR.join(map(str, event[:4])) for event in accepted),
+        PARTS_SEPARATOR.join(str(event.source) for event in accepted),
+    )
 
 
 def compare(events: EventColumns, accepted: list[Accepted], sources: dict[int, Source], *, zone: tzinfo) -> Comparison:
@@ -128,17 +130,17 @@ def compare(events: EventColumns, accepted: list[Accepted], sources: dict[int, S
 
 
 def already_imported(
-    events: EventColumns, keyed: list[tuple[int, str]], sources: dict[int, Source], *, zone: tzinfo
+    events: EventColumns, keyed: tuple[str, str], sources: dict[int, Source], *, zone: tzinfo
 ) -> Comparison:
     """Each row equal to an accepted event: same agent in any case, start,
-    end and type. keyed is per part the text of its events' keys; an event
-    imported more than once is told of by its first part."""
+    end and type. keyed is the events' keys and their parts' ids, each in
+    one text (event_keys); an event imported more than once is told of by
+    one of the imports that sent it."""
     result = Comparison()
-    if not keyed:
+    keys, parts = keyed
+    if not keys:
         return result
-    exact: dict[str, int] = {}
-    for part, keys in sorted(keyed, reverse=True):
-        exact.update(dict.fromkeys(keys.split(EVENTS_SEPARATOR), part))
+    exact = dict(zip(keys.split(EVENTS_SEPARATOR), map(int, parts.split(PARTS_SEPARATOR)), strict=True))
     lowered = {email: email.lower() for email in set(events.emails)}
     # Each minute made text once, and each key joined in C.
     text = {minute: str(minute) for minute in {*events.starts, *events.ends}}
