@@ -628,9 +628,16 @@ def import_leave_out_imported_rows(*, job: Import, actor, client_address: str | 
     return len(numbers)
 
 
-def _recheck_stored(job: Import) -> None:
+def _recheck_stored(job: Import, *, why: str) -> None:
     """Checks the kept file again as the import now says to read it; inside
-    the caller's transaction."""
+    the caller's transaction. A file over CHECK_IN_WEB_MAX_BYTES goes to the
+    worker, as its first check did: a mapping or a fixed cell does not make
+    checking it any lighter for a web process."""
+    if not _checked_in_web(job.size):
+        job.save(update_fields=["column_mapping", "column_mapping_name"])
+        if not _check_later(job, note=f"{why}; checked again by the worker."):
+            raise ActionRefused("This import was already confirmed or is being checked.")
+        return
     with job.original.open("rb") as stored:
         data = stored.read()
     with _every_finding_spool() as every_finding:
@@ -664,7 +671,7 @@ def import_map_columns(
         job.column_mapping = columns
         # The name tells of a mapping applied by itself; this one the person chose.
         job.column_mapping_name = ""
-        _recheck_stored(job)
+        _recheck_stored(job, why="Columns mapped")
         audit.record(Action.COLUMNS_MAPPED, user=actor, client_address=client_address, import_job=job, detail=described)
         if save_as:
             ColumnMapping.objects.update_or_create(
@@ -694,7 +701,7 @@ def _revise(job: Import, *, actor, change: dict, detail: str, action, client_add
             raise ActionRefused("This import was already confirmed; its file can no longer be changed.")
         number = (job.revisions.aggregate(models.Max("number"))["number__max"] or 1) + 1
         ImportRevision.objects.create(import_job=job, number=number, change=change, detail=detail, made_by=actor)
-        _recheck_stored(job)
+        _recheck_stored(job, why=f"Revision {number}")
         audit.record(
             action, user=actor, client_address=client_address, import_job=job, detail=f"revision {number}: {detail}"
         )
