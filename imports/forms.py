@@ -67,6 +67,7 @@ class RecheckForm(forms.Form):
     time_zone = forms.CharField(max_length=64)
     sheet = forms.CharField(max_length=255, required=False)
     date_format = forms.ChoiceField(choices=[(DETECT, "Detect from the file")] + DATE_FORMAT_CHOICES, required=False)
+    discard_changes = forms.BooleanField(required=False)
 
     def clean_time_zone(self):
         return _clean_time_zone(self.cleaned_data["time_zone"])

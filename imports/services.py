@@ -49,6 +49,15 @@ class ActionRefused(Exception):
     """What a person asked for cannot be done; the message says why, plainly."""
 
 
+class ChangesWouldBeDiscarded(ActionRefused):
+    """Reading another sheet would discard the changes made to this one's
+    rows: done only once the person confirms it."""
+
+    def __init__(self, message: str, *, changes: int):
+        super().__init__(message)
+        self.changes = changes
+
+
 def _saved_mapping_said(name: str) -> str:
     return f"The team's saved mapping '{name}' was applied by itself, since this file's header matches it"
 
@@ -432,9 +441,14 @@ def import_recheck(
     date_format: str | None,
     published: bool | None = None,
     sheet: str | None = None,
+    discard_changes: bool = False,
+    actor=None,
+    client_address: str | None = None,
 ) -> Import:
     """Checks the kept file again with another time zone, date format or
-    sheet (None keeps the sheet read before)."""
+    sheet (None keeps the sheet read before). Another sheet discards the
+    changes made to this one's rows, so with changes it is refused with
+    ChangesWouldBeDiscarded unless discard_changes says the person agreed."""
     if job.state == ImportState.CHECKING:
         raise ActionRefused("The file is still being checked; read it differently once the check is done.")
     if job.state != ImportState.PREVIEW:
@@ -442,10 +456,31 @@ def import_recheck(
     if sheet is not None and sheet != job.sheet:
         if job.findings.get("sheets") and sheet not in job.findings["sheets"]:
             raise ActionRefused(f"The workbook has no sheet named '{sheet}'.")
-        # Another sheet has its own columns and rows: a mapping or a change
-        # made for this one may not fit (the audit log keeps the changes).
+        # Another sheet has its own columns and rows: a change made to a row
+        # of this one names a row and column that may hold something else
+        # there, so the changes go, but never without the person's word.
+        changes = job.revisions.count()
+        if changes and not discard_changes:
+            raise ChangesWouldBeDiscarded(
+                f"Reading the sheet '{sheet}' discards the {changes} change{'s' if changes != 1 else ''} made to "
+                f"the rows of '{job.sheet}'; the original file and the audit log keep "
+                f"{'them' if changes != 1 else 'it'}.",
+                changes=changes,
+            )
+        if changes:
+            with transaction.atomic():
+                audit.record(
+                    Action.REVISED,
+                    user=actor,
+                    client_address=client_address,
+                    import_job=job,
+                    detail=f"sheet '{job.sheet}' -> '{sheet}': {changes} change{'s' if changes != 1 else ''} to "
+                    f"the rows of '{job.sheet}' discarded",
+                )
+                job.revisions.all().delete()
+        # A mapping was made for this sheet's header; a saved one applies
+        # itself again to any sheet whose header matches it.
         job.sheet, job.column_mapping, job.column_mapping_name = sheet, {}, ""
-        job.revisions.all().delete()
     job.time_zone = time_zone
     job.date_format = date_format or ""
     job.date_format_chosen = bool(date_format)
@@ -596,9 +631,16 @@ def import_leave_out_imported_rows(*, job: Import, actor, client_address: str | 
     return len(numbers)
 
 
-def _recheck_stored(job: Import) -> None:
+def _recheck_stored(job: Import, *, why: str) -> None:
     """Checks the kept file again as the import now says to read it; inside
-    the caller's transaction."""
+    the caller's transaction. A file over CHECK_IN_WEB_MAX_BYTES goes to the
+    worker, as its first check did: a mapping or a fixed cell does not make
+    checking it any lighter for a web process."""
+    if not _checked_in_web(job.size):
+        job.save(update_fields=["column_mapping", "column_mapping_name"])
+        if not _check_later(job, note=f"{why}; checked again by the worker."):
+            raise ActionRefused("This import was already confirmed or is being checked.")
+        return
     with job.original.open("rb") as stored:
         data = stored.read()
     with _every_finding_spool() as every_finding:
@@ -632,7 +674,7 @@ def import_map_columns(
         job.column_mapping = columns
         # The name tells of a mapping applied by itself; this one the person chose.
         job.column_mapping_name = ""
-        _recheck_stored(job)
+        _recheck_stored(job, why="Columns mapped")
         audit.record(Action.COLUMNS_MAPPED, user=actor, client_address=client_address, import_job=job, detail=described)
         if save_as:
             ColumnMapping.objects.update_or_create(
@@ -662,7 +704,7 @@ def _revise(job: Import, *, actor, change: dict, detail: str, action, client_add
             raise ActionRefused("This import was already confirmed; its file can no longer be changed.")
         number = (job.revisions.aggregate(models.Max("number"))["number__max"] or 1) + 1
         ImportRevision.objects.create(import_job=job, number=number, change=change, detail=detail, made_by=actor)
-        _recheck_stored(job)
+        _recheck_stored(job, why=f"Revision {number}")
         audit.record(
             action, user=actor, client_address=client_address, import_job=job, detail=f"revision {number}: {detail}"
         )

@@ -1,30 +1,25 @@
-import itertools
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotModified, StreamingHttpResponse
+from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.crypto import salted_hmac
 from django.utils.http import parse_etags, quote_etag
-from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
 from imports import access, person_zone, selectors, services
-from imports.csv_download import csv_attachment
 from imports.forms import (
     AuditFilterForm,
     ColumnMappingForm,
     ConfirmForm,
-    ConnectionForm,
     HistoryFilterForm,
     PersonSettingsForm,
     RecheckForm,
@@ -32,7 +27,9 @@ from imports.forms import (
     UploadForm,
     time_zone_names,
 )
-from imports.models import ColumnMapping, Connection, Import
+from imports.models import ColumnMapping, Import
+from imports.page_lookups import get_import_for_user, require_admin, unless_checking
+from imports.page_refusals import refusal_shown_on
 from imports.schedule.accepted import event_text
 from imports.schedule.check import HEADER
 from imports.states import ImportState
@@ -42,19 +39,6 @@ from portal.client_address import client_address
 ROWS_PER_PAGE = 50
 IMPORTS_PER_PAGE = 25
 AUDIT_EVENTS_PER_PAGE = 50
-
-
-def _get_import_for_user(request, pk) -> Import:
-    return get_object_or_404(
-        selectors.imports_for(request.user).select_related("team", "connection", "uploaded_by"), pk=pk
-    )
-
-
-def _require_admin(request) -> None:
-    # Pages of admins answer 404, not 403, to the others: they do not learn
-    # what exists.
-    if not selectors.is_admin(request.user):
-        raise Http404
 
 
 @login_required
@@ -205,7 +189,7 @@ def detail(request, pk):
         return _status_fragment(request, pk)
     if request.htmx and request.GET.get("fragment") == "check":
         return _check_fragment(request, pk)
-    job = _get_import_for_user(request, pk)
+    job = get_import_for_user(request, pk)
     if job.is_checking:
         return render(request, "imports/detail.html", {"job": job})
     return render(request, "imports/detail.html", _detail_context(request, job))
@@ -221,14 +205,6 @@ def _check_fragment(request, pk):
     patch_cache_control(response, private=True, no_cache=True)
     patch_vary_headers(response, ["HX-Request"])
     return response
-
-
-def _unless_checking(request, job: Import):
-    """The pages of a file's rows have nothing to show until it is checked."""
-    if job.is_checking:
-        messages.info(request, "The file is still being checked; its rows are shown once the check is done.")
-        return redirect("imports:detail", pk=job.pk)
-    return None
 
 
 def _status_fragment(request, pk):
@@ -269,8 +245,8 @@ def _status_fragment(request, pk):
 @login_required
 @require_GET
 def rows(request, pk):
-    job = _get_import_for_user(request, pk)
-    if waiting := _unless_checking(request, job):
+    job = get_import_for_user(request, pk)
+    if waiting := unless_checking(request, job):
         return waiting
     return _rows_page(request, job, problem=request.GET.get("problem", ""), page_number=request.GET.get("page"))
 
@@ -302,6 +278,13 @@ def _revised(request, job: Import, action) -> HttpResponse:
         notices = [("success", "Changed and checked again.")]
     except services.ActionRefused as refusal:
         notices = [("error", str(refusal))]
+    if job.is_checking:
+        # A large file is checked again by the worker: its page says
+        # "Checking…" until the rows are known again.
+        messages.info(request, "Changed; the file is being checked again.")
+        if request.htmx:
+            return HttpResponse(headers={"HX-Redirect": reverse("imports:detail", args=[job.pk])})
+        return redirect("imports:detail", pk=job.pk)
     if request.htmx:
         return _rows_page(request, job, problem=problem, page_number=request.POST.get("page"), notices=notices)
     for kind, text in notices:
@@ -312,7 +295,7 @@ def _revised(request, job: Import, action) -> HttpResponse:
 @login_required
 @require_POST
 def edit_cell(request, pk):
-    job = _get_import_for_user(request, pk)
+    job = get_import_for_user(request, pk)
     row = request.POST.get("row", "")
     return _revised(
         request,
@@ -331,7 +314,7 @@ def edit_cell(request, pk):
 @login_required
 @require_POST
 def replace_all(request, pk):
-    job = _get_import_for_user(request, pk)
+    job = get_import_for_user(request, pk)
     return _revised(
         request,
         job,
@@ -353,8 +336,8 @@ TIMELINE_VIEWS = [("day", "a day"), ("week", "a week"), ("all", "the whole file"
 @login_required
 @require_GET
 def timeline(request, pk):
-    job = _get_import_for_user(request, pk)
-    if waiting := _unless_checking(request, job):
+    job = get_import_for_user(request, pk)
+    if waiting := unless_checking(request, job):
         return waiting
     page = request.GET.get("agents", "1")
     first = (int(page) - 1) * TIMELINE_AGENTS if page.isdigit() and int(page) > 0 else 0
@@ -382,8 +365,9 @@ def timeline(request, pk):
 
 @login_required
 @require_POST
+@refusal_shown_on("imports:detail")
 def recheck(request, pk):
-    job = _get_import_for_user(request, pk)
+    job = get_import_for_user(request, pk)
     form = RecheckForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
@@ -394,9 +378,17 @@ def recheck(request, pk):
             time_zone=form.cleaned_data["time_zone"],
             date_format=form.cleaned_data["date_format"] or None,
             sheet=form.cleaned_data["sheet"] or None,
+            discard_changes=form.cleaned_data["discard_changes"],
+            actor=request.user,
+            client_address=client_address(request),
         )
-    except services.ActionRefused as refusal:
-        messages.error(request, str(refusal))
+    except services.ChangesWouldBeDiscarded as refusal:
+        # Asked, not done: the same choice again, with the person's word.
+        return render(
+            request,
+            "imports/recheck_confirm.html",
+            {"job": job, "refusal": refusal, "choice": form.cleaned_data},
+        )
     return redirect("imports:detail", pk=job.pk)
 
 
@@ -414,7 +406,7 @@ CHANGE_FILTERS = {
 @login_required
 @require_GET
 def changes(request, pk):
-    job = _get_import_for_user(request, pk)
+    job = get_import_for_user(request, pk)
     show = request.GET.get("show", "")
     if show not in CHANGE_FILTERS:
         show = ""
@@ -439,26 +431,24 @@ def changes(request, pk):
 
 @login_required
 @require_POST
+@refusal_shown_on("imports:detail")
 def leave_out_imported(request, pk):
-    job = _get_import_for_user(request, pk)
-    try:
-        left_out = services.import_leave_out_imported_rows(
-            job=job, actor=request.user, client_address=client_address(request)
-        )
-        messages.success(
-            request,
-            f"{left_out} row{'s' if left_out != 1 else ''} already in {job.connection.get_kind_display()} left out: "
-            "this is now a revision of the file without them, checked again. The original upload is kept.",
-        )
-    except services.ActionRefused as refusal:
-        messages.error(request, str(refusal))
+    job = get_import_for_user(request, pk)
+    left_out = services.import_leave_out_imported_rows(
+        job=job, actor=request.user, client_address=client_address(request)
+    )
+    messages.success(
+        request,
+        f"{left_out} row{'s' if left_out != 1 else ''} already in {job.connection.get_kind_display()} left out: "
+        "this is now a revision of the file without them, checked again. The original upload is kept.",
+    )
     return redirect("imports:detail", pk=job.pk)
 
 
 @login_required
 @require_POST
 def map_columns(request, pk):
-    job = _get_import_for_user(request, pk)
+    job = get_import_for_user(request, pk)
     form = ColumnMappingForm(request.POST, header=job.findings.get("header", []))
     if not form.is_valid():
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
@@ -484,37 +474,15 @@ def map_columns(request, pk):
 
 @login_required
 @require_GET
-def template_file(request, kind):
-    from imports.schedule.template import template_csv, template_xlsx
-
-    teams = selectors.teams_for(request.user)
-    team_pk = request.GET.get("team", "")
-    team = (teams.filter(pk=team_pk).first() if team_pk.isdigit() else None) or teams.first()
-    if team is None:
-        raise Http404
-    facts = selectors.template_facts(team=team)
-    name = f"schedule-template-{_stem(team.name)}"
-    if kind == "csv":
-        return csv_attachment(template_csv(facts), f"{name}.csv")
-    response = HttpResponse(
-        template_xlsx(facts), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
-@login_required
-@require_GET
 def mappings(request):
-    _require_admin(request)
+    require_admin(request)
     return render(request, "imports/mappings.html", {"mappings": selectors.column_mappings()})
 
 
 @login_required
 @require_POST
 def mapping_delete(request, pk):
-    _require_admin(request)
+    require_admin(request)
     mapping = get_object_or_404(ColumnMapping.objects.select_related("team"), pk=pk)
     services.column_mapping_delete(mapping=mapping, actor=request.user, client_address=client_address(request))
     messages.success(request, f"The mapping '{mapping.name}' of team {mapping.team.name} is deleted.")
@@ -523,224 +491,63 @@ def mapping_delete(request, pk):
 
 @login_required
 @require_POST
+@refusal_shown_on("imports:detail")
 def confirm(request, pk):
-    job = _get_import_for_user(request, pk)
+    job = get_import_for_user(request, pk)
     form = ConfirmForm(request.POST)
     form.is_valid()
-    try:
-        services.import_confirm(
-            job=job,
-            actor=request.user,
-            warnings_acknowledged=form.cleaned_data.get("acknowledge_warnings", False),
-            valid_rows_only=form.cleaned_data.get("valid_rows_only", False),
-            client_address=client_address(request),
-        )
-    except services.ActionRefused as refusal:
-        messages.error(request, str(refusal))
-        return redirect("imports:detail", pk=job.pk)
+    services.import_confirm(
+        job=job,
+        actor=request.user,
+        warnings_acknowledged=form.cleaned_data.get("acknowledge_warnings", False),
+        valid_rows_only=form.cleaned_data.get("valid_rows_only", False),
+        client_address=client_address(request),
+    )
     # Straight to the live status, not to the summary above it.
     return redirect(reverse("imports:detail", args=[job.pk]) + "#status")
 
 
 @login_required
 @require_POST
+@refusal_shown_on("imports:detail")
 def approve(request, pk):
-    job = _get_import_for_user(request, pk)
-    try:
-        services.import_approve(job=job, actor=request.user, client_address=client_address(request))
-        messages.success(request, "Approved: the import joined its account's queue.")
-    except services.ActionRefused as refusal:
-        messages.error(request, str(refusal))
+    job = get_import_for_user(request, pk)
+    services.import_approve(job=job, actor=request.user, client_address=client_address(request))
+    messages.success(request, "Approved: the import joined its account's queue.")
     return redirect("imports:detail", pk=job.pk)
 
 
 @login_required
 @require_POST
+@refusal_shown_on("imports:detail")
 def reject(request, pk):
-    job = _get_import_for_user(request, pk)
+    job = get_import_for_user(request, pk)
     form = RejectForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise services.ActionRefused(" ".join(e for errors in form.errors.values() for e in errors))
-        services.import_reject(
-            job=job, actor=request.user, reason=form.cleaned_data["reason"], client_address=client_address(request)
-        )
-        messages.success(
-            request,
-            f"Rejected: nothing was sent to {job.connection.get_kind_display()}, and the uploader can read your reason.",
-        )
-    except services.ActionRefused as refusal:
-        messages.error(request, str(refusal))
-    return redirect("imports:detail", pk=job.pk)
-
-
-@login_required
-@require_POST
-def cancel(request, pk):
-    job = _get_import_for_user(request, pk)
-    try:
-        services.import_cancel(job=job, actor=request.user, client_address=client_address(request))
-        messages.success(request, f"The import was cancelled; nothing was sent to {job.connection.get_kind_display()}.")
-    except services.ActionRefused as refusal:
-        messages.error(request, str(refusal))
-    return redirect("imports:detail", pk=job.pk)
-
-
-@login_required
-@require_GET
-def original_file(request, pk):
-    job = _get_import_for_user(request, pk)
-    # The bytes as uploaded, under the name they were uploaded with (already
-    # cleaned of folders and control characters): the planner's own file,
-    # given back as it came, a workbook as a workbook. Opaque bytes, an
-    # attachment, never sniffed; the page says the fixed file is the one
-    # whose formula cells are defused (docs/security.md).
-    response = FileResponse(
-        job.original.open("rb"),
-        as_attachment=True,
-        filename=job.file_name,
-        content_type="application/octet-stream",
+    if not form.is_valid():
+        raise services.ActionRefused(" ".join(e for errors in form.errors.values() for e in errors))
+    services.import_reject(
+        job=job, actor=request.user, reason=form.cleaned_data["reason"], client_address=client_address(request)
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
-@login_required
-@require_GET
-def fixed_file(request, pk):
-    job = _get_import_for_user(request, pk)
-    if waiting := _unless_checking(request, job):
-        return waiting
-    chunks = selectors.fixed_file(job)
-    # The first chunk read here, not once streaming has begun: a stored file
-    # gone or a disk failing is then a page saying so, not a cut-off download.
-    first = next(chunks, b"")
-    response = StreamingHttpResponse(itertools.chain([first], chunks), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_stem(job.file_name)}-fixed.csv"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
-@login_required
-@require_GET
-def findings_file(request, pk):
-    """Every problem and fix the check found, however many: the pages show
-    the first of each kind."""
-    job = _get_import_for_user(request, pk)
-    if waiting := _unless_checking(request, job):
-        return waiting
-    stored = selectors.findings_file(job)
-    response = FileResponse(
-        stored,
-        as_attachment=True,
-        filename=f"{_stem(job.file_name)}-problems.csv",
-        content_type="text/csv; charset=utf-8",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
-@login_required
-@require_GET
-def held_file(request, pk):
-    job = _get_import_for_user(request, pk)
-    name = services.held_name(job.id)
-    if not job.held_rows or not default_storage.exists(name):
-        raise Http404
-    with default_storage.open(name, "rb") as stored:
-        data = stored.read()
-    return csv_attachment(data, f"{_stem(job.file_name)}-held-rows.csv", neutralise=True)
-
-
-@login_required
-@require_GET
-def error_report(request, pk, number):
-    job = _get_import_for_user(request, pk)
-    part = get_object_or_404(job.parts.exclude(error_report=""), number=number)
-    with part.error_report.open("rb") as stored:
-        data = stored.read()
-    return csv_attachment(data, f"{_stem(job.file_name)}-part{part.number}-errors.csv", neutralise=True)
-
-
-def _stem(file_name: str) -> str:
-    stem = file_name.rsplit(".", 1)[0]
-    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in stem)[:100] or "schedule"
-
-
-@login_required
-@require_GET
-def connections(request):
-    _require_admin(request)
-    return render(request, "imports/connections.html", {"connections": selectors.connections_for_admin()})
-
-
-@sensitive_post_parameters("client_secret")
-@login_required
-def connection_edit(request, pk=None):
-    _require_admin(request)
-    connection = get_object_or_404(Connection, pk=pk) if pk else Connection()
-    form = ConnectionForm(request.POST or None, instance=connection)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.connection_save(
-                connection=form.save(commit=False),
-                client_secret=form.cleaned_data["client_secret"],
-                actor=request.user,
-                client_address=client_address(request),
-            )
-            messages.success(request, f"Connection {connection.name} saved.")
-            return redirect("imports:connections")
-        except services.ActionRefused as refusal:
-            form.add_error("client_secret", str(refusal))
-    return render(
+    messages.success(
         request,
-        "imports/connection_form.html",
-        {"form": form, "connection": connection, "time_zones": time_zone_names()},
+        f"Rejected: nothing was sent to {job.connection.get_kind_display()}, and the uploader can read your reason.",
     )
+    return redirect("imports:detail", pk=job.pk)
 
 
 @login_required
 @require_POST
-def connection_test(request, pk):
-    _require_admin(request)
-    connection = get_object_or_404(Connection, pk=pk)
-    diagnosis, failure = None, None
-    try:
-        diagnosis = services.connection_test(
-            connection=connection, actor=request.user, client_address=client_address(request)
-        )
-    except services.ActionRefused as refusal:
-        failure = str(refusal)
-    context = {"connection": connection, "diagnosis": diagnosis, "failure": failure}
-    if request.htmx:
-        return render(request, "imports/connections.html#test-result", context)
-    if failure:
-        messages.error(request, failure)
-    else:
-        messages.success(request, f"Connected to {connection.where}.")
-    return redirect("imports:connections")
-
-
-@login_required
-@require_POST
-def connection_sync_agents(request, pk):
-    _require_admin(request)
-    connection = get_object_or_404(Connection, pk=pk)
-    try:
-        messages.success(
-            request,
-            services.connection_sync_agents(
-                connection=connection, actor=request.user, client_address=client_address(request)
-            ),
-        )
-    except services.ActionRefused as error:
-        messages.error(request, str(error))
-    return redirect(reverse("imports:connections"))
+@refusal_shown_on("imports:detail")
+def cancel(request, pk):
+    job = get_import_for_user(request, pk)
+    services.import_cancel(job=job, actor=request.user, client_address=client_address(request))
+    messages.success(request, f"The import was cancelled; nothing was sent to {job.connection.get_kind_display()}.")
+    return redirect("imports:detail", pk=job.pk)
 
 
 def _get_part_for_admin(request, pk, number):
-    _require_admin(request)
-    return get_object_or_404(_get_import_for_user(request, pk).parts, number=number)
+    require_admin(request)
+    return get_object_or_404(get_import_for_user(request, pk).parts, number=number)
 
 
 @login_required
@@ -757,21 +564,19 @@ def part_mark_imported(request, pk, number):
     return _act_on_part(request, pk, number, services.part_mark_imported, f"Part {number} is recorded as imported.")
 
 
+@refusal_shown_on("imports:detail")
 def _act_on_part(request, pk, number, action, done: str):
     """An admin's answer to a part that needs attention."""
     part = _get_part_for_admin(request, pk, number)
-    try:
-        action(part=part, actor=request.user, client_address=client_address(request))
-        messages.success(request, done)
-    except services.ActionRefused as refusal:
-        messages.error(request, str(refusal))
+    action(part=part, actor=request.user, client_address=client_address(request))
+    messages.success(request, done)
     return redirect("imports:detail", pk=pk)
 
 
 @login_required
 @require_GET
 def audit_log(request):
-    _require_admin(request)
+    require_admin(request)
     form = AuditFilterForm(request.GET or None)
     filters = selectors.AuditFilters()
     if form.is_valid():

@@ -39,7 +39,7 @@ from imports.schedule.java_date_format import DATE_FORMATS, DEFAULT_DATE_FORMAT,
 from imports.schedule.local_times import ZoneClock, zone_names
 from imports.schedule.readers import ReadOptions, read_schedule_table
 from imports.schedule.table import Table, pick_columns
-from imports.schedule.workbook import WorkbookLimits
+from imports.schedule.workbook import UNREAD_MARK, WorkbookLimits
 
 __all__ = [
     "DATE_FORMATS",
@@ -459,6 +459,9 @@ class _Check:
         if unclosed is not None and self.numbers[-1] == unclosed:
             self.misshapen.add(len(self.numbers) - 1)
         columns = [self._clean(column, values) for column, values in zip(HEADER, picked.values, strict=True)]
+        if table.kind != "csv":
+            for column, cells in zip(HEADER, columns, strict=True):
+                self._check_unread(column, cells)
         # A plain file already in Talkdesk's shape is sent line for line.
         unchanged = table.lines is not None and table.header == list(HEADER) and table.delimiter == ","
         unchanged = unchanged and not any(cells.cleaned for cells in columns)
@@ -594,6 +597,16 @@ class _Check:
                 add(Problem(self.numbers[index], column, code, message))
 
     # Cells
+
+    def _check_unread(self, column: str, cells: _Cells) -> None:
+        """A workbook cell whose value the workbook does not hold is that
+        row's one error: its other findings would follow from the cell read
+        as empty."""
+        found = {value: _unread_said(column, value) for value in cells.distinct if UNREAD_MARK in value}
+        if not found:
+            return
+        self._flag(column, cells.values, found)
+        self.misshapen.update(index for index, value in enumerate(cells.values) if value in found)
 
     def _check_control_characters(self, column: str, cells: _Cells) -> None:
         found = {}
@@ -984,6 +997,26 @@ def _distinct_meanings(texts: set[str]) -> dict[str, dict[str, datetime]]:
         if moments is not None and moments not in meanings.values():
             meanings[date_format] = moments
     return meanings
+
+
+_EXPECTED = {_NAME: "a name", _EMAIL: "an e-mail address", _START: "a time", _END: "a time", _TYPE: "an event type"}
+
+
+def _unread_said(column: str, value: str) -> tuple[str, str]:
+    shown = value.split(UNREAD_MARK, 1)[1]
+    if shown.startswith("="):
+        formula = f" {shown}" if len(shown) > 1 else ""
+        return (
+            "formula_not_saved",
+            f"{column}: the cell holds a formula{formula} whose value the workbook did not save (the program that "
+            "wrote it does not work formulas out). Open the workbook in Excel or LibreOffice, save it, and upload it "
+            "again, or type the value in the rows view.",
+        )
+    return (
+        "workbook_error_cell",
+        f"{column}: the workbook holds {shown} (a formula error), not {_EXPECTED[column]}. Correct the formula in the "
+        "workbook and upload it again, or type the value in the rows view.",
+    )
 
 
 def _day(moment: datetime) -> str:

@@ -15,7 +15,7 @@ from imports.schedule.columns import apply_edits, apply_mapping, recognise_colum
 from imports.schedule.csv_text import DELIMITER_NAMES, UnreadableFile, decode, sniff_delimiter
 from imports.schedule.java_date_format import DATE_FORMATS, DEFAULT_DATE_FORMAT
 from imports.schedule.table import Table, read_table
-from imports.schedule.workbook import WorkbookLimits, read_workbook, workbook_kind
+from imports.schedule.workbook import UNREAD_MARK, WorkbookLimits, read_workbook, workbook_kind
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,9 @@ def read_source_rows(data: bytes, options: ReadOptions | None = None) -> tuple[l
     if table.rows is not None:
         rows = table.rows
     else:
-        cells = table.cells or []
+        # A cell the workbook holds no value for is given back as the sheet
+        # shows it (#N/A, or its formula), without the reader's mark.
+        cells = [cell.replace(UNREAD_MARK, "") for cell in table.cells or []]
         rows = [cells[start : start + width] for start in range(0, len(cells), width)]
     return list(table.header), dict(zip(table.numbers, rows, strict=True))
 

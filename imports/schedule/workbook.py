@@ -23,36 +23,43 @@ Plain module: no Django.
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import os
 import re
-import resource
 import subprocess
 import sys
 import zipfile
 import zlib
+from array import array
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from functools import lru_cache
-from itertools import chain
+from functools import cache
 from typing import Any
 
 from imports.schedule.csv_text import UnreadableFile
 from imports.schedule.header import column_letter
-from imports.schedule.java_date_format import DEFAULT_DATE_FORMAT, format_day
+from imports.schedule.java_date_format import DEFAULT_DATE_FORMAT
 from imports.schedule.table import Table
+from imports.schedule.workbook_child import (
+    CELL_END,
+    ODS,
+    SAVE_AGAIN,
+    UNREAD_MARK,
+    XLS,
+    XLSX,
+    column_number,
+    workbook_kind,
+)
 
-XLSX, XLS, ODS = "xlsx", "xls", "ods"
+__all__ = ["KIND_NAMES", "ODS", "UNREAD_MARK", "XLS", "XLSX", "WorkbookLimits", "read_workbook", "workbook_kind"]
+
 KIND_NAMES = {
     XLSX: "Excel workbook (.xlsx)",
     XLS: "Excel 97-2003 workbook (.xls)",
     ODS: "OpenDocument spreadsheet (.ods)",
 }
 
-_ZIP = b"PK\x03\x04"
-_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
 # How an encrypted Office file names its content inside the OLE2 container.
 _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension ref="([A-Z]{1,3})?[0-9]*:?([A-Z]{1,3})?([0-9]*)"')
@@ -69,7 +76,6 @@ _UNPACK_ERRORS = (
 )
 # The folder that holds the imports package, for the child's import path.
 _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-_SAVE_AGAIN = "Open it in Excel or LibreOffice, save it again as .xlsx, .ods or CSV, and upload that file."
 
 
 @dataclass(frozen=True)
@@ -106,16 +112,11 @@ class _Sheet:
     cells: list[str]
     """Every data cell, row after row, each row as wide as the header."""
     first_column: int
-    merged: list[str] = field(default_factory=list)
-
-
-def workbook_kind(data: bytes) -> str | None:
-    """XLSX, XLS or ODS when the bytes look like a workbook, else None."""
-    if data.startswith(_ZIP):
-        return ODS if data[30:38] == b"mimetype" and _ODS_MIME in data[38:120] else XLSX
-    if data.startswith(_OLE2):
-        return XLS
-    return None
+    merged: list[list[int]] = field(default_factory=list)
+    """Each merged range over several rows: top row, left column, bottom
+    row, right column, from 0."""
+    hidden: list[int] = field(default_factory=list)
+    """Rows with a value left out because the workbook hides them."""
 
 
 def read_workbook(
@@ -146,7 +147,7 @@ def _inspect_zip(data: bytes, kind: str, limits: WorkbookLimits) -> None:
         entries = archive.infolist()
     except _UNPACK_ERRORS:
         raise UnreadableFile(
-            f"The file starts like an {what} but is damaged: its zip archive cannot be read. {_SAVE_AGAIN}"
+            f"The file starts like an {what} but is damaged: its zip archive cannot be read. {SAVE_AGAIN}"
         ) from None
     if len(entries) > limits.max_entries:
         raise UnreadableFile(
@@ -197,7 +198,7 @@ def _read_entry(archive: zipfile.ZipFile, name: str, most: int) -> bytes:
     except KeyError:
         return b""
     except _UNPACK_ERRORS:
-        raise UnreadableFile(f"The spreadsheet is damaged: its part {name} cannot be unpacked. {_SAVE_AGAIN}") from None
+        raise UnreadableFile(f"The spreadsheet is damaged: its part {name} cannot be unpacked. {SAVE_AGAIN}") from None
 
 
 def _contains(archive: zipfile.ZipFile, name: str, needles: tuple[bytes, ...]) -> bool:
@@ -215,7 +216,7 @@ def _contains(archive: zipfile.ZipFile, name: str, needles: tuple[bytes, ...]) -
     except KeyError:
         return False
     except _UNPACK_ERRORS:
-        raise UnreadableFile(f"The spreadsheet is damaged: its part {name} cannot be unpacked. {_SAVE_AGAIN}") from None
+        raise UnreadableFile(f"The spreadsheet is damaged: its part {name} cannot be unpacked. {SAVE_AGAIN}") from None
     return False
 
 
@@ -227,12 +228,12 @@ def _check_dimension(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, limits: W
             start = stream.read(4096)
     except _UNPACK_ERRORS:
         raise UnreadableFile(
-            f"The workbook is damaged: its part {entry.filename} cannot be unpacked. {_SAVE_AGAIN}"
+            f"The workbook is damaged: its part {entry.filename} cannot be unpacked. {SAVE_AGAIN}"
         ) from None
     match = _DIMENSION.search(start)
     if match is None or match[2] is None:
         return
-    columns = _column_number(match[2]) - (_column_number(match[1]) - 1 if match[1] else 0)
+    columns = column_number(match[2]) - (column_number(match[1]) - 1 if match[1] else 0)
     rows = int(match[3] or 1)
     if columns > limits.max_columns:
         raise UnreadableFile(
@@ -248,13 +249,6 @@ def _check_dimension(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, limits: W
         )
 
 
-def _column_number(letters: bytes) -> int:
-    number = 0
-    for letter in letters:
-        number = number * 26 + letter - ord("A") + 1
-    return number
-
-
 def _inspect_ole2(data: bytes) -> None:
     if _ENCRYPTED_PACKAGE in data[: 1024 * 1024] or _ENCRYPTED_PACKAGE in data[-1024 * 1024 :]:
         raise UnreadableFile(
@@ -265,19 +259,24 @@ def _inspect_ole2(data: bytes) -> None:
 def _parse_in_child(data: bytes, sheet: str | None, date_format: str, limits: WorkbookLimits, kind: str) -> _Sheet:
     """A fresh interpreter (not a fork: a fork of a threaded web process or
     worker can inherit a lock another thread holds) reads the workbook under
-    the limits and answers in JSON, which cannot run code in this process
-    whatever the workbook made the child write."""
+    the limits and answers with a line of JSON and then every cell's text,
+    each ended by NUL: neither can run code in this process whatever the
+    workbook made the child write, and splitting the cells' text at NUL
+    takes a fraction of what decoding them as JSON did."""
     request = json.dumps({"sheet": sheet, "date_format": date_format, "memory_bytes": limits.memory_bytes})
     # Only what an interpreter needs: the portal's secrets stay out of a
     # process that parses hostile input.
     environment = {
         "PATH": os.environ.get("PATH", ""),
         "LANG": "C.UTF-8",
-        "PYTHONPATH": os.pathsep.join([_ROOT, os.environ.get("PYTHONPATH", "")]),
+        "PYTHONPATH": os.pathsep.join([_ROOT, _calamine_folder(), os.environ.get("PYTHONPATH", "")]),
     }
     try:
+        # -S: without the site module, whose start-up (the packages' .pth
+        # files) took longer than the child's own imports; the child is
+        # given calamine's folder instead.
         finished = subprocess.run(
-            [sys.executable, "-m", "imports.schedule.workbook"],
+            [sys.executable, "-S", "-m", "imports.schedule.workbook_child"],
             input=request.encode() + b"\n" + data,
             capture_output=True,
             timeout=limits.seconds,
@@ -289,11 +288,13 @@ def _parse_in_child(data: bytes, sheet: str | None, date_format: str, limits: Wo
             f"Reading the workbook took longer than {limits.seconds:g} seconds, so it was stopped. "
             "Save the schedule on a sheet of its own, or as CSV, and upload that file."
         ) from None
+    answer = memoryview(finished.stdout)
+    line_end = finished.stdout.find(b"\n")
     try:
-        outcome = json.loads(finished.stdout)
+        outcome = json.loads(answer[:line_end].tobytes()) if line_end >= 0 else None
     except ValueError:
         outcome = None
-    if not isinstance(outcome, dict):
+    if not isinstance(outcome, dict) or not ("error" in outcome or _cells_read(outcome, answer[line_end + 1 :])):
         raise UnreadableFile(
             f"The workbook needs more than the {limits.memory_bytes // 1024 // 1024:,} MB of memory the portal "
             "gives one file, or is damaged, so it was not read. Delete the empty rows and columns after the "
@@ -304,129 +305,53 @@ def _parse_in_child(data: bytes, sheet: str | None, date_format: str, limits: Wo
     return _Sheet(**outcome)
 
 
-def _child_main() -> None:
-    request = json.loads(sys.stdin.buffer.readline())
-    resource.setrlimit(resource.RLIMIT_AS, (request["memory_bytes"], request["memory_bytes"]))
-    data = sys.stdin.buffer.read()
-    try:
-        # vars, not asdict, which copies every row and cell once more.
-        outcome = vars(_parse(data, request["sheet"], request["date_format"]))
-    except MemoryError:
-        outcome = {"error": "The workbook needs more memory than the portal gives one file, so it was not read."}
-    except UnreadableFile as unreadable:
-        outcome = {"error": str(unreadable)}
-    except Exception as error:  # noqa: BLE001 - whatever calamine raises, the planner gets one sentence
-        outcome = {
-            "error": f"The workbook cannot be read: it is damaged or not a workbook ({_short(error)}). {_SAVE_AGAIN}"
-        }
-    sys.stdout.buffer.write(json.dumps(outcome).encode("ascii"))
+def _cells_read(outcome: dict[str, Any], answer: memoryview) -> bool:
+    """Puts the answer's cells in outcome: each cell the number of its
+    text, then the distinct texts; False when they are not all there (the
+    child stopped while writing them)."""
+    count, distinct = outcome.pop("count", None), outcome.pop("distinct", None)
+    if not isinstance(count, int) or not isinstance(distinct, int):
+        return False
+    numbers = array("I")
+    size = count * numbers.itemsize
+    if len(answer) < size:
+        return False
+    numbers.frombytes(answer[:size])
+    texts = outcome.pop("texts", None)
+    if texts is None:
+        try:
+            texts = str(answer[size:], "utf-8", "surrogatepass").split(CELL_END) if distinct else []
+        except UnicodeDecodeError:
+            return False
+    if not isinstance(texts, list) or len(texts) != distinct or (count and max(numbers) >= distinct):
+        return False
+    # Every cell of one text is the same string object: the checks match
+    # values by identity first, and the table takes a pointer a cell.
+    outcome["cells"] = list(map(texts.__getitem__, numbers))
+    return True
 
 
-def _short(error: Exception) -> str:
-    text = " ".join(str(error).split()) or type(error).__name__
-    return text[:200]
-
-
-def _parse(data: bytes, wanted: str | None, date_format: str) -> _Sheet:
-    import python_calamine
-
-    try:
-        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except python_calamine.PasswordError:
-        raise UnreadableFile(
-            "The workbook is protected with a password. Remove it, save it, and upload it again."
-        ) from None
-    worksheets = [meta for meta in book.sheets_metadata if meta.typ == python_calamine.SheetTypeEnum.WorkSheet]
-    visible = [meta.name for meta in worksheets if meta.visible == python_calamine.SheetVisibleEnum.Visible]
-    if wanted is not None:
-        if wanted not in {meta.name for meta in worksheets}:
-            raise UnreadableFile(
-                f"The workbook has no sheet named '{wanted}'. Its sheets: {', '.join(visible) or 'none'}."
-            )
-        found = _sheet(book, wanted, visible, date_format)
-        if not found.header:
-            raise UnreadableFile(f"The sheet '{wanted}' is empty.")
-        return found
-    for name in visible:
-        found = _sheet(book, name, visible, date_format)
-        if found.header:
-            return found
-    raise UnreadableFile("Every sheet of the workbook is empty.")
-
-
-def _sheet(book: Any, name: str, sheets: list[str], date_format: str) -> _Sheet:
-    sheet = book.get_sheet_by_name(name)
-    if sheet.start is None:
-        return _Sheet(sheets, name, 0, [], [], [], 0)
-    first_row, first_column = sheet.start
-    values = sheet.to_python(skip_empty_area=True)
-    # A schedule repeats its days and times on row after row: each distinct
-    # value is made text once (typed, so that True, 1 and 1.0 stay apart).
-    text = lru_cache(maxsize=None, typed=True)(_Texts(date_format))
-    rows = [[cell if cell.__class__ is str else text(cell) for cell in row] for row in values]
-    merged = []
-    for (top, left), (bottom, right) in sheet.merged_cell_ranges or []:
-        top, left = top - first_row, left - first_column
-        bottom, right = min(bottom - first_row, len(rows) - 1), min(right - first_column, len(rows[0]) - 1)
-        if top < 0 or left < 0 or top > bottom or left > right:
-            continue
-        value = rows[top][left]
-        if not value:
-            continue
-        for row in rows[top : bottom + 1]:
-            row[left : right + 1] = [value] * (right - left + 1)
-        if bottom > top:
-            merged.append(
-                f"{column_letter(left + first_column)}{top + first_row + 1}:"
-                f"{column_letter(right + first_column)}{bottom + first_row + 1}"
-            )
-    return _laid_out(sheets, name, rows, first_row + 1, first_column, merged)
-
-
-class _Texts:
-    """A non-text cell as the text the checks read."""
-
-    def __init__(self, date_format: str):
-        self.clock_first = date_format.startswith("HH:mm ")
-        self.day_pattern = date_format.removeprefix("HH:mm ")
-
-    def __call__(self, value: object) -> str:
-        if isinstance(value, bool):
-            return "TRUE" if value else "FALSE"
-        if isinstance(value, float):
-            return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-        if isinstance(value, int):
-            return str(value)
-        if isinstance(value, datetime):
-            moment = _to_minute(value)
-            return f"{moment:%H:%M} {self.day(moment.date())}"
-        if isinstance(value, date):
-            return self.day(value)
-        if isinstance(value, time):
-            moment = _to_minute(datetime.combine(date(2000, 1, 1), value))
-            return f"{moment:%H:%M}"
-        if isinstance(value, timedelta):
-            minutes = round(value.total_seconds() / 60)
-            return f"{minutes // 60:02d}:{minutes % 60:02d}"
-        return str(value)
-
-    def day(self, day: date) -> str:
-        return format_day(day, self.day_pattern)
-
-
-def _to_minute(moment: datetime) -> datetime:
-    """Excel keeps times as fractions of a day, so 09:00 can come back as
-    08:59:59.999; the nearest minute is what the sheet shows."""
-    return (moment + timedelta(seconds=30)).replace(second=0, microsecond=0)
+@cache
+def _calamine_folder() -> str:
+    """The folder python_calamine is installed in."""
+    spec = importlib.util.find_spec("python_calamine")
+    origin = spec.origin if spec is not None else None
+    return os.path.dirname(os.path.dirname(origin)) if origin else ""
 
 
 def _table(found: _Sheet, kind: str) -> Table:
     fixes: list[tuple[int | None, str, str]] = []
     if found.merged:
-        shown = ", ".join(found.merged[:5]) + (" and more" if len(found.merged) > 5 else "")
+        ranges = [
+            f"{column_letter(left)}{top + 1}:{column_letter(right)}{bottom + 1}"
+            for top, left, bottom, right in found.merged[:5]
+        ]
+        shown = ", ".join(ranges) + (" and more" if len(found.merged) > 5 else "")
         fixes.append(
             (None, "merged_cells_filled", f"Merged cells ({shown}) are read with their value on every row they cover.")
         )
+    if found.hidden:
+        fixes.append((found.hidden[0], "hidden_rows_left_out", _hidden_said(found.hidden)))
     return Table(
         found.header_row,
         found.header,
@@ -442,24 +367,14 @@ def _table(found: _Sheet, kind: str) -> Table:
     )
 
 
-def _laid_out(
-    sheets: list[str], name: str, rows: list[list[str]], first_row: int, first_column: int, merged: list[str]
-) -> _Sheet:
-    """The header (the first row with a value), the rows after it that have
-    one, each numbered, and no column after the last that has a value."""
-    # "".join(row).strip() tests a row in C, where a generator over its cells
-    # would run Python code per cell.
-    filled = [index for index, row in enumerate(rows) if "".join(row).strip()]
-    if not filled:
-        return _Sheet(sheets, name, 0, [], [], [], first_column, merged)
-    header_at, width = filled[0], len(rows[0])
-    while width and not any(rows[index][width - 1].strip() for index in filled):
-        width -= 1
-    body = filled[1:]
-    cells = list(chain.from_iterable(rows[index][:width] for index in body))
-    numbers = [first_row + index for index in body]
-    return _Sheet(sheets, name, first_row + header_at, rows[header_at][:width], numbers, cells, first_column, merged)
-
-
-if __name__ == "__main__":
-    _child_main()
+def _hidden_said(numbers: list[int]) -> str:
+    shown = ", ".join(map(str, numbers[:10])) + (f" and {len(numbers) - 10:,} more" if len(numbers) > 10 else "")
+    if len(numbers) == 1:
+        return (
+            f"Row {shown} is hidden in the workbook and was left out, as the sheet does not show it. "
+            "To send it, unhide it in the workbook and upload it again."
+        )
+    return (
+        f"Rows {shown} are hidden in the workbook and were left out, as the sheet does not show them. "
+        "To send them, unhide them in the workbook and upload it again."
+    )

@@ -390,6 +390,62 @@ def test_a_workbook_upload_previews_its_sheet_with_rows_numbered_as_in_it_and_an
     assert b"".join(original.streaming_content) == book
 
 
+def test_reading_another_sheet_asks_before_it_discards_the_changes_made_to_this_ones_rows(client, personas):
+    from imports.models import AuditEvent
+    from tests.imports.test_workbook import ROWS
+    from tests.imports.workbooks import xlsx
+
+    _upload_bytes(client, personas, "week.xlsx", xlsx({"Week 23": ROWS, "Week 24": ROWS[:2]}))
+    job = Import.objects.get()
+    client.post(
+        reverse("imports:edit_cell", args=[job.pk]),
+        {"row": "3", "column": "Agent Email", "value": "jane.doe@example.com"},
+    )
+    page = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+    assert "Another sheet discards the 1 change made to the rows of 'Week 23' (you are asked first)" in page
+    choice = {"time_zone": "America/New_York", "date_format": "", "sheet": "Week 24"}
+
+    asked = client.post(reverse("imports:recheck", args=[job.pk]), choice).content.decode()
+    job.refresh_from_db()
+
+    assert (
+        "Reading the sheet &#x27;Week 24&#x27; discards the 1 change made to the rows of &#x27;Week 23&#x27;" in asked
+    )
+    assert "the original file and the audit log keep it" in asked
+    assert '<input type="hidden" name="discard_changes" value="on">' in asked
+    assert (job.sheet, job.revisions.count()) == ("Week 23", 1)
+
+    client.post(reverse("imports:recheck", args=[job.pk]), {**choice, "discard_changes": "on"})
+    job.refresh_from_db()
+
+    assert (job.sheet, job.rows, job.revisions.count()) == ("Week 24", 1, 0)
+    assert AuditEvent.objects.filter(action="cell_edited").exists()
+    assert AuditEvent.objects.get(action="revised").detail == (
+        "sheet 'Week 23' -> 'Week 24': 1 change to the rows of 'Week 23' discarded"
+    )
+
+
+def test_another_time_zone_keeps_the_changes_and_asks_nothing(client, personas):
+    from tests.imports.test_workbook import ROWS
+    from tests.imports.workbooks import xlsx
+
+    _upload_bytes(client, personas, "week.xlsx", xlsx({"Week 23": ROWS, "Week 24": ROWS[:2]}))
+    job = Import.objects.get()
+    client.post(
+        reverse("imports:edit_cell", args=[job.pk]),
+        {"row": "3", "column": "Agent Email", "value": "jane.doe@example.com"},
+    )
+
+    response = client.post(
+        reverse("imports:recheck", args=[job.pk]),
+        {"time_zone": "Europe/Lisbon", "date_format": "", "sheet": "Week 23"},
+    )
+    job.refresh_from_db()
+
+    assert response.status_code == 302
+    assert (job.time_zone, job.revisions.count(), job.error_count) == ("Europe/Lisbon", 1, 1)
+
+
 def test_a_hostile_workbook_upload_gets_one_clear_message(client, personas):
     from tests.imports.test_workbook import _zip
 
@@ -594,6 +650,34 @@ def test_a_cell_fixed_in_the_rows_view_makes_a_revision_checked_again_on_the_spo
     assert "bob.wilson@example.com" in fixed
     original = b"".join(client.get(reverse("imports:original", args=[job.pk])).streaming_content)
     assert original == (DATA / "portal" / "hris-export.csv").read_bytes()
+
+
+def test_a_large_files_mapping_and_fixed_cell_are_checked_again_by_the_worker(client, personas, settings):
+    settings.CHECK_IN_WEB_MAX_BYTES = 100
+    upload(client, personas, "portal/hris-export.csv")
+    job = Import.objects.get()
+    checking.import_check(import_id=str(job.pk))
+
+    client.post(reverse("imports:map_columns", args=[job.pk]), MAPPED)
+    job.refresh_from_db()
+    assert job.state == ImportState.CHECKING and job.column_mapping["Agent Email"] == "Mail addr"
+    checking.import_check(import_id=str(job.pk))
+    job.refresh_from_db()
+    assert (job.state, job.error_count) == (ImportState.PREVIEW, 1)
+
+    response = client.post(
+        reverse("imports:edit_cell", args=[job.pk]),
+        {"row": "4", "column": "Agent Email", "value": "bob.wilson@example.com"},
+        headers={"HX-Request": "true"},
+    )
+    job.refresh_from_db()
+    assert response.headers["HX-Redirect"] == reverse("imports:detail", args=[job.pk])
+    assert job.state == ImportState.CHECKING and job.revisions.count() == 1
+    checking.import_check(import_id=str(job.pk))
+    job.refresh_from_db()
+
+    assert (job.state, job.error_count) == (ImportState.PREVIEW, 0)
+    assert any(f["code"] == "edited_in_portal" and f["row"] == 4 for f in job.fixes)
 
 
 def test_replace_all_changes_every_equal_cell_of_a_column_in_one_revision(client, personas):

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from imports.schedule.check import check_schedule
 from imports.schedule.workbook import WorkbookLimits
-from tests.imports.workbooks import Formula, ods, xls, xlsx
+from tests.imports.workbooks import Formula, ods, openpyxl_xlsx, xls, xlsx
 
 ZONE = "America/New_York"
 HEADER = ["Agent Name", "Agent Email", "Start Time", "End Time", "Event Type Name"]
@@ -251,3 +251,78 @@ def test_an_opendocument_link_to_another_file_is_refused():
             archive.writestr(name, content, zipfile.ZIP_DEFLATED)
 
     assert "links to other files" in checked(out.getvalue()).errors[0].message
+
+
+def test_an_error_cell_is_that_rows_one_error_saying_what_the_workbook_holds():
+    rows = [ROWS[0], ROWS[1], ["Bob Wilson", "bob.wilson@example.com", "#N/A", datetime(2026, 6, 1, 17), "Break"]]
+
+    check = checked(openpyxl_xlsx(rows))
+
+    assert [(problem.row, problem.column, problem.code) for problem in check.errors] == [
+        (3, "Start Time", "workbook_error_cell")
+    ]
+    assert check.errors[0].message.startswith("Start Time: the workbook holds #N/A (a formula error), not a time.")
+
+
+def test_a_formula_without_a_saved_value_is_an_error_saying_to_save_the_workbook_in_a_spreadsheet():
+    rows = [ROWS[0], ["Bob Wilson", "bob.wilson@example.com", datetime(2026, 6, 1, 9), "=C2+TIME(8,0,0)", "Break"]]
+
+    check = checked(openpyxl_xlsx(rows))
+
+    assert [(problem.row, problem.column, problem.code) for problem in check.errors] == [
+        (2, "End Time", "formula_not_saved")
+    ]
+    assert "a formula =C2+TIME(8,0,0) whose value the workbook did not save" in check.errors[0].message
+    assert "Open the workbook in Excel or LibreOffice, save it" in check.errors[0].message
+
+
+def test_a_formula_whose_saved_value_is_empty_text_reads_as_an_empty_cell():
+    rows = [ROWS[0], [*ROWS[1][:4], Formula('=IF(A2="","x","")', "")]]
+
+    check = checked(xlsx({"Plan": rows}))
+
+    assert [(problem.row, problem.code) for problem in check.errors] == [(2, "empty_cell")]
+
+
+def test_the_held_rows_file_shows_an_error_cell_as_the_sheet_does():
+    from imports.schedule.held_rows import held_file
+    from imports.schedule.readers import ReadOptions
+
+    rows = [ROWS[0], ["Bob Wilson", "bob.wilson@example.com", "#N/A", datetime(2026, 6, 1, 17), "Break"]]
+
+    held = held_file(openpyxl_xlsx(rows), ReadOptions(), {2: ["Start Time: the workbook holds #N/A."]})
+
+    assert held.decode().splitlines()[1].startswith("Bob Wilson,bob.wilson@example.com,#N/A,")
+
+
+@pytest.mark.parametrize("make", [openpyxl_xlsx, lambda rows, hidden: ods({"Plan": rows}, hidden=hidden)])
+def test_hidden_rows_are_left_out_as_the_sheet_shows_them_and_said(make):
+    day = [datetime(2026, 6, 1, 9), datetime(2026, 6, 1, 17)]
+    rows = [
+        HEADER,
+        ["Ann Lee", "ann.lee@example.com", *day, "Meeting"],
+        ["Bob Wilson", "bob.wilson@example", *day, "Meeting"],
+        ["Cy Young", "cy.young@example.com", *day, "Meeting"],
+        ["Di Prince", "di.prince@example.com", "never", *day[1:], "Meeting"],
+    ]
+
+    check = checked(make(rows, hidden=(3, 5)))
+
+    assert [row.row for row in check.rows] == [2, 4]
+    assert not check.errors
+    assert [(fix.row, fix.message) for fix in check.fixes if fix.code == "hidden_rows_left_out"] == [
+        (
+            3,
+            "Rows 3, 5 are hidden in the workbook and were left out, as the sheet does not show them. "
+            "To send them, unhide them in the workbook and upload it again.",
+        )
+    ]
+
+
+def test_a_cell_holding_the_readers_own_separator_still_reads_whole_and_is_reported():
+    rows = [HEADER, ["Ann\x00Lee", "ann.lee@example.com", datetime(2026, 6, 1, 9), datetime(2026, 6, 1, 17), "Break"]]
+
+    check = checked(xls({"Plan": rows}))
+
+    assert check.rows[0].agent_name == "Ann\x00Lee"
+    assert [(problem.row, problem.code) for problem in check.errors] == [(2, "control_character")]

@@ -74,15 +74,35 @@ def xls(sheets: Sheets, *, start: tuple[int, int] = (0, 0)) -> bytes:
     return out.getvalue()
 
 
-def ods(sheets: Sheets) -> bytes:
+def openpyxl_xlsx(rows: list[list[object]], *, hidden: tuple[int, ...] = ()) -> bytes:
+    """A workbook as openpyxl writes it: a cell "#N/A" as an error cell, a
+    formula ("=A2+1") without a saved value, as any program but a
+    spreadsheet writes one; hidden: spreadsheet rows to hide."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Plan"
+    for row in rows:
+        sheet.append(row)
+    for number in hidden:
+        sheet.row_dimensions[number].hidden = True
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def ods(sheets: Sheets, *, hidden: tuple[int, ...] = ()) -> bytes:
     """An OpenDocument spreadsheet written by hand: content.xml, the manifest
-    and the mimetype entry first and stored, as the format asks."""
+    and the mimetype entry first and stored, as the format asks; hidden:
+    spreadsheet rows to collapse."""
     tables = []
     for name, rows in sheets.items():
         lines = []
-        for row in rows:
+        for number, row in enumerate(rows, start=1):
             cells = "".join(_ods_cell(value) for value in row)
-            lines.append(f"<table:table-row>{cells}</table:table-row>")
+            shown = ' table:visibility="collapse"' if number in hidden else ""
+            lines.append(f"<table:table-row{shown}>{cells}</table:table-row>")
         tables.append(f'<table:table table:name="{escape(name)}">{"".join(lines)}</table:table>')
     content = (
         '<?xml version="1.0" encoding="UTF-8"?>'

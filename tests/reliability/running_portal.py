@@ -114,6 +114,22 @@ class Person:
             timeout=30,
         )
         assert response.status_code == 200
+        refused = re.search(r'<p class="flash error"[^>]*>([^<]*)</p>', response.text)
+        assert not refused, f"confirming {import_id} was refused: {html.unescape(refused.group(1))}"
+
+    def sync_agents(self, connection_name: str) -> None:
+        """An admin's "Sync agents now" on one connection."""
+        page = self.http.get(f"{self.stack.url}/connections/", timeout=10).text
+        connection = re.search(rf'href="/connections/(\d+)/">{re.escape(html.escape(connection_name))}</a>', page)
+        assert connection, f"no connection named {connection_name} on the connections page"
+        response = self.http.post(
+            f"{self.stack.url}/connections/{connection.group(1)}/sync-agents/",
+            data={"csrfmiddlewaretoken": _token_in(page)},
+            timeout=60,
+        )
+        assert response.status_code == 200
+        refused = re.search(r'<p class="flash error"[^>]*>([^<]*)</p>', response.text)
+        assert not refused, f"syncing {connection_name} was refused: {html.unescape(refused.group(1))}"
 
     def press(self, import_id: str, button: str, number: int = 1) -> None:
         """An admin's choice for a part that needs attention: resend or mark-imported."""

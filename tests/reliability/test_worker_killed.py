@@ -85,13 +85,6 @@ def test_a_worker_killed_while_polling_goes_on_following_the_import_after_a_rest
     assert len(portal.received("killed-while-polling.csv")) == 1
 
 
-@pytest.mark.xfail(
-    reason=(
-        "Known open defect, 2026-12-01: passes alone and with its own file, but after the other reliability files "
-        "its import never leaves the account's queue within 30 s; cause not yet found (see the closing note)"
-    ),
-    strict=False,
-)
 def test_a_worker_killed_while_downloading_the_error_report_keeps_it_from_a_fresh_link_after_the_old_one_expired(
     portal,
 ):
