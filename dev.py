@@ -224,8 +224,48 @@ def test(pytest_args: list[str]) -> None:
     # and CI's) never share a test database.
     env.setdefault("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/portal_{os.getpid()}")
     env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
-    result = subprocess.run([str(PYTHON), "-m", "pytest", *pytest_args], cwd=ROOT, env=env)
-    raise SystemExit(result.returncode)
+    if pytest_args:
+        result = subprocess.run([str(PYTHON), "-m", "pytest", *pytest_args], cwd=ROOT, env=env)
+        raise SystemExit(result.returncode)
+    raise SystemExit(whole_suite(env))
+
+
+# The reliability suite mostly waits (on killed workers, retries, Talkdesk's
+# faults), so it runs beside the rest in a process of its own, with its own
+# test database and Redis databases. The test that restarts PostgreSQL would
+# cut every other process's connections, so it runs last, alone.
+ALONE = "tests/reliability/test_infrastructure_failures.py"
+
+
+def whole_suite(env: dict[str, str]) -> int:
+    say("The whole suite: the reliability suite beside the rest, then the PostgreSQL restarts alone")
+    logs = DATA / "test-logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    beside_env = {
+        **env,
+        "DATABASE_URL": env["DATABASE_URL"] + "_reliability",
+        "REDIS_URL": env["REDIS_URL"].rsplit("/", 1)[0] + "/14",
+    }
+    beside_log = logs / "reliability.log"
+    pytest = [str(PYTHON), "-m", "pytest"]
+    with beside_log.open("w") as output:
+        beside = subprocess.Popen(
+            [*pytest, "tests/reliability", "--ignore", ALONE, "-p", "no:cacheprovider", f"--basetemp={logs / 'tmp'}"],
+            cwd=ROOT,
+            env=beside_env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        rest = subprocess.run([*pytest, "tests", "--ignore", "tests/reliability"], cwd=ROOT, env=env).returncode
+        beside_code = beside.wait()
+    say(f"The reliability suite (beside the rest), from {beside_log}:")
+    print(beside_log.read_text(), flush=True)
+    say("The PostgreSQL restarts, alone")
+    alone = subprocess.run([*pytest, ALONE, "-p", "no:cacheprovider"], cwd=ROOT, env=env).returncode
+    results = {"the rest": rest, "the reliability suite": beside_code, ALONE: alone}
+    failed = [name for name, code in results.items() if code != 0]
+    say("Failed: " + ", ".join(failed) if failed else "Every part of the suite passed")
+    return 1 if failed else 0
 
 
 def check() -> None:

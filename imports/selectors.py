@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import io
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
 from itertools import islice
 from typing import BinaryIO, cast
@@ -33,7 +34,16 @@ from imports.models import (
     Transition,
 )
 from imports.schedule import checked_rows, findings, held_rows
-from imports.schedule.accepted import Accepted, Changes, Comparison, Source, compare, moment
+from imports.schedule.accepted import (
+    PARTS_SEPARATOR,
+    Accepted,
+    Changes,
+    Comparison,
+    Source,
+    add_overlaps,
+    already_imported,
+    moment,
+)
 from imports.schedule.accepted import what_changes as changes_of
 from imports.schedule.check import (
     HEADER,
@@ -44,6 +54,7 @@ from imports.schedule.check import (
     download_csv,
     download_rows_csv,
 )
+from imports.schedule.timeline import EarlierEvent
 from imports.schedule.workbook import WorkbookLimits
 from imports.states import ImportState, PartState
 from imports.wfm import registry
@@ -592,6 +603,8 @@ def timeline(job: Import, *, first_agent: int, max_agents: int, view: str | None
 
     from imports.schedule.timeline import Event, draw_timeline
 
+    zone = ZoneInfo(job.time_zone)
+
     problems: dict[int, str] = {}
     for problem in job.errors + job.warnings:
         if problem.get("row"):
@@ -613,12 +626,38 @@ def timeline(job: Import, *, first_agent: int, max_agents: int, view: str | None
         )
         return draw_timeline(
             events,
-            zone=ZoneInfo(job.time_zone),
+            zone=zone,
             first_agent=first_agent,
             max_agents=max_agents,
             view=view,
             start=start,
+            earlier=partial(_earlier_events, job, zone),
         )
+
+
+def _earlier_events(job: Import, zone, agents: list[str], begin: datetime, finish: datetime) -> list[EarlierEvent]:
+    """The events Talkdesk accepted before for the page's agents and days,
+    told as the job's team may hear of them: another team's import sharing
+    the account is neither named nor linked."""
+    own = _own_parts(job)
+    found = [
+        event
+        for event in accepted_events_near(
+            account_key=job.account_key,
+            first_minute=int(begin.timestamp()) // 60,
+            last_minute=-(-int(finish.timestamp()) // 60),
+            agents=agents,
+        )
+        if event.source not in own
+    ]
+    if not found:
+        return []
+    sources = accepted_sources({event.source for event in found}, team_id=job.team_id)
+    told = {part: source.imported(zone) for part, source in sources.items()}
+    return [
+        EarlierEvent(event.agent, moment(event.start, UTC), moment(event.end, UTC), event.kind, told[event.source])
+        for event in found
+    ]
 
 
 def person_settings(user) -> PersonSettings | None:
@@ -636,19 +675,49 @@ def team_time_zone(user) -> str | None:
 _make_accepted = partial(tuple.__new__, Accepted)
 
 
+@contextmanager
+def _bulk():
+    """Without the garbage collector while the record's tens of thousands of
+    rows become tuples: every few hundred new tuples it runs, and now and
+    then it walks every object the process holds (the checked file's rows
+    too), which took longer than reading the rows (cProfile, the 5 MB file
+    sent again). Nothing made here refers to itself, so nothing is left
+    for it to find afterwards."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def _consulted_since():
     return timezone.now() - timedelta(days=settings.ACCEPTED_EVENTS_DAYS)
 
 
-def accepted_events_near(*, account_key: str, first_minute: int, last_minute: int) -> list[Accepted]:
-    """The account's events accepted within the days the record is
-    consulted for that overlap the span."""
-    found = AcceptedEvent.objects.filter(
+def _accepted_near(*, account_key: str, first_minute: int, last_minute: int, agents: list[str] | None = None):
+    events = AcceptedEvent.objects.filter(
         account_key=account_key,
         end_minute__gt=first_minute,
         start_minute__lt=last_minute,
         accepted_at__gte=_consulted_since(),
-    ).values_list("agent_email", "start_minute", "end_minute", "event_type", "part_id")
+    )
+    if agents is not None:
+        events = events.filter(agent_email__in=agents)
+    # Without the model's ordering: a sort of every row found, which no
+    # caller needs.
+    return events.values_list("agent_email", "start_minute", "end_minute", "event_type", "part_id").order_by()
+
+
+def accepted_events_near(
+    *, account_key: str, first_minute: int, last_minute: int, agents: list[str] | None = None
+) -> list[Accepted]:
+    """The account's events accepted within the days the record is
+    consulted for that overlap the span (of the agents, lower case, if
+    given)."""
+    found = _accepted_near(account_key=account_key, first_minute=first_minute, last_minute=last_minute, agents=agents)
     # Read as plain tuples: tens of thousands of rows come back when a file
     # is sent again, and the ORM's row objects would take longer than the
     # whole check of the file.
@@ -656,6 +725,32 @@ def accepted_events_near(*, account_key: str, first_minute: int, last_minute: in
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return list(map(_make_accepted, cursor.fetchall()))
+
+
+def accepted_keys_near(*, account_key: str, first_minute: int, last_minute: int) -> tuple[str, str]:
+    """The same events as accepted_events_near, as the database writes them:
+    their keys (accepted.KEY_SEPARATOR) in one text, their parts' ids in
+    another, in the same order. A file sent again meets tens of thousands
+    of them, and a row and five values each, made into Python objects, took
+    longer than checking the file."""
+    inner, params = _accepted_near(
+        account_key=account_key, first_minute=first_minute, last_minute=last_minute
+    ).query.sql_with_params()
+    if connection.vendor == "sqlite":
+        unit, line, aggregate, part = "char(31)", "char(10)", "group_concat", "part_id"
+    else:
+        unit, line, aggregate, part = "chr(31)", "chr(10)", "string_agg", "part_id::text"
+    key = f" || {unit} || ".join(("agent_email", "start_minute", "end_minute", "event_type"))
+    # Only the query Django made and fixed SQL are formatted in; every value
+    # is a parameter. Not grouped by part: grouped, SQLite's planner (which
+    # cannot tell that the span holds few of the account's events) read the
+    # whole table in part order to spare the grouping's sort, a second for
+    # a million events when the span held none.
+    sql = f"SELECT {aggregate}({key}, {line}), {aggregate}({part}, '{PARTS_SEPARATOR}') FROM ({inner}) AS near"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        keys, parts = cursor.fetchone()
+        return keys or "", parts or ""
 
 
 def accepted_sources(part_ids, *, team_id: int | None) -> dict[int, Source]:
@@ -706,20 +801,29 @@ def file_imported_before(*, account_key: str, normalised_sha256: str, team_id: i
     return Source(finished)
 
 
-def compare_with_accepted(
-    events: EventColumns, *, account_key: str, team_id: int | None, zone
-) -> tuple[Comparison, list[Accepted]]:
+def compare_with_accepted(events: EventColumns, *, account_key: str, team_id: int | None, zone) -> Comparison:
     """The file's events against the account's accepted events they could
-    meet."""
+    meet: the rows already imported found by their keys, and only if some
+    row is not, the events read one by one for the collisions."""
     timed = [minute for minute in events.starts if minute is not None]
     ends = [minute for minute in events.ends if minute is not None]
     if not timed or not ends:
-        return Comparison(), []
-    accepted = accepted_events_near(account_key=account_key, first_minute=min(timed), last_minute=max(ends))
-    if not accepted:
-        return Comparison(), accepted
-    sources = accepted_sources({event.source for event in accepted}, team_id=team_id)
-    return compare(events, accepted, sources, zone=zone), accepted
+        return Comparison()
+    first, last = min(timed), max(ends)
+    with _bulk():
+        keyed = accepted_keys_near(account_key=account_key, first_minute=first, last_minute=last)
+        if not keyed[0]:
+            return Comparison()
+        sources = accepted_sources({int(part) for part in set(keyed[1].split(PARTS_SEPARATOR))}, team_id=team_id)
+        result = already_imported(events, keyed, sources, zone=zone)
+        del keyed
+        if len(result.already_rows) < len(events.rows):
+            accepted = accepted_events_near(account_key=account_key, first_minute=first, last_minute=last)
+            # A part recorded between the two reads is told of too.
+            if missing := {event.source for event in accepted} - sources.keys():
+                sources |= accepted_sources(missing, team_id=team_id)
+            add_overlaps(result, events, accepted, sources, zone=zone)
+        return result
 
 
 def file_events(job: Import) -> EventColumns:
@@ -747,20 +851,23 @@ def what_changes(job: Import) -> Changes:
     and days: whole days, in the file's time zone."""
     from zoneinfo import ZoneInfo
 
-    events = file_events(job)
-    zone = ZoneInfo(job.time_zone)
-    timed = [minute for minute in events.starts if minute is not None]
-    if not timed:
-        return Changes()
-    first = moment(min(timed), zone).replace(hour=0, minute=0)
-    last = moment(max(timed), zone).replace(hour=0, minute=0) + timedelta(days=1)
-    accepted = accepted_events_near(
-        account_key=job.account_key,
-        first_minute=int(first.timestamp()) // 60,
-        last_minute=int(last.timestamp()) // 60,
-    )
-    own = _own_parts(job)
-    return changes_of(events, [event for event in accepted if event.source not in own], zone=zone)
+    with _bulk():
+        events = file_events(job)
+        zone = ZoneInfo(job.time_zone)
+        timed = [minute for minute in events.starts if minute is not None]
+        if not timed:
+            return Changes()
+        first = moment(min(timed), zone).replace(hour=0, minute=0)
+        last = moment(max(timed), zone).replace(hour=0, minute=0) + timedelta(days=1)
+        accepted = accepted_events_near(
+            account_key=job.account_key,
+            first_minute=int(first.timestamp()) // 60,
+            last_minute=int(last.timestamp()) // 60,
+        )
+        own = _own_parts(job)
+        if own:
+            accepted = [event for event in accepted if event.source not in own]
+        return changes_of(events, accepted, zone=zone)
 
 
 def _own_parts(job: Import) -> set[int]:

@@ -95,6 +95,8 @@ def record_findings(
     in ask this same question. Imports of a team other than `team` are told
     of without their names (team None: an operator, who sees them all)."""
     found = RecordFindings()
+    # The zone names are read from the disk once: available_timezones walks
+    # the zone database on every call, longer than the look-ups that follow.
     if not check.normalised or time_zone not in zone_names():
         return found
     zone = zoneinfo.ZoneInfo(time_zone)
@@ -107,7 +109,7 @@ def record_findings(
     )
     if before is not None:
         found.warnings.append(accepted.file_already_imported(before, zone=zone))
-    comparison, _ = selectors.compare_with_accepted(
+    comparison = selectors.compare_with_accepted(
         check.read_events(), account_key=account_key, team_id=team_id, zone=zone
     )
     found.warnings += comparison.already
@@ -672,7 +674,7 @@ def import_leave_out_imported_rows(*, job: Import, actor, client_address: str | 
     were left out."""
     if job.state != ImportState.PREVIEW:
         raise ActionRefused("This import was already confirmed or cancelled; its file cannot change any more.")
-    comparison, _ = selectors.compare_with_accepted(
+    comparison = selectors.compare_with_accepted(
         selectors.file_events(job),
         account_key=job.account_key,
         team_id=job.team_id,
@@ -701,9 +703,16 @@ def import_leave_out_imported_rows(*, job: Import, actor, client_address: str | 
     return len(numbers)
 
 
-def _recheck_stored(job: Import) -> None:
+def _recheck_stored(job: Import, *, why: str) -> None:
     """Checks the kept file again as the import now says to read it; inside
-    the caller's transaction."""
+    the caller's transaction. A file over CHECK_IN_WEB_MAX_BYTES goes to the
+    worker, as its first check did: a mapping or a fixed cell does not make
+    checking it any lighter for a web process."""
+    if not _checked_in_web(job.size):
+        job.save(update_fields=["column_mapping", "column_mapping_name"])
+        if not _check_later(job, note=f"{why}; checked again by the worker."):
+            raise ActionRefused("This import was already confirmed or is being checked.")
+        return
     with job.original.open("rb") as stored:
         data = stored.read()
     with _every_finding_spool() as every_finding:
@@ -737,7 +746,7 @@ def import_map_columns(
         job.column_mapping = columns
         # The name tells of a mapping applied by itself; this one the person chose.
         job.column_mapping_name = ""
-        _recheck_stored(job)
+        _recheck_stored(job, why="Columns mapped")
         audit.record(Action.COLUMNS_MAPPED, user=actor, client_address=client_address, import_job=job, detail=described)
         if save_as:
             ColumnMapping.objects.update_or_create(
@@ -767,7 +776,7 @@ def _revise(job: Import, *, actor, change: dict, detail: str, action, client_add
             raise ActionRefused("This import was already confirmed; its file can no longer be changed.")
         number = (job.revisions.aggregate(models.Max("number"))["number__max"] or 1) + 1
         ImportRevision.objects.create(import_job=job, number=number, change=change, detail=detail, made_by=actor)
-        _recheck_stored(job)
+        _recheck_stored(job, why=f"Revision {number}")
         audit.record(
             action, user=actor, client_address=client_address, import_job=job, detail=f"revision {number}: {detail}"
         )

@@ -278,6 +278,13 @@ def _revised(request, job: Import, action) -> HttpResponse:
         notices = [("success", "Changed and checked again.")]
     except services.ActionRefused as refusal:
         notices = [("error", str(refusal))]
+    if job.is_checking:
+        # A large file is checked again by the worker: its page says
+        # "Checking…" until the rows are known again.
+        messages.info(request, "Changed; the file is being checked again.")
+        if request.htmx:
+            return HttpResponse(headers={"HX-Redirect": reverse("imports:detail", args=[job.pk])})
+        return redirect("imports:detail", pk=job.pk)
     if request.htmx:
         return _rows_page(request, job, problem=problem, page_number=request.POST.get("page"), notices=notices)
     for kind, text in notices:

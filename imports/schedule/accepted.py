@@ -16,12 +16,13 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from functools import partial
-from itertools import accumulate
+from itertools import accumulate, compress
 from operator import itemgetter
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from imports.schedule.check import EventColumns
 
@@ -30,9 +31,16 @@ ROW_ALREADY_IMPORTED = "row_already_imported"
 OVERLAPS_IMPORTED_EVENT = "overlaps_imported_event"
 
 _START_COLUMN = "Start Time"
-# An accepted event's agent, start, end and type; and its source.
-_EVENT_KEY = itemgetter(0, 1, 2, 3)
-_SOURCE = itemgetter(4)
+# An event as one text, the same from the database (selectors write it in
+# SQL) and from the file: agent in lower case, start and end minutes, type,
+# joined by the unit separator, which no e-mail or event type holds; the
+# events' keys are joined by line breaks, which the check takes out of every
+# cell, and their parts' ids, in the same order, by commas. Compared as
+# text, tens of thousands of events are read and matched in C, without a
+# tuple for each.
+KEY_SEPARATOR = "\x1f"
+EVENTS_SEPARATOR = "\n"
+PARTS_SEPARATOR = ","
 _EVENT_KEY_NO_AGENT = itemgetter(1, 2, 3)
 _FILE_KEY = itemgetter(1, 2, 3)
 _START = itemgetter(1)
@@ -67,6 +75,14 @@ class Source:
             return f"by another team sharing this Talkdesk account, {when}"
         return f"in import {self.name}, {when}" + (f" by {self.by}" if self.by else "")
 
+    def imported(self, zone: tzinfo) -> str:
+        """As the timeline's earlier events say it: when first, then which
+        import (or only that another team sent it)."""
+        when = _when(self.imported_at, zone)
+        if self.name is None:
+            return f"imported {when} by another team sharing this Talkdesk account"
+        return f"imported {when} in import {self.name}" + (f" by {self.by}" if self.by else "")
+
 
 def finding(row: int | None, column: str | None, code: str, message: str, link: str | None) -> dict[str, object]:
     """A finding in the shape every check gives (docs/finding-codes.md),
@@ -95,52 +111,99 @@ def file_already_imported(source: Source, *, zone: tzinfo) -> dict[str, object]:
     )
 
 
+def event_keys(accepted: list[Accepted]) -> tuple[str, str]:
+    """The events as the database gives them to already_imported: their
+    keys in one text, their parts' ids in another."""
+    return (
+        EVENTS_SEPARATOR.join(KEY_SEPARATOR.join(map(str, event[:4])) for event in accepted),
+        PARTS_SEPARATOR.join(str(event.source) for event in accepted),
+    )
+
+
 def compare(events: EventColumns, accepted: list[Accepted], sources: dict[int, Source], *, zone: tzinfo) -> Comparison:
     """Each row equal to an accepted event (same agent in any case, start,
     end and type) and each other row that overlaps an accepted event of the
-    same agent and type. Only events of one type are compared for overlaps,
-    as the file's own check does: a break inside a shift is how schedules
-    are written, not a collision."""
+    same agent and type."""
+    result = already_imported(events, event_keys(accepted), sources, zone=zone)
+    add_overlaps(result, events, accepted, sources, zone=zone)
+    return result
+
+
+def already_imported(
+    events: EventColumns, keyed: tuple[str, str], sources: dict[int, Source], *, zone: tzinfo
+) -> Comparison:
+    """Each row equal to an accepted event: same agent in any case, start,
+    end and type. keyed is the events' keys and their parts' ids, each in
+    one text (event_keys); an event imported more than once is told of by
+    one of the imports that sent it."""
     result = Comparison()
-    if not accepted:
+    keys, parts = keyed
+    if not keys:
         return result
-    # A file sent again meets tens of thousands of its own rows here, so the
-    # exact matches are found a column at a time, in C (the reversed order
-    # keeps the first import of an event), and Python walks only the rows
-    # that need a message.
-    exact = dict(zip(map(_EVENT_KEY, reversed(accepted)), map(_SOURCE, reversed(accepted)), strict=True))
+    exact = dict(zip(keys.split(EVENTS_SEPARATOR), map(int, parts.split(PARTS_SEPARATOR)), strict=True))
     lowered = {email: email.lower() for email in set(events.emails)}
-    file_agents = list(map(lowered.__getitem__, events.emails))
-    matches = list(map(exact.get, zip(file_agents, events.starts, events.ends, events.types, strict=True)))
-    said: dict[int, tuple[str, str | None]] = {}
+    # Each minute made text once, and each key joined in C.
+    text = {minute: str(minute) for minute in {*events.starts, *events.ends}}
+    file_keys = map(
+        KEY_SEPARATOR.join,
+        zip(
+            map(lowered.__getitem__, events.emails),
+            map(text.__getitem__, events.starts),
+            map(text.__getitem__, events.ends),
+            events.types,
+            strict=True,
+        ),
+    )
+    matches = list(map(exact.get, file_keys))
     rows = events.rows
-    for index, source in enumerate(matches):
-        if source is None:
-            continue
-        if source not in said:
-            described = sources[source]
-            said[source] = (f"Already imported {described.describe(zone)}.", described.link)
-        message, link = said[source]
-        result.already.append(
-            {"row": rows[index], "column": None, "code": ROW_ALREADY_IMPORTED, "message": message, "link": link}
-            if link
-            else {"row": rows[index], "column": None, "code": ROW_ALREADY_IMPORTED, "message": message}
-        )
-        result.already_rows.append(rows[index])
-    if len(result.already_rows) == len(rows):
-        return result
+    # A file sent again has a finding per row: each earlier import is
+    # described once, and the rows' findings are made in one comprehension
+    # (part ids are never 0, so compress keeps exactly the rows matched).
+    hits = list(compress(range(len(matches)), matches))
+    hit_sources = [source for source in matches if source is not None]
+    told: dict[int, tuple[str, str | None]] = {}
+    for source in set(hit_sources):
+        described = sources[source]
+        told[source] = (f"Already imported {described.describe(zone)}.", described.link)
+    result.already_rows = [rows[index] for index in hits]
+    result.already = [
+        {"row": rows[index], "column": None, "code": ROW_ALREADY_IMPORTED, "message": told[source][0]}
+        if told[source][1] is None
+        else {
+            "row": rows[index],
+            "column": None,
+            "code": ROW_ALREADY_IMPORTED,
+            "message": told[source][0],
+            "link": told[source][1],
+        }
+        for index, source in zip(hits, hit_sources, strict=True)
+    ]
+    return result
+
+
+def add_overlaps(
+    result: Comparison, events: EventColumns, accepted: list[Accepted], sources: dict[int, Source], *, zone: tzinfo
+) -> None:
+    """Each row not already imported that overlaps an accepted event of the
+    same agent and type. Only events of one type are compared, as the
+    file's own check does: a break inside a shift is how schedules are
+    written, not a collision."""
+    if not accepted:
+        return
+    already = set(result.already_rows)
     finder = _OverlapFinder(accepted)
-    for index, source in enumerate(matches):
+    rows = events.rows
+    for index, row in enumerate(rows):
         start, end = events.starts[index], events.ends[index]
-        if source is not None or start is None or end is None or end <= start:
+        if row in already or start is None or end is None or end <= start:
             continue
         kind = events.types[index]
-        earlier = finder.find(file_agents[index], kind, start, end)
+        earlier = finder.find(events.emails[index].lower(), kind, start, end)
         if earlier is not None:
             described = sources[earlier.source]
             result.overlapping.append(
                 finding(
-                    rows[index],
+                    row,
                     _START_COLUMN,
                     OVERLAPS_IMPORTED_EVENT,
                     f"This {kind} for {events.emails[index]} overlaps the {kind} "
@@ -149,7 +212,6 @@ def compare(events: EventColumns, accepted: list[Accepted], sources: dict[int, S
                     described.link,
                 )
             )
-    return result
 
 
 class _OverlapFinder:
@@ -229,33 +291,39 @@ def what_changes(events: EventColumns, accepted: list[Accepted], *, zone: tzinfo
     accepted before: events new to the day, identical to an earlier one, or
     differing (the agent's day had other events), and the days that had
     events before which the file leaves empty."""
-    timed = [
-        index
-        for index, (start, end) in enumerate(zip(events.starts, events.ends, strict=True))
-        if start is not None and end is not None
-    ]
-    changes = Changes()
-    if not timed:
-        return changes
-    lowered = {email: email.lower() for email in set(events.emails)}
-    in_file: dict[tuple[str, date], list[FileEvent]] = defaultdict(list)
     rows, emails, starts, ends, types = events
+    lowered = {email: email.lower() for email in set(emails)}
+    # Ordered by agent, start and row once, and the record by agent, start,
+    # end and type: each day's events then come out in order, and a day
+    # the file repeats is told by comparing two lists, not by sorting each
+    # of tens of thousands of days.
+    found: Iterable[tuple[str, int | None, int, int | None, str]] = zip(
+        map(lowered.__getitem__, emails), starts, rows, ends, types, strict=True
+    )
+    # A file every row of which has its times is ordered in C alone.
+    if None in starts or None in ends:
+        found = (event for event in found if event[1] is not None and event[3] is not None)
+    placed = cast("list[tuple[str, int, int, int, str]]", sorted(found))
+    changes = Changes()
+    if not placed:
+        return changes
     # A schedule repeats a few start times on row after row: each is turned
     # into a day once.
     days_of = {
-        minute: moment(minute, zone).date()
-        for minute in {starts[index] for index in timed} | set(map(_START, accepted))
-        if minute is not None
+        minute: moment(minute, zone).date() for minute in {event[1] for event in placed} | set(map(_START, accepted))
     }
-    for index in timed:
-        in_file[lowered[emails[index]], days_of[starts[index]]].append(
-            _make_file_event((rows[index], starts[index], ends[index], types[index]))
-        )
+    in_file: dict[tuple[str, date], list[FileEvent]] = {}
+    for agent, start, row, end, kind in placed:
+        key = (agent, days_of[start])
+        group = in_file.get(key)
+        if group is None:
+            group = in_file[key] = []
+        group.append(_make_file_event((row, start, end, kind)))
     agents = set(lowered.values())
     first_day = min(day for _, day in in_file)
     last_day = max(day for _, day in in_file)
     before: dict[tuple[str, date], list[Accepted]] = defaultdict(list)
-    for event in accepted:
+    for event in sorted(accepted):
         if event.agent in agents:
             day = days_of[event.start]
             if first_day <= day <= last_day:
@@ -268,18 +336,21 @@ def what_changes(events: EventColumns, accepted: list[Accepted], *, zone: tzinfo
 def _day_change(
     key: tuple[str, date], file_events: list[FileEvent], earlier: list[Accepted], changes: Changes
 ) -> DayChange:
+    """One agent's day; both lists come in order of start."""
     agent, day = key
     if not file_events:
         changes.left_empty += 1
-        return DayChange(agent, day, "left_empty", [], sorted(earlier))
+        return DayChange(agent, day, "left_empty", [], earlier)
     if not earlier:
         changes.new += len(file_events)
-        return DayChange(agent, day, "new", sorted(file_events, key=_START), [])
-    if len(file_events) == len(earlier) and sorted(map(_FILE_KEY, file_events)) == sorted(
+        return DayChange(agent, day, "new", file_events, [])
+    if len(file_events) == len(earlier) and list(map(_FILE_KEY, file_events)) == list(
         map(_EVENT_KEY_NO_AGENT, earlier)
     ):
         changes.identical += len(file_events)
-        return DayChange(agent, day, "identical", sorted(file_events, key=_START), [])
+        return DayChange(agent, day, "identical", file_events, [])
+    # Events starting together may come in another order on each side: they
+    # are matched one by one.
     remaining: dict[tuple[int, int, str], list[Accepted]] = defaultdict(list)
     for before in earlier:
         remaining[before.start, before.end, before.kind].append(before)
@@ -303,7 +374,7 @@ def _day_change(
         # differ, and the earlier ones stay in Talkdesk beside them.
         status = "differs"
         changes.differing += len(unmatched)
-    return DayChange(agent, day, status, sorted(file_events, key=_START), left)
+    return DayChange(agent, day, status, file_events, left)
 
 
 def event_text(event: FileEvent | Accepted, zone: tzinfo) -> str:

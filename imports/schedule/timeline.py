@@ -1,8 +1,11 @@
 """Draws a schedule as a timeline a planner reads like a WFM's schedule grid:
 one row per agent across a window of days, one bar per event coloured by its
 type, overlapping events in lanes of their own (an overlap of two events of
-one type, which the checks warn about, marked), and
-every problem row either drawn where it falls or listed with why it cannot be.
+one type, which the checks warn about, marked),
+every problem row either drawn where it falls or listed with why it cannot be,
+and faintly behind the file's bars the events Talkdesk already has for the
+same agents and days from earlier imports (importing adds beside them, so
+the planner sees what the day will hold).
 
 Plain module: it takes events and returns markup and plain rows (for the
 table that says the same to a screen reader), so the page and the tests need
@@ -16,7 +19,7 @@ pixel per unit, so their rows line up.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
@@ -26,6 +29,7 @@ from xml.sax.saxutils import escape
 # Distinct on white and for the common colour-vision deficiencies.
 PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#9c755f", "#bab0ac", "#ff9da7", "#e15759")
 PROBLEM = "#b42318"
+EARLIER = "#7b8794"
 NAMES_WIDTH = 170
 PLOT_WIDTH = 880
 LANE = 18
@@ -56,6 +60,24 @@ class Event:
     problem: str | None = None
 
 
+@dataclass(frozen=True)
+class EarlierEvent:
+    """An event Talkdesk accepted from an earlier import of the account:
+    agent in lower case, and how the import may be told of ("imported on …
+    in import …", or only that another team sharing the account sent it)."""
+
+    agent: str
+    start: datetime
+    end: datetime
+    kind: str
+    imported: str
+
+
+# Asked once the page's agents and days are known, so that only their
+# earlier events are read: (agents, first instant, last instant).
+EarlierLookup = Callable[[list[str], datetime, datetime], Iterable[EarlierEvent]]
+
+
 class _Bar(NamedTuple):
     """An event that can be placed: both times read, the end after the start."""
 
@@ -77,6 +99,17 @@ class ListedEvent:
     row: int
     problem: str | None
     lane: int
+
+
+@dataclass(frozen=True)
+class ListedEarlier:
+    """One earlier event as the table beside the picture says it."""
+
+    agent: str
+    kind: str
+    start: str
+    end: str
+    imported: str
 
 
 @dataclass(frozen=True)
@@ -112,6 +145,8 @@ class Timeline:
     unplaced: list[Unplaced] = field(default_factory=list)
     overlaps: int = 0
     zone_name: str = ""
+    earlier: list[ListedEarlier] = field(default_factory=list)
+    """The earlier events drawn faintly behind the file's."""
 
     @property
     def svg(self) -> str:
@@ -166,6 +201,7 @@ def draw_timeline(
     max_agents: int = 40,
     view: str | None = None,
     start: date | None = None,
+    earlier: EarlierLookup | None = None,
 ) -> Timeline:
     lanes: dict[str, list[_Bar]] = {}
     labels: dict[str, str] = {}
@@ -218,8 +254,13 @@ def draw_timeline(
         begin = max(begin, _whole_hour(earliest) - timedelta(hours=1))
         finish = min(finish, _whole_hour(latest + timedelta(minutes=59, seconds=59)) + timedelta(hours=1))
     plot = _Plot(begin, finish, zone)
+    behind: dict[str, list[EarlierEvent]] = {}
+    if earlier is not None:
+        for before in earlier(agents, begin, finish):
+            if before.end > begin and before.start < finish and before.agent in lanes:
+                behind.setdefault(before.agent, []).append(before)
 
-    names, bars, listed, overlaps, top = [], [], [], 0, HEADER
+    names, bars, listed, listed_earlier, overlaps, top = [], [], [], [], 0, HEADER
     for index, agent in enumerate(agents):
         shown = sorted(
             (e for e in lanes[agent] if e.end > begin and e.start < finish), key=lambda e: (e.start, e.end, e.row)
@@ -239,6 +280,20 @@ def draw_timeline(
                 f"{missing} row{'s' if missing > 1 else ''} not drawn</text>"
             )
             height = max(height, 2 * LANE + ROW_GAP)
+        for before in sorted(behind.get(agent, []), key=lambda e: (e.start, e.end, e.kind)):
+            colour = kinds.get(before.kind) or EARLIER
+            bars.append(plot.earlier(before, top, height - ROW_GAP, colour, label))
+            listed_earlier.append(
+                ListedEarlier(
+                    agent=label,
+                    kind=before.kind,
+                    start=_moment(before.start, zone),
+                    end=_moment(
+                        before.end, zone, with_date=_local_day(before.start, zone) != _local_day(before.end, zone)
+                    ),
+                    imported=before.imported,
+                )
+            )
         for placed in shown:
             lane = lane_of[placed.row, placed.start]
             bars.append(plot.bar(placed, top + lane * LANE + (LANE - BAR) / 2, kinds[placed.kind], label))
@@ -293,6 +348,7 @@ def draw_timeline(
         unplaced=unplaced,
         overlaps=overlaps,
         zone_name=zone_name,
+        earlier=listed_earlier,
     )
 
 
@@ -355,6 +411,21 @@ class _Plot:
         return (
             f'<rect x="{left:.1f}" y="{y:.1f}" width="{width:.1f}" height="{BAR}" rx="2" fill="{colour}"{outline} '
             f'data-row="{event.row}"><title>{escape(tip)}</title></rect>{mark}'
+        )
+
+    def earlier(self, event: EarlierEvent, top: float, height: float, colour: str, agent: str) -> str:
+        """Faint and dashed across the agent's whole row, under the file's
+        bars (drawn after it), so that it reads as what is there already."""
+        left = self.x(event.start)
+        width = max(self.x(event.end) - left, 1.5)
+        tip = (
+            f"{agent} — {event.kind}\n{_moment(event.start, self.zone)} – {_moment(event.end, self.zone)} "
+            f"({getattr(self.zone, 'key', self.zone)})\nEarlier, {event.imported}"
+        )
+        return (
+            f'<rect x="{left:.1f}" y="{top + 1}" width="{width:.1f}" height="{height - 2}" fill="{colour}" '
+            f'fill-opacity=".18" stroke="{EARLIER}" stroke-dasharray="3 2" data-earlier="1">'
+            f"<title>{escape(tip)}</title></rect>"
         )
 
     def overlap(self, first: _Bar, second: _Bar, top: float, height: float) -> str:

@@ -66,6 +66,13 @@ def test_the_example_uploaded_again_shows_the_file_and_its_three_rows_as_already
     assert warning_summary(page, "row_already_imported") == "1 warning: Row already imported"
     assert warning_summary(page, "overlaps_imported_event") == "1 warning: Overlaps imported event"
     preview = page.url
+    # The preview's timeline draws the three events of the first import
+    # faintly behind the corrected file's, each saying where it came from.
+    page.wait_for_selector("#timeline rect[data-earlier]")
+    tips = page.locator("#timeline rect[data-earlier] title").all_text_contents()
+    assert len(tips) == 3
+    assert all("Earlier, imported on " in tip and "in import schedule-example.csv by planner" in tip for tip in tips)
+    assert "earlier events already in Talkdesk" in page.inner_text("[data-legend=earlier]")
     page.click("text=What this file changes in Talkdesk")
     changes = {
         name: page.inner_text(f"[data-changes={name}]") for name in ("new", "identical", "differing", "left_empty")

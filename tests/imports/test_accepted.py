@@ -158,3 +158,18 @@ def test_what_changes_with_nothing_before_is_every_event_new():
     changes = what_changes(events_of(FILE), [], zone=ZONE)
     assert (changes.new, changes.identical, changes.differing, changes.left_empty) == (3, 0, 0, 0)
     assert not changes.has_earlier_events
+
+
+def test_what_changes_leaves_out_a_row_whose_times_cannot_be_read_and_tells_a_day_whose_events_start_together():
+    # Two events starting together come from the record in another order
+    # than the file's rows: the day is still identical.
+    file = FILE + "Bob Wilson,bob.wilson@example.com,12:00 2026-06-01,12:15 2026-06-01,Break\n"
+    file += "Jane Doe,jane.doe@example.com,not a time,16:00 2026-06-02,Break\n"
+    earlier = [
+        accepted("bob.wilson@example.com", "2026-06-01 12:00", "2026-06-01 12:15", "Break"),
+        accepted("bob.wilson@example.com", "2026-06-01 12:00", "2026-06-01 12:30", "Break"),
+    ]
+    changes = what_changes(events_of(file), earlier, zone=ZONE)
+    assert (changes.new, changes.identical, changes.differing, changes.left_empty) == (2, 2, 0, 0)
+    bob = next(day for day in changes.days if day.agent == "bob.wilson@example.com")
+    assert bob.status == "identical" and [event.row for event in bob.file_events] == [4, 5]

@@ -253,3 +253,31 @@ def test_a_part_state_imported_is_never_without_its_record(personas):
     part = job.parts.get()
     assert part.state == PartState.IMPORTED
     assert part.accepted_events.count() == part.rows
+
+
+def test_the_timeline_draws_the_earlier_events_of_the_files_agents_faintly_saying_which_import(personas, client):
+    imported(personas)
+    job = uploaded(personas, CORRECTED, name="corrected.csv")
+    client.force_login(personas.sam)
+    page = client.get(reverse("imports:timeline", args=[job.pk])).content.decode()
+    assert page.count('data-earlier="1"') == 3
+    assert "Earlier, imported on " in page and " in import week.csv by sam</title>" in page
+    assert 'data-legend="earlier"' in page and "3 earlier events already in Talkdesk" in page
+
+
+def test_another_teams_earlier_events_on_the_timeline_name_neither_its_file_nor_its_uploader(personas, charlie, client):
+    team, cy = charlie
+    alphas = imported(personas)
+    theirs = uploaded(personas, CORRECTED, team=team, user=cy, name="corrected.csv")
+    client.force_login(cy)
+    page = client.get(reverse("imports:timeline", args=[theirs.pk])).content.decode()
+    assert page.count('data-earlier="1"') == 3
+    assert "by another team sharing this Talkdesk account" in page
+    assert "week.csv" not in page and "by sam" not in page and str(alphas.pk) not in page
+
+
+def test_an_imported_file_is_not_drawn_behind_itself(personas, client):
+    job = imported(personas)
+    client.force_login(personas.sam)
+    page = client.get(reverse("imports:timeline", args=[job.pk])).content.decode()
+    assert 'data-row="2"' in page and "data-earlier" not in page

@@ -2,7 +2,7 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from imports.schedule.timeline import CHAR_WIDTH, PLOT_WIDTH, Event, draw_timeline
+from imports.schedule.timeline import CHAR_WIDTH, PLOT_WIDTH, EarlierEvent, Event, draw_timeline
 
 NY = ZoneInfo("America/New_York")
 
@@ -208,3 +208,58 @@ def test_a_page_of_agents_is_drawn_from_a_stream_of_every_agents_events():
     drawn = draw_timeline(events, zone=NY, first_agent=0, max_agents=10, view="all")
     assert drawn.agents_total == 100 and drawn.agents_shown == 10
     assert drawn.svg.count("data-row=") == 10 * 20
+
+
+def earlier(agent, day, start, end, kind="Available for all channels", imported="imported on 1 Jun 2026 at 08:00"):
+    return EarlierEvent(
+        agent, datetime(2026, 6, day, start, tzinfo=NY), datetime(2026, 6, day, end, tzinfo=NY), kind, imported
+    )
+
+
+def test_earlier_events_are_drawn_faintly_behind_the_files_in_their_agents_row_and_say_where_they_came_from():
+    told = "imported on 1 Jun 2026 at 08:00 in import week-22.csv by sam"
+    drawn = draw_timeline(
+        [event("john.smith@example.com", 1, 9, 17, row=4)],
+        zone=NY,
+        earlier=lambda agents, begin, finish: [earlier("john.smith@example.com", 1, 8, 16, imported=told)],
+    )
+    assert drawn.plot_svg.count('data-earlier="1"') == 1
+    assert drawn.plot_svg.index('data-earlier="1"') < drawn.plot_svg.index('data-row="4"')
+    assert 'fill-opacity=".18"' in drawn.plot_svg
+    assert (
+        "John Smith — Available for all channels\nMon 01 Jun 2026 08:00 – Mon 01 Jun 2026 16:00 (America/New_York)\n"
+        f"Earlier, {told}</title>" in drawn.plot_svg
+    )
+    (item,) = drawn.earlier
+    assert (item.agent, item.kind, item.start, item.end, item.imported) == (
+        "John Smith",
+        "Available for all channels",
+        "Mon 01 Jun 2026 08:00",
+        "16:00",
+        told,
+    )
+
+
+def test_earlier_events_are_asked_for_the_shown_agents_and_days_only_and_others_are_not_drawn():
+    asked = []
+
+    def lookup(agents, begin, finish):
+        asked.append((agents, begin, finish))
+        return [earlier("agent1@example.com", 1, 8, 9), earlier("agent0@example.com", 20, 8, 9)]
+
+    events = [event(f"agent{n}@example.com", day, 9, 17, row=n * 40 + day) for n in range(3) for day in range(1, 29)]
+    drawn = draw_timeline(events, zone=NY, first_agent=0, max_agents=2, view="week", earlier=lookup)
+    ((agents, begin, finish),) = asked
+    assert agents == ["agent0@example.com", "agent1@example.com"]
+    assert (begin, finish) == (datetime(2026, 6, 1, tzinfo=NY), datetime(2026, 6, 8, tzinfo=NY))
+    assert [(item.agent, item.start) for item in drawn.earlier] == [("Agent1", "Mon 01 Jun 2026 08:00")]
+
+
+def test_an_earlier_event_of_a_type_the_file_lacks_is_grey_and_without_earlier_events_nothing_faint_is_drawn():
+    drawn = draw_timeline(
+        [event("a@example.com", 1, 9, 17)],
+        zone=NY,
+        earlier=lambda agents, begin, finish: [earlier("a@example.com", 1, 9, 10, kind="Meeting")],
+    )
+    assert 'fill="#7b8794" fill-opacity=".18"' in drawn.plot_svg
+    assert "data-earlier" not in draw_timeline([event("a@example.com", 1, 9, 17)], zone=NY).plot_svg

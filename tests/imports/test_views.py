@@ -652,6 +652,34 @@ def test_a_cell_fixed_in_the_rows_view_makes_a_revision_checked_again_on_the_spo
     assert original == (DATA / "portal" / "hris-export.csv").read_bytes()
 
 
+def test_a_large_files_mapping_and_fixed_cell_are_checked_again_by_the_worker(client, personas, settings):
+    settings.CHECK_IN_WEB_MAX_BYTES = 100
+    upload(client, personas, "portal/hris-export.csv")
+    job = Import.objects.get()
+    checking.import_check(import_id=str(job.pk))
+
+    client.post(reverse("imports:map_columns", args=[job.pk]), MAPPED)
+    job.refresh_from_db()
+    assert job.state == ImportState.CHECKING and job.column_mapping["Agent Email"] == "Mail addr"
+    checking.import_check(import_id=str(job.pk))
+    job.refresh_from_db()
+    assert (job.state, job.error_count) == (ImportState.PREVIEW, 1)
+
+    response = client.post(
+        reverse("imports:edit_cell", args=[job.pk]),
+        {"row": "4", "column": "Agent Email", "value": "bob.wilson@example.com"},
+        headers={"HX-Request": "true"},
+    )
+    job.refresh_from_db()
+    assert response.headers["HX-Redirect"] == reverse("imports:detail", args=[job.pk])
+    assert job.state == ImportState.CHECKING and job.revisions.count() == 1
+    checking.import_check(import_id=str(job.pk))
+    job.refresh_from_db()
+
+    assert (job.state, job.error_count) == (ImportState.PREVIEW, 0)
+    assert any(f["code"] == "edited_in_portal" and f["row"] == 4 for f in job.fixes)
+
+
 def test_replace_all_changes_every_equal_cell_of_a_column_in_one_revision(client, personas):
     from imports.models import AuditEvent
 

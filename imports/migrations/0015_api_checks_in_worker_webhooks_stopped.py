@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("imports", "0013_fill_accepted_events"),
+        ("imports", "0014_accepted_events_covering_index"),
     ]
 
     operations = [
