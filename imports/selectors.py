@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import io
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -675,24 +674,6 @@ def team_time_zone(user) -> str | None:
 _make_accepted = partial(tuple.__new__, Accepted)
 
 
-@contextmanager
-def _bulk():
-    """Without the garbage collector while the record's tens of thousands of
-    rows become tuples: every few hundred new tuples it runs, and now and
-    then it walks every object the process holds (the checked file's rows
-    too), which took longer than reading the rows (cProfile, the 5 MB file
-    sent again). Nothing made here refers to itself, so nothing is left
-    for it to find afterwards."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
 def _consulted_since():
     return timezone.now() - timedelta(days=settings.ACCEPTED_EVENTS_DAYS)
 
@@ -810,20 +791,19 @@ def compare_with_accepted(events: EventColumns, *, account_key: str, team_id: in
     if not timed or not ends:
         return Comparison()
     first, last = min(timed), max(ends)
-    with _bulk():
-        keyed = accepted_keys_near(account_key=account_key, first_minute=first, last_minute=last)
-        if not keyed[0]:
-            return Comparison()
-        sources = accepted_sources({int(part) for part in set(keyed[1].split(PARTS_SEPARATOR))}, team_id=team_id)
-        result = already_imported(events, keyed, sources, zone=zone)
-        del keyed
-        if len(result.already_rows) < len(events.rows):
-            accepted = accepted_events_near(account_key=account_key, first_minute=first, last_minute=last)
-            # A part recorded between the two reads is told of too.
-            if missing := {event.source for event in accepted} - sources.keys():
-                sources |= accepted_sources(missing, team_id=team_id)
-            add_overlaps(result, events, accepted, sources, zone=zone)
-        return result
+    keyed = accepted_keys_near(account_key=account_key, first_minute=first, last_minute=last)
+    if not keyed[0]:
+        return Comparison()
+    sources = accepted_sources({int(part) for part in set(keyed[1].split(PARTS_SEPARATOR))}, team_id=team_id)
+    result = already_imported(events, keyed, sources, zone=zone)
+    del keyed
+    if len(result.already_rows) < len(events.rows):
+        accepted = accepted_events_near(account_key=account_key, first_minute=first, last_minute=last)
+        # A part recorded between the two reads is told of too.
+        if missing := {event.source for event in accepted} - sources.keys():
+            sources |= accepted_sources(missing, team_id=team_id)
+        add_overlaps(result, events, accepted, sources, zone=zone)
+    return result
 
 
 def file_events(job: Import) -> EventColumns:
@@ -851,23 +831,22 @@ def what_changes(job: Import) -> Changes:
     and days: whole days, in the file's time zone."""
     from zoneinfo import ZoneInfo
 
-    with _bulk():
-        events = file_events(job)
-        zone = ZoneInfo(job.time_zone)
-        timed = [minute for minute in events.starts if minute is not None]
-        if not timed:
-            return Changes()
-        first = moment(min(timed), zone).replace(hour=0, minute=0)
-        last = moment(max(timed), zone).replace(hour=0, minute=0) + timedelta(days=1)
-        accepted = accepted_events_near(
-            account_key=job.account_key,
-            first_minute=int(first.timestamp()) // 60,
-            last_minute=int(last.timestamp()) // 60,
-        )
-        own = _own_parts(job)
-        if own:
-            accepted = [event for event in accepted if event.source not in own]
-        return changes_of(events, accepted, zone=zone)
+    events = file_events(job)
+    zone = ZoneInfo(job.time_zone)
+    timed = [minute for minute in events.starts if minute is not None]
+    if not timed:
+        return Changes()
+    first = moment(min(timed), zone).replace(hour=0, minute=0)
+    last = moment(max(timed), zone).replace(hour=0, minute=0) + timedelta(days=1)
+    accepted = accepted_events_near(
+        account_key=job.account_key,
+        first_minute=int(first.timestamp()) // 60,
+        last_minute=int(last.timestamp()) // 60,
+    )
+    own = _own_parts(job)
+    if own:
+        accepted = [event for event in accepted if event.source not in own]
+    return changes_of(events, accepted, zone=zone)
 
 
 def _own_parts(job: Import) -> set[int]:
