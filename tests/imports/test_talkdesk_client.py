@@ -1,8 +1,5 @@
 """The Talkdesk client's pure parts, and what it does when nothing answers."""
 
-from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
-
 import pytest
 
 from imports.wfm.talkdesk.client import (
@@ -14,7 +11,6 @@ from imports.wfm.talkdesk.client import (
     UploadOutcomeUnknown,
     endpoint_for,
     import_id_from_location,
-    parse_retry_after,
 )
 
 IMPORT_ID = "550e8400-e29b-41d4-a716-446655440000"
@@ -86,28 +82,6 @@ def test_the_import_id_is_read_from_a_relative_or_absolute_location(location):
 )
 def test_a_location_without_an_import_id_yields_none(location):
     assert import_id_from_location(location) is None
-
-
-def test_retry_after_in_seconds_is_read_as_seconds():
-    assert parse_retry_after("7") == 7.0
-    assert parse_retry_after(" 0 ") == 0.0
-
-
-def test_retry_after_as_an_http_date_is_the_time_until_that_date():
-    now = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)
-
-    assert parse_retry_after(format_datetime(now + timedelta(seconds=30), usegmt=True), now=now) == 30.0
-
-
-def test_retry_after_in_the_past_means_now():
-    now = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)
-
-    assert parse_retry_after(format_datetime(now - timedelta(minutes=5), usegmt=True), now=now) == 0.0
-
-
-@pytest.mark.parametrize("value", [None, "", "soon", "-5", "1.5e3"])
-def test_an_unreadable_retry_after_is_no_retry_after(value):
-    assert parse_retry_after(value) is None
 
 
 def test_an_import_is_final_once_talkdesk_has_finished_with_it():

@@ -20,14 +20,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import requests
-import urllib3.exceptions
-from requests import PreparedRequest
-from requests.auth import AuthBase, HTTPBasicAuth
+from requests.auth import HTTPBasicAuth
 
 from imports.wfm.base import (
     Agent,
@@ -40,6 +37,7 @@ from imports.wfm.base import (
     Retryable,
     WfmError,
 )
+from imports.wfm.http import Bearer, NoAuthorization, never_sent, parse_retry_after
 
 log = logging.getLogger(__name__)
 
@@ -117,25 +115,6 @@ class _Token:
         return f"_Token(renew_at={self.renew_at})"
 
 
-class _Bearer(AuthBase):
-    def __init__(self, token: str) -> None:
-        self._token = token
-
-    def __call__(self, request: PreparedRequest) -> PreparedRequest:
-        request.headers["Authorization"] = f"Bearer {self._token}"
-        return request
-
-    def __repr__(self) -> str:
-        return "_Bearer(<hidden>)"
-
-
-class _NoAuthorization(AuthBase):
-    # The upload URL is pre-signed: any Authorization header would be refused.
-    def __call__(self, request: PreparedRequest) -> PreparedRequest:
-        request.headers.pop("Authorization", None)
-        return request
-
-
 def hosts_for(*, region: str, base_url: str | None = None) -> tuple[str, str]:
     """(token URL, API base) of a region, or of a custom base URL such as the simulator's."""
     if base_url:
@@ -150,32 +129,12 @@ def hosts_for(*, region: str, base_url: str | None = None) -> tuple[str, str]:
     return api.replace("://api.", "://login.", 1) + "/oauth/token", api
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    if value is None or not value.strip():
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
 def _body(response: requests.Response) -> dict[str, Any]:
     try:
         body = response.json()
     except ValueError:
         return {"text": response.text[:500]} if response.text else {}
     return body if isinstance(body, dict) else {"body": body}
-
-
-def _never_sent(error: requests.RequestException) -> bool:
-    if isinstance(error, (requests.exceptions.ConnectTimeout, requests.exceptions.SSLError)):
-        return True
-    reason = getattr(error.args[0], "reason", None) if error.args else None
-    return isinstance(reason, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError))
 
 
 def missing_permissions(body: dict[str, Any]) -> str:
@@ -365,7 +324,7 @@ class GenesysClient:
             )
         headers = {str(k): str(v) for k, v in (ticket.get("headers") or {}).items()}
         try:
-            response = self._session.put(url, data=body, headers=headers, auth=_NoAuthorization(), timeout=self.timeout)
+            response = self._session.put(url, data=body, headers=headers, auth=NoAuthorization(), timeout=self.timeout)
         except requests.RequestException as error:
             # Nothing is imported until the import call: a lost PUT is simply made again.
             raise Retryable(
@@ -535,13 +494,13 @@ class GenesysClient:
             response = self._session.request(
                 method,
                 self.api_base + path,
-                auth=_Bearer(token.value),
+                auth=Bearer(token.value),
                 timeout=self.timeout,
                 allow_redirects=False,
                 **request,
             )
         except requests.RequestException as error:
-            if commits is not None and not _never_sent(error):
+            if commits is not None and not never_sent(error):
                 raise MaybeSent(
                     f"The connection to Genesys Cloud broke after the import of {commits} was started, so the portal "
                     "cannot tell whether Genesys Cloud has it. Check the week's schedules in Genesys Cloud before "
@@ -553,7 +512,7 @@ class GenesysClient:
 
     def _connection_failure(self, error: requests.RequestException, *, what: str) -> WfmError:
         host = urlsplit(self.api_base).netloc
-        if _never_sent(error):
+        if never_sent(error):
             return NothingSent(
                 f"The portal could not connect to {what} ({host}), so nothing was sent. It will try again; if this "
                 "persists, check the network and the region of the connection."

@@ -18,15 +18,13 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-import urllib3.exceptions
-from requests import PreparedRequest
-from requests.auth import AuthBase, HTTPBasicAuth
+from requests.auth import HTTPBasicAuth
 
+from imports.wfm.http import Bearer, NoAuthorization, never_sent, parse_retry_after
 from imports.wfm.talkdesk.fields import account_name_problem
 
 log = logging.getLogger(__name__)
@@ -248,44 +246,6 @@ def import_id_from_location(location: str | None) -> str | None:
     return segments[-1]
 
 
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds to wait, from a Retry-After given as seconds or as an HTTP date."""
-    if value is None or not value.strip():
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
-
-
-class _Bearer(AuthBase):
-    # As an auth object rather than a header, so requests never replaces it
-    # with credentials from a ~/.netrc.
-    def __init__(self, token: str) -> None:
-        self._token = token
-
-    def __call__(self, request: PreparedRequest) -> PreparedRequest:
-        request.headers["Authorization"] = f"Bearer {self._token}"
-        return request
-
-    def __repr__(self) -> str:
-        return "_Bearer(<hidden>)"
-
-
-class _NoAuthorization(AuthBase):
-    # A pre-signed S3 link rejects any Authorization header; passing this
-    # also stops requests from adding one from a ~/.netrc.
-    def __call__(self, request: PreparedRequest) -> PreparedRequest:
-        request.headers.pop("Authorization", None)
-        return request
-
-
 @dataclass(frozen=True)
 class _Token:
     value: str
@@ -316,17 +276,6 @@ def _vendor_details(response: requests.Response) -> dict[str, Any]:
         "vendor_message": vendor_message,
         "retry_after": parse_retry_after(response.headers.get("Retry-After")),
     }
-
-
-def _never_sent(error: requests.RequestException) -> bool:
-    """True when the failure happened before a single byte of the request
-    could reach Talkdesk: refused, unresolvable or timed-out connections and
-    failed TLS handshakes."""
-    if isinstance(error, (requests.exceptions.ConnectTimeout, requests.exceptions.SSLError)):
-        return True
-    reason = getattr(error.args[0], "reason", None) if error.args else None
-    # NewConnectionError covers refused connections and, as its subclass, DNS failures.
-    return isinstance(reason, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError))
 
 
 def _path_of(url: str) -> str:
@@ -577,7 +526,7 @@ class TalkdeskClient:
         if urlsplit(url).scheme not in ("http", "https"):
             raise UnexpectedResponse(f"Talkdesk's link to the error report is not a web address: {_path_of(url)!r}.")
         try:
-            response = self._session.get(url, auth=_NoAuthorization(), timeout=self.timeout)
+            response = self._session.get(url, auth=NoAuthorization(), timeout=self.timeout)
         except requests.RequestException as error:
             raise self._connection_failure(error) from None
         log.debug("GET %s -> %s", _path_of(url), response.status_code)
@@ -654,7 +603,7 @@ class TalkdeskClient:
         url = self.endpoints.api_base + path
         try:
             response = self._session.request(
-                method, url, auth=_Bearer(token.value), timeout=self.timeout, allow_redirects=False, **request
+                method, url, auth=Bearer(token.value), timeout=self.timeout, allow_redirects=False, **request
             )
         except requests.RequestException as error:
             raise self._connection_failure(error, upload_of=upload_of) from None
@@ -666,7 +615,7 @@ class TalkdeskClient:
     ) -> TalkdeskError:
         url = error.request.url if error.request is not None else None
         host = urlsplit(url).netloc if isinstance(url, str) and url else "Talkdesk"
-        if _never_sent(error):
+        if never_sent(error):
             return TalkdeskUnreachable(
                 f"The portal could not connect to Talkdesk ({host}), so nothing was sent. It will try again; "
                 "if this persists, check the network and the region or base URL of the connection."
