@@ -140,7 +140,7 @@ def setup(stack, receiver_url: str) -> list[str]:
     import django
 
     django.setup()
-    from imports import services
+    from imports import connection_services
     from imports.api.keys import api_key_create
     from imports.models import Connection, Team
     from imports.webhooks.services import webhook_endpoint_create
@@ -159,7 +159,7 @@ def setup(stack, receiver_url: str) -> list[str]:
             # warnings that keep an import from confirming itself.
             default_time_zone="UTC",
         )
-        services.connection_save(connection=connection, client_secret=client_secret)
+        connection_services.connection_save(connection=connection, client_secret=client_secret)
         team = Team.objects.create(name=f"API bench team {number:02d}", connection=connection)
         keys.append(api_key_create(team=team, name="bench", scopes=["imports:read", "imports:write"])[1])
         webhook_endpoint_create(team=team, url=f"{receiver_url}/hook", events=["import.finished", "import.checked"])

@@ -98,7 +98,7 @@ class Portal:
         django.setup()
         from django.contrib.auth import get_user_model
 
-        from imports import services
+        from imports import connection_services, services
         from imports.models import Connection, Import, ImportPart, Team
 
         self.services, self.Import, self.ImportPart = services, Import, ImportPart
@@ -116,7 +116,7 @@ class Portal:
                 client_id=f"bench-{number:02d}",
                 default_time_zone="America/New_York",
             )
-            services.connection_save(connection=connection, client_secret=client_secret)
+            connection_services.connection_save(connection=connection, client_secret=client_secret)
             team = Team.objects.create(name=f"Bench team {number:02d}", connection=connection)
             team.supervisors.add(self.planner)
             self.teams.append(team)

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
-from imports import selectors, services
+from imports import connection_services, selectors, services
 from imports.forms import ConnectionForm, time_zone_names
 from imports.models import Connection
 from imports.page_lookups import require_admin
@@ -30,7 +30,7 @@ def connection_edit(request, pk=None):
     form = ConnectionForm(request.POST or None, instance=connection)
     if request.method == "POST" and form.is_valid():
         try:
-            services.connection_save(
+            connection_services.connection_save(
                 connection=form.save(commit=False),
                 client_secret=form.cleaned_data["client_secret"],
                 actor=request.user,
@@ -54,7 +54,7 @@ def connection_test(request, pk):
     connection = get_object_or_404(Connection, pk=pk)
     diagnosis, failure = None, None
     try:
-        diagnosis = services.connection_test(
+        diagnosis = connection_services.connection_test(
             connection=connection, actor=request.user, client_address=client_address(request)
         )
     except services.ActionRefused as refusal:
@@ -77,7 +77,7 @@ def connection_sync_agents(request, pk):
     try:
         messages.success(
             request,
-            services.connection_sync_agents(
+            connection_services.connection_sync_agents(
                 connection=connection, actor=request.user, client_address=client_address(request)
             ),
         )

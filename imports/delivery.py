@@ -28,9 +28,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from imports import enqueue, lifecycle, recovery
+from imports.connection_services import wfm_for
 from imports.models import ImportPart
 from imports.secret_box import SecretUnreadable
-from imports.services import wfm_for
 from imports.states import PART_IN_FLIGHT, ImportState, PartState
 from imports.wfm import attention
 from imports.wfm.base import Answer, MaybeSent, NothingSent, Outgoing, RemoteStatus, Retryable, Wfm, WfmError
@@ -446,8 +446,8 @@ def _poll_again(part: ImportPart, delay: float, **fields) -> None:
 def _learn_from_clean_import(import_id) -> None:
     """A WFM without an API that lists its event types (Talkdesk): every
     name in a file it took without a single rejected row is one it has."""
+    from imports.connection_services import connection_learn_event_types
     from imports.models import Import
-    from imports.services import connection_learn_event_types
     from imports.wfm import registry
 
     job = Import.objects.select_related("connection").get(pk=import_id)

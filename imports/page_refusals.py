@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
-from imports.services import ActionRefused
+from imports.refusals import ActionRefused
 
 
 def refusal_shown_on(url_name: str) -> Callable:

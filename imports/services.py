@@ -1,4 +1,14 @@
-"""Writes: what a person does to imports and connections."""
+"""Writes: an import's file from upload to its account's queue: creating
+it, checking it (in the request or by the worker), keeping what the check
+found (findings, checked rows, parts), and confirming, approving, rejecting,
+cancelling it; an admin's answers for a part that needs attention.
+
+Over 600 lines on purpose: creating, checking again and confirming (which
+stores the valid rows' parts) share the private helpers that store a check's
+results in one transaction with the state's move, and splitting them would
+make those helpers public to every module. What does not share them lives
+beside it: connection_services (connections), revision_services (changes to
+a preview's file)."""
 
 from __future__ import annotations
 
@@ -16,60 +26,37 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import models, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from imports import access, audit, enqueue, lifecycle, recovery, secret_box, selectors, storage_errors
+from imports import access, audit, enqueue, lifecycle, secret_box, selectors, storage_errors
+from imports.connection_services import directory_of, wfm_for
 from imports.models import (
     AuditEvent,
     ColumnMapping,
     Connection,
-    ConnectionAgent,
     Import,
     ImportPart,
-    ImportRevision,
     PersonSettings,
     Team,
 )
+from imports.refusals import ActionRefused, ChangesWouldBeDiscarded
 from imports.schedule import accepted, checked_rows, findings, held_rows
 from imports.schedule import check as schedule_file
-from imports.schedule.columns import MAPPABLE, header_signature
+from imports.schedule.columns import header_signature
 from imports.schedule.local_times import zone_names
 from imports.schedule.readers import ReadOptions
 from imports.states import ImportState
 from imports.uploads import safe_file_name
 from imports.wfm import registry
-from imports.wfm.base import ConnectionSettings, Directory, Refused, Wfm, WfmError
+from imports.wfm.base import Refused, WfmError
 
 Action = AuditEvent.Action
 log = logging.getLogger(__name__)
 
 
-class ActionRefused(Exception):
-    """What a person asked for cannot be done; the message says why, plainly."""
-
-
-class ChangesWouldBeDiscarded(ActionRefused):
-    """Reading another sheet would discard the changes made to this one's
-    rows: done only once the person confirms it."""
-
-    def __init__(self, message: str, *, changes: int):
-        super().__init__(message)
-        self.changes = changes
-
-
 def _saved_mapping_said(name: str) -> str:
     return f"The team's saved mapping '{name}' was applied by itself, since this file's header matches it"
-
-
-def directory_of(connection: Connection) -> Directory:
-    """What the portal knows of the connection's WFM, to cut a file into what it takes."""
-    return Directory(
-        agent_ids=dict(connection.agents.filter(active=True).values_list("email", "remote_id")),
-        event_types=dict(connection.activity_codes or {}),
-        week_starts_on=connection.week_starts_on,
-        time_zone=connection.business_unit_time_zone,
-    )
 
 
 @dataclass
@@ -667,45 +654,9 @@ def import_confirmation_refused(*, job: Import, reason: str) -> None:
     job.confirmation_refused = reason
 
 
-def import_leave_out_imported_rows(*, job: Import, actor, client_address: str | None = None) -> int:
-    """Makes a revision of the file without the rows Talkdesk already has,
-    as the record says now, checked in place of the file before (a change
-    like the portal's other edits, the original kept). Returns how many rows
-    were left out."""
-    if job.state != ImportState.PREVIEW:
-        raise ActionRefused("This import was already confirmed or cancelled; its file cannot change any more.")
-    comparison = selectors.compare_with_accepted(
-        selectors.file_events(job),
-        account_key=job.account_key,
-        team_id=job.team_id,
-        zone=zoneinfo.ZoneInfo(job.time_zone),
-    )
-    already = set(comparison.already_rows)
-    if not already:
-        raise ActionRefused("No row of this file is in Talkdesk already: there is nothing to leave out.")
-    if all(row.row in already for row in _checked(job)):
-        raise ActionRefused(
-            "Every row of this file is in Talkdesk already: there is nothing left to send. Discard this upload instead."
-        )
-    numbers = sorted(already)
-    shown = ", ".join(map(str, numbers[:10])) + (" and more" if len(numbers) > 10 else "")
-    detail = (
-        f"Left out the {len(numbers)} row{'s' if len(numbers) != 1 else ''} already imported into Talkdesk ({shown})."
-    )
-    _revise(
-        job,
-        actor=actor,
-        change={"drop_rows": numbers},
-        detail=detail,
-        action=Action.REVISED,
-        client_address=client_address,
-    )
-    return len(numbers)
-
-
-def _recheck_stored(job: Import, *, why: str) -> None:
-    """Checks the kept file again as the import now says to read it; inside
-    the caller's transaction. A file over CHECK_IN_WEB_MAX_BYTES goes to the
+def import_check_again(*, job: Import, why: str) -> None:
+    """Checks the kept file again as the import now says to read it (a
+    mapping, a revision); inside the caller's transaction. A file over CHECK_IN_WEB_MAX_BYTES goes to the
     worker, as its first check did: a mapping or a fixed cell does not make
     checking it any lighter for a web process."""
     if not _checked_in_web(job.size):
@@ -719,131 +670,6 @@ def _recheck_stored(job: Import, *, why: str) -> None:
         check = _check(job, data, every_finding)
         job.save()
         _store_check(job, check, every_finding)
-
-
-def import_map_columns(
-    *, job: Import, actor, columns: dict[str, str], save_as: str = "", client_address: str | None = None
-) -> Import:
-    """Reads the file's columns as the person says (field -> the file's
-    column name), checks the file again at once, and saves the mapping for
-    the team under a name when one is given."""
-    if job.state != ImportState.PREVIEW:
-        raise ActionRefused("This import was already confirmed; upload the file again to map its columns.")
-    header = [cell.strip() for cell in job.findings.get("header", [])]
-    columns = {field: name.strip() for field, name in columns.items() if field in MAPPABLE and name and name.strip()}
-    unknown = sorted({name for name in columns.values() if name not in header})
-    if unknown:
-        raise ActionRefused(f"The file has no column named {', '.join(repr(name) for name in unknown)}.")
-    twice = sorted({name for name in columns.values() if list(columns.values()).count(name) > 1})
-    if twice:
-        raise ActionRefused(f"Column {', '.join(repr(name) for name in twice)} is chosen for more than one field.")
-    needed = [field for field in schedule_file.HEADER if field not in columns]
-    if needed:
-        raise ActionRefused(f"Choose a column for {', '.join(needed)}.")
-    save_as = " ".join(save_as.split())[: ColumnMapping._meta.get_field("name").max_length]
-    described = ", ".join(f"{field} <- '{name}'" for field, name in columns.items())
-    with transaction.atomic():
-        job.column_mapping = columns
-        # The name tells of a mapping applied by itself; this one the person chose.
-        job.column_mapping_name = ""
-        _recheck_stored(job, why="Columns mapped")
-        audit.record(Action.COLUMNS_MAPPED, user=actor, client_address=client_address, import_job=job, detail=described)
-        if save_as:
-            ColumnMapping.objects.update_or_create(
-                team=job.team,
-                name=save_as,
-                defaults={
-                    "header_signature": header_signature(job.findings.get("header", [])),
-                    "header": job.findings.get("header", []),
-                    "columns": columns,
-                    "created_by": actor,
-                },
-            )
-            audit.record(
-                Action.MAPPING_SAVED,
-                user=actor,
-                client_address=client_address,
-                import_job=job,
-                detail=f"'{save_as}' for team {job.team.name}: {described}",
-            )
-    return job
-
-
-def _revise(job: Import, *, actor, change: dict, detail: str, action, client_address: str | None) -> Import:
-    with transaction.atomic():
-        locked = Import.objects.select_for_update().get(pk=job.pk)
-        if locked.state != ImportState.PREVIEW:
-            raise ActionRefused("This import was already confirmed; its file can no longer be changed.")
-        number = (job.revisions.aggregate(models.Max("number"))["number__max"] or 1) + 1
-        ImportRevision.objects.create(import_job=job, number=number, change=change, detail=detail, made_by=actor)
-        _recheck_stored(job, why=f"Revision {number}")
-        audit.record(
-            action, user=actor, client_address=client_address, import_job=job, detail=f"revision {number}: {detail}"
-        )
-    return job
-
-
-def _checked(job: Import) -> list:
-    if not default_storage.exists(checked_rows.stored_name(job.id)):
-        raise ActionRefused("The file's rows could not be read: map its columns or choose its sheet first.")
-    with default_storage.open(checked_rows.stored_name(job.id), "rb") as stored:
-        return checked_rows.read_rows(stored.read(), time_zone=job.time_zone)
-
-
-def _cell_of(row, column: str) -> str:
-    return (row.agent_name, row.agent_email, row.start_text, row.end_text, row.event_type)[
-        schedule_file.HEADER.index(column)
-    ]
-
-
-def import_edit_cell(
-    *, job: Import, actor, row: int, column: str, value: str, client_address: str | None = None
-) -> Import:
-    """Changes one cell in a new revision of the file, and checks it again."""
-    if column not in schedule_file.HEADER:
-        raise ActionRefused(f"'{column}' is not one of Talkdesk's columns.")
-    value = value.strip()
-    found = next((checked for checked in _checked(job) if checked.row == row), None)
-    if found is None:
-        raise ActionRefused(f"The file has no row {row}.")
-    old = _cell_of(found, column)
-    if old == value:
-        raise ActionRefused(f"Row {row}'s {column} is already '{value}'.")
-    change = {"row": row, "column": column, "value": value}
-    detail = f"row {row}, {column}: '{old}' -> '{value}'"
-    return _revise(
-        job, actor=actor, change=change, detail=detail, action=Action.CELL_EDITED, client_address=client_address
-    )
-
-
-def import_replace_all(
-    *, job: Import, actor, column: str, find: str, replace: str, client_address: str | None = None
-) -> Import:
-    """Replaces every cell of a column equal to find, in a new revision."""
-    if column not in schedule_file.HEADER:
-        raise ActionRefused(f"'{column}' is not one of Talkdesk's columns.")
-    find, replace = find.strip(), replace.strip()
-    if not find:
-        raise ActionRefused("Say which value to replace.")
-    count = sum(_cell_of(checked, column) == find for checked in _checked(job))
-    if not count:
-        raise ActionRefused(f"No cell of {column} is '{find}'.")
-    change = {"column": column, "find": find, "replace": replace}
-    detail = f"every '{find}' in {column} -> '{replace}' ({count} cells)"
-    return _revise(
-        job, actor=actor, change=change, detail=detail, action=Action.REPLACED_ALL, client_address=client_address
-    )
-
-
-def column_mapping_delete(*, mapping: ColumnMapping, actor, client_address: str | None = None) -> None:
-    with transaction.atomic():
-        audit.record(
-            Action.MAPPING_DELETED,
-            user=actor,
-            client_address=client_address,
-            detail=f"'{mapping.name}' of team {mapping.team.name}",
-        )
-        mapping.delete()
 
 
 def held_name(import_id) -> str:
@@ -1020,214 +846,6 @@ def import_cancel(*, job: Import, actor, client_address: str | None = None) -> I
     return job
 
 
-def wfm_for(connection: Connection) -> Wfm:
-    """The connection's WFM, spoken to by the package of its kind."""
-    custom = connection.region == Connection.Region.CUSTOM
-    return registry.open_wfm(
-        ConnectionSettings(
-            kind=connection.kind,
-            client_id=connection.client_id,
-            client_secret=connection.client_secret(),
-            region=connection.region,
-            base_url=connection.base_url if custom else None,
-            account=connection.account,
-            business_unit_id=connection.business_unit_id,
-            connect_timeout=settings.TALKDESK_CONNECT_TIMEOUT_SECONDS,
-            read_timeout=settings.TALKDESK_READ_TIMEOUT_SECONDS,
-            scopes=(settings.TALKDESK_SCOPE_WRITE, settings.TALKDESK_SCOPE_READ, settings.TALKDESK_SCOPE_USERS),
-        )
-    )
-
-
-# What an admin edits on a connection, named in the audit log when it changes.
-CONNECTION_FIELDS = (
-    "name",
-    "kind",
-    "account",
-    "region",
-    "base_url",
-    "client_id",
-    "business_unit_id",
-    "default_time_zone",
-    "default_date_format",
-    "event_types",
-)
-
-
-def connection_save(
-    *, connection: Connection, client_secret: str | None, actor=None, client_address: str | None = None
-) -> Connection:
-    before = Connection.objects.filter(pk=connection.pk).values(*CONNECTION_FIELDS).first() if connection.pk else None
-    if client_secret:
-        connection.set_client_secret(client_secret)
-    if not connection.client_secret_encrypted:
-        raise ActionRefused("Enter the OAuth client secret.")
-    changed = [name for name in CONNECTION_FIELDS if before is not None and before[name] != getattr(connection, name)]
-    if client_secret:
-        changed.append("client secret")
-    with transaction.atomic():
-        connection.save()
-        if before is None:
-            audit.record(
-                Action.CONNECTION_ADDED,
-                user=actor,
-                client_address=client_address,
-                connection=connection,
-                detail=f"{connection.name}: {connection.where}, client {connection.client_id}",
-            )
-        elif changed:
-            audit.record(
-                Action.CONNECTION_CHANGED,
-                user=actor,
-                client_address=client_address,
-                connection=connection,
-                detail=f"{connection.name}: {', '.join(changed)} changed",
-            )
-    return connection
-
-
-def _usable_wfm(connection: Connection) -> Wfm:
-    """The connection's WFM, or a refusal saying what in the connection keeps
-    it from being one (a setting stored before it was checked, a secret no
-    configured key opens)."""
-    try:
-        return wfm_for(connection)
-    except secret_box.SecretUnreadable as error:
-        raise ActionRefused(
-            f"The client secret of connection {connection.name} cannot be read with the portal's encryption keys "
-            f"({error}). Enter the secret again in the connection's settings."
-        ) from error
-    except ValueError as error:
-        raise ActionRefused(
-            f"Connection {connection.name} cannot be used as it is: {error} Correct it in the connection's settings."
-        ) from error
-
-
-def connection_test(*, connection: Connection, actor=None, client_address: str | None = None):
-    """Signs in and reports what the client may and may not do; for a WFM
-    that lists them, keeps its event types and planning week too. Raises
-    ActionRefused with the WFM's or the connection's problem, in its words."""
-    try:
-        wfm = _usable_wfm(connection)
-        diagnosis = wfm.diagnose()
-    except (WfmError, ActionRefused) as error:
-        message = error.message if isinstance(error, WfmError) else str(error)
-        audit.record(
-            Action.CONNECTION_TESTED,
-            user=actor,
-            client_address=client_address,
-            connection=connection,
-            detail=f"failed: {message}",
-        )
-        raise ActionRefused(message) from error
-    catalogue = None
-    if registry.vendor(connection.kind).lists_event_types:
-        try:
-            catalogue = wfm.catalogue()
-        except Refused as error:
-            # A client without the look-up permissions is diagnosed, not
-            # failed: the diagnosis already names what it lacks.
-            if error.http_status != 403:
-                raise ActionRefused(error.message) from error
-        except WfmError as error:
-            raise ActionRefused(error.message) from error
-    with transaction.atomic():
-        Connection.objects.filter(pk=connection.pk).update(
-            granted_scopes=sorted(diagnosis.granted), last_tested_at=timezone.now()
-        )
-        recovery.account_reached(account_key=connection.account_key)
-        if catalogue is not None:
-            _keep_catalogue(connection, catalogue)
-        missing = ", ".join(problem.permission for problem in diagnosis.missing)
-        audit.record(
-            Action.CONNECTION_TESTED,
-            user=actor,
-            client_address=client_address,
-            connection=connection,
-            detail=(
-                f"scopes granted: {', '.join(sorted(diagnosis.granted)) or 'none'}"
-                if diagnosis.granted or connection.kind == Connection.Kind.TALKDESK
-                else "signed in"
-            )
-            + (f"; missing: {missing}" if missing else ""),
-        )
-    return diagnosis
-
-
-def _keep_catalogue(connection: Connection, catalogue) -> None:
-    Connection.objects.filter(pk=connection.pk).update(
-        activity_codes=catalogue.event_types,
-        business_unit_name=catalogue.unit_name,
-        week_starts_on=catalogue.week_starts_on,
-        business_unit_time_zone=catalogue.time_zone,
-    )
-    connection.activity_codes = catalogue.event_types
-    connection.business_unit_name = catalogue.unit_name
-    connection.week_starts_on = catalogue.week_starts_on
-    connection.business_unit_time_zone = catalogue.time_zone
-
-
-def connection_secrets_reseal() -> tuple[list[str], list[str]]:
-    """Seals every stored client secret again under the first configured key.
-    Returns the names of the connections resealed and of those no key opens."""
-    from django.conf import settings
-
-    resealed, unreadable = [], []
-    for connection in Connection.objects.order_by("name"):
-        try:
-            sealed = secret_box.reseal(connection.client_secret_encrypted, settings.PORTAL_ENCRYPTION_KEYS)
-        except secret_box.SecretUnreadable:
-            unreadable.append(connection.name)
-            continue
-        with transaction.atomic():
-            Connection.objects.filter(pk=connection.pk).update(client_secret_encrypted=sealed)
-            audit.record(Action.SECRETS_RESEALED, connection=connection, detail=connection.name)
-        resealed.append(connection.name)
-    return resealed, unreadable
-
-
-def connection_sync_agents(*, connection: Connection, actor=None, client_address: str | None = None) -> str:
-    """Replaces the connection's agents with the WFM's current list, and,
-    where the WFM lists them, its event types and planning week. Asked for by
-    a person, it is in the audit log, as a test of the connection is."""
-    vendor = registry.vendor(connection.kind)
-    try:
-        wfm = _usable_wfm(connection)
-        agents = wfm.active_agents()
-        catalogue = wfm.catalogue() if vendor.lists_event_types else None
-    except ActionRefused as refusal:
-        Connection.objects.filter(pk=connection.pk).update(agents_sync_message=str(refusal)[:500])
-        raise
-    except WfmError as error:
-        Connection.objects.filter(pk=connection.pk).update(agents_sync_message=error.message[:500])
-        if actor is not None:
-            audit.record(
-                Action.AGENTS_SYNCED,
-                user=actor,
-                client_address=client_address,
-                connection=connection,
-                detail=f"failed: {error.message}",
-            )
-        raise ActionRefused(error.message) from error
-    with transaction.atomic():
-        connection.agents.all().delete()
-        ConnectionAgent.objects.bulk_create(
-            ConnectionAgent(connection=connection, email=a.email.lower(), name=a.name, remote_id=a.id, active=a.active)
-            for a in {a.email.lower(): a for a in agents}.values()
-        )
-        message = f"{len(agents):,} active agents synced from {vendor.name}."
-        if catalogue is not None:
-            _keep_catalogue(connection, catalogue)
-            message += f" {len(catalogue.event_types):,} activity codes."
-        Connection.objects.filter(pk=connection.pk).update(agents_synced_at=timezone.now(), agents_sync_message=message)
-        recovery.account_reached(account_key=connection.account_key)
-        if actor is not None:
-            audit.record(
-                Action.AGENTS_SYNCED, user=actor, client_address=client_address, connection=connection, detail=message
-            )
-    return message
-
-
 def part_resend(*, part: ImportPart, actor, client_address: str | None = None) -> ImportPart:
     with transaction.atomic():
         if not lifecycle.part_resend(part=part, actor=actor):
@@ -1261,18 +879,6 @@ def part_mark_imported(*, part: ImportPart, actor, client_address: str | None = 
         account_key = part.account_key
         enqueue.account_advance_on_commit(account_key)
     return part
-
-
-def connection_learn_event_types(*, connection: Connection, names: list[str]) -> list[str]:
-    """Adds event type names the WFM is known to accept to the connection's list."""
-    with transaction.atomic():
-        locked = Connection.objects.select_for_update().get(pk=connection.pk)
-        known = list(locked.event_types or [])
-        learned = [name for name in names if name and name not in known]
-        if learned:
-            locked.event_types = known + learned
-            locked.save(update_fields=["event_types", "updated_at"])
-    return learned
 
 
 def person_settings_save(*, user, time_zone: str) -> PersonSettings:

@@ -15,7 +15,7 @@ from django.utils.http import parse_etags, quote_etag
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
-from imports import access, person_zone, selectors, services
+from imports import access, person_zone, revision_services, selectors, services
 from imports.forms import (
     AuditFilterForm,
     ColumnMappingForm,
@@ -300,7 +300,7 @@ def edit_cell(request, pk):
     return _revised(
         request,
         job,
-        lambda: services.import_edit_cell(
+        lambda: revision_services.import_edit_cell(
             job=job,
             actor=request.user,
             row=int(row) if row.isdigit() else 0,
@@ -318,7 +318,7 @@ def replace_all(request, pk):
     return _revised(
         request,
         job,
-        lambda: services.import_replace_all(
+        lambda: revision_services.import_replace_all(
             job=job,
             actor=request.user,
             column=request.POST.get("column", ""),
@@ -434,7 +434,7 @@ def changes(request, pk):
 @refusal_shown_on("imports:detail")
 def leave_out_imported(request, pk):
     job = get_import_for_user(request, pk)
-    left_out = services.import_leave_out_imported_rows(
+    left_out = revision_services.import_leave_out_imported_rows(
         job=job, actor=request.user, client_address=client_address(request)
     )
     messages.success(
@@ -454,7 +454,7 @@ def map_columns(request, pk):
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
         return redirect("imports:detail", pk=job.pk)
     try:
-        services.import_map_columns(
+        revision_services.import_map_columns(
             job=job,
             actor=request.user,
             columns=form.columns(),
@@ -484,7 +484,7 @@ def mappings(request):
 def mapping_delete(request, pk):
     require_admin(request)
     mapping = get_object_or_404(ColumnMapping.objects.select_related("team"), pk=pk)
-    services.column_mapping_delete(mapping=mapping, actor=request.user, client_address=client_address(request))
+    revision_services.column_mapping_delete(mapping=mapping, actor=request.user, client_address=client_address(request))
     messages.success(request, f"The mapping '{mapping.name}' of team {mapping.team.name} is deleted.")
     return redirect("imports:mappings")
 

@@ -1,6 +1,7 @@
 import pytest
 from django.urls import reverse
 
+from imports import connection_services
 from imports.models import Connection
 
 SECRET = "placeholder-secret-for-tests"
@@ -129,7 +130,7 @@ def test_synced_agents_catch_unknown_emails_in_the_preview(client, connected):
     from imports import services
     from tests.conftest import data_file
 
-    services.connection_sync_agents(connection=connected.acme)
+    connection_services.connection_sync_agents(connection=connected.acme)
     job = services.import_create(
         team=connected.alpha,
         uploaded_by=connected.sam,

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from imports import delivery, services
+from imports import connection_services, delivery, services
 from imports.models import ImportPart
 from imports.states import ImportState, PartState
 from tests.imports.test_delivery import _secret_of, confirm, follow
@@ -238,7 +238,7 @@ def test_a_call_that_reaches_the_account_brings_its_waiting_work_forward(connect
     part = job.parts.get()
     assert part.state == PartState.WAITING and part.not_before is not None
     simulator.control.set_faults(error_rate=0)
-    services.connection_test(connection=connected.acme)
+    connection_services.connection_test(connection=connected.acme)
     part.refresh_from_db()
     assert part.not_before is None
     delivery.account_advance(account_key=job.account_key)

@@ -13,7 +13,7 @@ from datetime import date
 
 import pytest
 
-from imports import delivery, services
+from imports import connection_services, delivery, services
 from imports.models import Connection, Team
 from imports.states import ImportState, PartState
 from tests.simulator.test_genesys_api import ACME_UNIT, USERS, secret
@@ -38,13 +38,13 @@ def genesys_connection(simulator, client_id: str = "genesys-portal") -> Connecti
         business_unit_id=ACME_UNIT,
         default_time_zone="America/New_York",
     )
-    return services.connection_save(connection=connection, client_secret=secret(client_id))
+    return connection_services.connection_save(connection=connection, client_secret=secret(client_id))
 
 
 @pytest.fixture
 def genesys_team(personas, simulator) -> Team:
     connection = genesys_connection(simulator)
-    services.connection_sync_agents(connection=connection)
+    connection_services.connection_sync_agents(connection=connection)
     team = Team.objects.create(name="Gamma", connection=connection, publish_by_default=True)
     team.supervisors.add(personas.sam)
     return team
@@ -149,7 +149,7 @@ def test_a_week_already_holding_a_schedule_is_said_before_sending(genesys_team, 
 
 def test_the_diagnosis_names_wfm_schedule_add_for_a_client_without_it(personas, simulator):
     connection = genesys_connection(simulator, "genesys-no-schedule-add")
-    diagnosis = services.connection_test(connection=connection, actor=personas.ada)
+    diagnosis = connection_services.connection_test(connection=connection, actor=personas.ada)
     assert [p.permission for p in diagnosis.missing] == ["wfm:schedule:add"]
     assert "lacks the permission wfm:schedule:add" in diagnosis.missing[0].message
     assert any("/api/v2/wfm/schedules/import" in note for note in diagnosis.notes)

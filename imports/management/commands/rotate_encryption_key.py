@@ -8,7 +8,7 @@ secrets it sealed, so nothing stops working in between.
 
 from django.core.management.base import BaseCommand, CommandError
 
-from imports import services
+from imports import connection_services
 from imports.webhooks.services import webhook_secrets_reseal
 
 
@@ -16,7 +16,7 @@ class Command(BaseCommand):
     help = "Re-encrypts every stored client secret and webhook signing secret under the first key of PORTAL_ENCRYPTION_KEYS."
 
     def handle(self, *args, **options):
-        resealed, unreadable = services.connection_secrets_reseal()
+        resealed, unreadable = connection_services.connection_secrets_reseal()
         self.stdout.write(f"{len(resealed)} client secret(s) sealed under the first key.")
         hooks, hooks_unreadable = webhook_secrets_reseal()
         self.stdout.write(f"{hooks} webhook signing secret(s) sealed under the first key.")

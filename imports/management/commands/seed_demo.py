@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from imports import services
+from imports import connection_services, services
 from imports.models import Connection, Team
 
 DEMO_ACCOUNT = "acme"
@@ -51,7 +51,7 @@ class Command(BaseCommand):
                 event_types=list(account["event_types"]),
             )
         connection.base_url = simulator_url
-        services.connection_save(connection=connection, client_secret=client["client_secret"])
+        connection_services.connection_save(connection=connection, client_secret=client["client_secret"])
         team, _ = Team.objects.get_or_create(name="Demo team", defaults={"connection": connection})
         users = get_user_model()
         planner, _ = users.objects.get_or_create(
@@ -87,11 +87,11 @@ class Command(BaseCommand):
                 default_time_zone=unit["time_zone"],
             )
         connection.base_url = simulator_url
-        services.connection_save(connection=connection, client_secret=client["client_secret"])
+        connection_services.connection_save(connection=connection, client_secret=client["client_secret"])
         return connection
 
     def _sync(self, connection):
         try:
-            self.stdout.write(services.connection_sync_agents(connection=connection))
+            self.stdout.write(connection_services.connection_sync_agents(connection=connection))
         except services.ActionRefused as refusal:
             self.stderr.write(f"Agents not synced: {refusal}")
