@@ -1,4 +1,9 @@
-"""Reads: what a person may see, and the questions pages ask."""
+"""Reads: what a person may see, and the questions pages ask.
+
+Over 600 lines on purpose: one module of reads, so that the pages, the API
+and the services ask the same questions the same way (the browser and the
+API never disagree), and the record's reads sit beside the file's checked
+rows they are compared with."""
 
 from __future__ import annotations
 

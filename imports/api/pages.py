@@ -8,15 +8,14 @@ from datetime import datetime, time
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from imports import selectors
 from imports.api import keys
 from imports.api.models import SCOPE_READ, SCOPE_WRITE, ApiKey
 from imports.models import Team
+from imports.page_lookups import require_admin
 from portal.client_address import client_address
 
 
@@ -38,18 +37,13 @@ class ApiKeyForm(forms.Form):
     )
 
 
-def _require_admin(request) -> None:
-    if not selectors.is_admin(request.user):
-        raise Http404
-
-
 def _keys():
     return ApiKey.objects.select_related("team", "created_by").order_by("revoked_at", "team__name", "name")
 
 
 @login_required
 def api_keys(request):
-    _require_admin(request)
+    require_admin(request)
     form = ApiKeyForm(request.POST or None)
     made = None
     if request.method == "POST" and form.is_valid():
@@ -78,7 +72,7 @@ def api_keys(request):
 @login_required
 @require_POST
 def api_key_revoke(request, pk):
-    _require_admin(request)
+    require_admin(request)
     api_key = get_object_or_404(ApiKey, pk=pk)
     keys.api_key_revoke(api_key=api_key, actor=request.user, client_address=client_address(request))
     messages.success(request, f"The key {api_key.name} ({api_key.prefix}…) is revoked; it is refused from now on.")

@@ -19,6 +19,8 @@ from django.http import Http404, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from imports.refusals import ActionRefused
+
 log = logging.getLogger(__name__)
 
 MEDIA_TYPE = "application/problem+json"
@@ -84,6 +86,12 @@ def install(api) -> None:
     @api.exception_handler(Problem)
     def _problem(request, exc: Problem):
         return response(exc)
+
+    @api.exception_handler(ActionRefused)
+    def _refused(request, exc: ActionRefused):
+        # What a person would read on the page, answered as a conflict with
+        # the import's state: the same refusal, one service, two ways.
+        return response(Problem(409, str(exc), code="not_allowed_now"))
 
     @api.exception_handler(ValidationError)
     def _invalid(request, exc: ValidationError):

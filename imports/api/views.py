@@ -461,15 +461,12 @@ class ConfirmForm(Schema):
 def import_confirm(request, import_id: uuid.UUID, form: Form[ConfirmForm]):
     """The import joins its Talkdesk account's queue, as when a supervisor confirms it."""
     job = _get_import_for_key(request, import_id)
-    try:
-        services.import_confirm(
-            job=job,
-            actor=request.user,
-            warnings_acknowledged=form.acknowledge_warnings,
-            client_address=client_address(request),
-        )
-    except services.ActionRefused as refusal:
-        raise Problem(409, str(refusal), code="not_allowed_now") from None
+    services.import_confirm(
+        job=job,
+        actor=request.user,
+        warnings_acknowledged=form.acknowledge_warnings,
+        client_address=client_address(request),
+    )
     return _json(import_document(_get_import_for_key(request, import_id)))
 
 
@@ -485,10 +482,7 @@ def import_confirm(request, import_id: uuid.UUID, form: Form[ConfirmForm]):
 @idempotent()
 def import_cancel(request, import_id: uuid.UUID):
     job = _get_import_for_key(request, import_id)
-    try:
-        services.import_cancel(job=job, actor=request.user, client_address=client_address(request))
-    except services.ActionRefused as refusal:
-        raise Problem(409, str(refusal), code="not_allowed_now") from None
+    services.import_cancel(job=job, actor=request.user, client_address=client_address(request))
     return _json(import_document(_get_import_for_key(request, import_id)))
 
 

@@ -9,6 +9,13 @@ spreadsheet numbers them (the header is row 1; blank rows count, as a
 spreadsheet shows them; a quoted cell with line breaks is still one row).
 
 Plain module, standard library only: no Django.
+
+Over 600 lines on purpose: the checks are one pass over the file's columns
+in one class, each column cleaned and each time read once and shared by the
+checks of the cells, the account, the times, the events and the writing of
+the parts; cut into modules, that shared state would have to be passed
+between them at every step of a 60,000-row check. The readers, the findings,
+the header, the date formats and the time zones are modules of their own.
 """
 
 from __future__ import annotations

@@ -7,12 +7,11 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from imports import selectors
 from imports.models import Team
+from imports.page_lookups import require_admin
 from imports.webhooks import services
 from imports.webhooks.models import ALL_IMPORT_EVENTS, EVENT_CHOICES, WebhookEndpoint, WebhookMessage
 from portal.client_address import client_address
@@ -29,19 +28,14 @@ class EndpointForm(forms.Form):
     description = forms.CharField(max_length=200, required=False)
 
 
-def _require_admin(request) -> None:
-    if not selectors.is_admin(request.user):
-        raise Http404
-
-
 def _get_endpoint_for_admin(request, pk) -> WebhookEndpoint:
-    _require_admin(request)
+    require_admin(request)
     return get_object_or_404(WebhookEndpoint.objects.select_related("team"), pk=pk)
 
 
 @login_required
 def endpoints(request):
-    _require_admin(request)
+    require_admin(request)
     form = EndpointForm(request.POST or None)
     made = None
     if request.method == "POST" and form.is_valid():
