@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
-from itertools import islice
+from itertools import compress, islice
 from typing import BinaryIO, cast
 
 from django.conf import settings
@@ -39,8 +39,10 @@ from imports.models import (
 )
 from imports.schedule import checked_rows, findings, held_rows
 from imports.schedule.accepted import (
+    EVENTS_SEPARATOR,
     PARTS_SEPARATOR,
     Accepted,
+    AcceptedColumns,
     Changes,
     Comparison,
     Source,
@@ -739,6 +741,43 @@ def accepted_keys_near(*, account_key: str, first_minute: int, last_minute: int)
         return keys or "", parts or ""
 
 
+def accepted_columns_near(*, account_key: str, first_minute: int, last_minute: int) -> AcceptedColumns:
+    """The same events as accepted_events_near, column by column: each
+    column joined into one text by the database and split in C, so that
+    tens of thousands of events come back as five lists, not a tuple each."""
+    inner, params = _accepted_near(
+        account_key=account_key, first_minute=first_minute, last_minute=last_minute
+    ).query.sql_with_params()
+    aggregate, as_text = ("group_concat", "{}") if connection.vendor == "sqlite" else ("string_agg", "{}::text")
+    columns = ", ".join(
+        f"{aggregate}({as_text.format(column)}, {separator})"
+        for column, separator in (
+            ("agent_email", "char(10)" if connection.vendor == "sqlite" else "chr(10)"),
+            ("start_minute", "','"),
+            ("end_minute", "','"),
+            ("event_type", "char(10)" if connection.vendor == "sqlite" else "chr(10)"),
+            ("part_id", "','"),
+        )
+    )
+    # Only the query Django made and fixed SQL are formatted in; every value
+    # is a parameter. The five aggregates read the rows in one pass, in the
+    # same order.
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM ({inner}) AS near", params)  # noqa: S608
+        agents, starts, ends, kinds, parts = cursor.fetchone()
+    if not agents:
+        return AcceptedColumns([], [], [], [], [])
+    minutes = {text: int(text) for text in {*starts.split(","), *ends.split(",")}}
+    ids = {text: int(text) for text in set(parts.split(","))}
+    return AcceptedColumns(
+        agents.split(EVENTS_SEPARATOR),
+        list(map(minutes.__getitem__, starts.split(","))),
+        list(map(minutes.__getitem__, ends.split(","))),
+        kinds.split(EVENTS_SEPARATOR),
+        list(map(ids.__getitem__, parts.split(PARTS_SEPARATOR))),
+    )
+
+
 def accepted_sources(part_ids, *, team_id: int | None) -> dict[int, Source]:
     """What to tell of the imports the parts belong to: named, with a link,
     when they are the team's own (or for an operator, team_id None);
@@ -843,14 +882,15 @@ def what_changes(job: Import) -> Changes:
         return Changes()
     first = moment(min(timed), zone).replace(hour=0, minute=0)
     last = moment(max(timed), zone).replace(hour=0, minute=0) + timedelta(days=1)
-    accepted = accepted_events_near(
+    accepted = accepted_columns_near(
         account_key=job.account_key,
         first_minute=int(first.timestamp()) // 60,
         last_minute=int(last.timestamp()) // 60,
     )
     own = _own_parts(job)
-    if own:
-        accepted = [event for event in accepted if event.source not in own]
+    if own and own & set(accepted.sources):
+        kept = [source not in own for source in accepted.sources]
+        accepted = AcceptedColumns(*(list(compress(column, kept)) for column in accepted))
     return changes_of(events, accepted, zone=zone)
 
 

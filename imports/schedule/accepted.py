@@ -16,13 +16,11 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from functools import partial
 from itertools import accumulate, compress
-from operator import itemgetter
-from typing import NamedTuple, cast
+from typing import NamedTuple
 
 from imports.schedule.check import EventColumns
 
@@ -41,9 +39,6 @@ _START_COLUMN = "Start Time"
 KEY_SEPARATOR = "\x1f"
 EVENTS_SEPARATOR = "\n"
 PARTS_SEPARATOR = ","
-_EVENT_KEY_NO_AGENT = itemgetter(1, 2, 3)
-_FILE_KEY = itemgetter(1, 2, 3)
-_START = itemgetter(1)
 
 
 class Accepted(NamedTuple):
@@ -256,20 +251,75 @@ class FileEvent(NamedTuple):
 
 
 _make_file_event = partial(tuple.__new__, FileEvent)
+_make_accepted = partial(tuple.__new__, Accepted)
 
 
-@dataclass
+class AcceptedColumns(NamedTuple):
+    """Accepted events column by column, as the database gives them
+    (selectors.accepted_columns_near): tens of thousands of them are
+    grouped by day without a tuple made for each."""
+
+    agents: list[str]
+    starts: list[int]
+    ends: list[int]
+    kinds: list[str]
+    sources: list[int]
+
+
+class _Sides(NamedTuple):
+    file: EventColumns
+    record: AcceptedColumns
+    file_order: list[int]
+    record_order: list[int]
+
+
 class DayChange:
-    """One agent's day the file or an earlier import covers."""
+    """One agent's day the file or an earlier import covers. Its events are
+    kept as runs of positions in the two sides, ordered, and made into
+    tuples when asked for: a page shows 50 of tens of thousands of days, and
+    a tuple or list for each of the others only fed the garbage collector,
+    which then walked the whole heap again and again."""
 
-    agent: str
-    day: date
-    status: str
-    """new, identical, differs or left_empty."""
-    file_events: list[FileEvent]
-    earlier: list[Accepted]
-    """The earlier events that day the file does not repeat: still in
-    Talkdesk after the import."""
+    __slots__ = ("_file", "_left", "_record", "_sides", "agent", "day", "status")
+
+    def __init__(
+        self,
+        agent: str,
+        day: date,
+        status: str,
+        file: tuple[int, int],
+        record: tuple[int, int],
+        sides: _Sides,
+        left: list[int] | None = None,
+    ):
+        self.agent = agent
+        self.day = day
+        self.status = status
+        """new, identical, differs or left_empty."""
+        self._file = file
+        self._record = record
+        self._sides = sides
+        self._left = left
+
+    @property
+    def file_events(self) -> list[FileEvent]:
+        rows, _, starts, ends, types = self._sides.file
+        return [
+            _make_file_event((rows[index], starts[index], ends[index], types[index]))
+            for index in self._sides.file_order[slice(*self._file)]
+        ]
+
+    @property
+    def earlier(self) -> list[Accepted]:
+        """The earlier events that day the file does not repeat: still in
+        Talkdesk after the import."""
+        if self.status in ("new", "identical"):
+            return []
+        agents, starts, ends, kinds, sources = self._sides.record
+        found = self._left if self._left is not None else self._sides.record_order[slice(*self._record)]
+        return [
+            _make_accepted((agents[index], starts[index], ends[index], kinds[index], sources[index])) for index in found
+        ]
 
 
 @dataclass
@@ -286,95 +336,142 @@ class Changes:
         return bool(self.identical or self.differing or self.left_empty)
 
 
-def what_changes(events: EventColumns, accepted: list[Accepted], *, zone: tzinfo) -> Changes:
+def _as_columns(accepted: AcceptedColumns | list[Accepted]) -> AcceptedColumns:
+    if isinstance(accepted, AcceptedColumns):
+        return accepted
+    if not accepted:
+        return AcceptedColumns([], [], [], [], [])
+    return AcceptedColumns(*map(list, zip(*accepted, strict=True)))
+
+
+def what_changes(events: EventColumns, accepted: AcceptedColumns | list[Accepted], *, zone: tzinfo) -> Changes:
     """For the agents and days the file covers, the file against what was
     accepted before: events new to the day, identical to an earlier one, or
     differing (the agent's day had other events), and the days that had
     events before which the file leaves empty."""
     rows, emails, starts, ends, types = events
-    lowered = {email: email.lower() for email in set(emails)}
-    # Ordered by agent, start and row once, and the record by agent, start,
-    # end and type: each day's events then come out in order, and a day
-    # the file repeats is told by comparing two lists, not by sorting each
-    # of tens of thousands of days.
-    found: Iterable[tuple[str, int | None, int, int | None, str]] = zip(
-        map(lowered.__getitem__, emails), starts, rows, ends, types, strict=True
-    )
-    # A file every row of which has its times is ordered in C alone.
-    if None in starts or None in ends:
-        found = (event for event in found if event[1] is not None and event[3] is not None)
-    placed = cast("list[tuple[str, int, int, int, str]]", sorted(found))
+    record = _as_columns(accepted)
     changes = Changes()
-    if not placed:
+    timed = [
+        index
+        for index, (start, end) in enumerate(zip(starts, ends, strict=True))
+        if start is not None and end is not None
+    ]
+    if not timed:
         return changes
-    # A schedule repeats a few start times on row after row: each is turned
-    # into a day once.
-    days_of = {
-        minute: moment(minute, zone).date() for minute in {event[1] for event in placed} | set(map(_START, accepted))
+    # Tens of thousands of events on each side are worked on as positions,
+    # numbers and texts, which the garbage collector does not follow: a
+    # tuple or list for each event made it walk the heap again and again,
+    # most of the page's time. An agent's day is one text, the agent (lower
+    # case) and the day joined by the unit separator, which sorts before any
+    # character of an e-mail, so the texts sort as agent then day; each
+    # start minute is turned into a day once, a schedule repeating a few.
+    days: dict[int | None, str] = {
+        minute: KEY_SEPARATOR + moment(minute, zone).date().isoformat()
+        for minute in {*map(starts.__getitem__, timed), *record.starts}
     }
-    in_file: dict[tuple[str, date], list[FileEvent]] = {}
-    for agent, start, row, end, kind in placed:
-        key = (agent, days_of[start])
-        group = in_file.get(key)
-        if group is None:
-            group = in_file[key] = []
-        group.append(_make_file_event((row, start, end, kind)))
+    lowered = {email: email.lower() for email in set(emails)}
+    file_day = [lowered[email] + days.get(start, "") for email, start in zip(emails, starts, strict=True)]
+    # Ordered by agent day, then start, then row.
+    order = [(start or 0) * _ROWS_BOUND + row for start, row in zip(starts, rows, strict=True)]
+    file_order = sorted(timed, key=order.__getitem__)
+    file_order.sort(key=file_day.__getitem__)
+    in_file = _runs(file_order, file_day)
+    first_day, last_day = min(day[-10:] for day in in_file), max(day[-10:] for day in in_file)
     agents = set(lowered.values())
-    first_day = min(day for _, day in in_file)
-    last_day = max(day for _, day in in_file)
-    before: dict[tuple[str, date], list[Accepted]] = defaultdict(list)
-    for event in sorted(accepted):
-        if event.agent in agents:
-            day = days_of[event.start]
-            if first_day <= day <= last_day:
-                before[event.agent, day].append(event)
-    for key in sorted(in_file.keys() | before.keys()):
-        changes.days.append(_day_change(key, in_file.get(key, []), before.get(key, []), changes))
+    record_day = list(map(str.__add__, record.agents, map(days.__getitem__, record.starts)))
+    record_order = [
+        index
+        for index, (agent, day) in enumerate(zip(record.agents, record_day, strict=True))
+        if agent in agents and first_day <= day[-10:] <= last_day
+    ]
+    # Ordered by agent day, then start, end, type and part: sorted by the
+    # last of them first, each sort keeping the order of the one before.
+    for column in (record.sources, record.kinds):
+        record_order.sort(key=column.__getitem__)
+    order = [start * _ROWS_BOUND + end for start, end in zip(record.starts, record.ends, strict=True)]
+    record_order.sort(key=order.__getitem__)
+    record_order.sort(key=record_day.__getitem__)
+    in_record = _runs(record_order, record_day)
+    file_said = list(map(KEY_SEPARATOR.join, zip(map(str, starts), map(str, ends), types, strict=True)))
+    record_said = list(
+        map(KEY_SEPARATOR.join, zip(map(str, record.starts), map(str, record.ends), record.kinds, strict=True))
+    )
+    sides = _Sides(events, record, file_order, record_order)
+    dates: dict[str, date] = {}
+    nowhere = (0, 0)
+    for key in sorted(in_file.keys() | in_record.keys()):
+        agent, _, day_text = key.rpartition(KEY_SEPARATOR)
+        day = dates.get(day_text)
+        if day is None:
+            day = dates[day_text] = date.fromisoformat(day_text)
+        mine, theirs = in_file.get(key, nowhere), in_record.get(key, nowhere)
+        left = None
+        if mine == nowhere:
+            changes.left_empty += 1
+            status = "left_empty"
+        elif theirs == nowhere:
+            changes.new += mine[1] - mine[0]
+            status = "new"
+        elif mine[1] - mine[0] == theirs[1] - theirs[0] and list(
+            map(file_said.__getitem__, file_order[mine[0] : mine[1]])
+        ) == list(map(record_said.__getitem__, record_order[theirs[0] : theirs[1]])):
+            changes.identical += mine[1] - mine[0]
+            status = "identical"
+        else:
+            status, left = _matched(
+                file_order[mine[0] : mine[1]], record_order[theirs[0] : theirs[1]], file_said, record_said, changes
+            )
+        changes.days.append(DayChange(agent, day, status, mine, theirs, sides, left))
     return changes
 
 
-def _day_change(
-    key: tuple[str, date], file_events: list[FileEvent], earlier: list[Accepted], changes: Changes
-) -> DayChange:
-    """One agent's day; both lists come in order of start."""
-    agent, day = key
-    if not file_events:
-        changes.left_empty += 1
-        return DayChange(agent, day, "left_empty", [], earlier)
-    if not earlier:
-        changes.new += len(file_events)
-        return DayChange(agent, day, "new", file_events, [])
-    if len(file_events) == len(earlier) and list(map(_FILE_KEY, file_events)) == list(
-        map(_EVENT_KEY_NO_AGENT, earlier)
-    ):
-        changes.identical += len(file_events)
-        return DayChange(agent, day, "identical", file_events, [])
-    # Events starting together may come in another order on each side: they
-    # are matched one by one.
-    remaining: dict[tuple[int, int, str], list[Accepted]] = defaultdict(list)
-    for before in earlier:
-        remaining[before.start, before.end, before.kind].append(before)
-    unmatched = []
-    for event in file_events:
-        same = remaining.get((event.start, event.end, event.kind))
+# Above any spreadsheet's row number: start * _ROWS_BOUND + row orders by start, then row.
+_ROWS_BOUND = 1 << 32
+
+
+def _runs(order: list[int], keys: list[str]) -> dict[str, tuple[int, int]]:
+    """Where each key's run begins and ends in order, sorted by key."""
+    runs: dict[str, tuple[int, int]] = {}
+    begin, previous = 0, None
+    for position, key in enumerate(map(keys.__getitem__, order)):
+        if key != previous:
+            if previous is not None:
+                runs[previous] = (begin, position)
+            begin, previous = position, key
+    if previous is not None:
+        runs[previous] = (begin, len(order))
+    return runs
+
+
+def _matched(
+    mine: list[int], theirs: list[int], file_said: list[str], record_said: list[str], changes: Changes
+) -> tuple[str, list[int] | None]:
+    """A day both sides have events on, not the same list: events starting
+    together may come in another order on each side, so they are matched
+    one by one. Its status and the earlier events the file does not repeat."""
+    remaining: dict[str, list[int]] = defaultdict(list)
+    for position, index in enumerate(theirs):
+        remaining[record_said[index]].append(position)
+    unmatched = 0
+    for index in mine:
+        same = remaining.get(file_said[index])
         if same:
             same.pop()
             changes.identical += 1
         else:
-            unmatched.append(event)
-    left = sorted(before for kept in remaining.values() for before in kept)
+            unmatched += 1
+    left = [theirs[position] for position in sorted(position for kept in remaining.values() for position in kept)]
     if not unmatched and not left:
-        status = "identical"
-    elif not left:
+        return "identical", None
+    if not left:
         # Everything the day had is repeated: the rest is added beside it.
-        status = "new"
-        changes.new += len(unmatched)
-    else:
-        # The day had events the file does not repeat: its events there
-        # differ, and the earlier ones stay in Talkdesk beside them.
-        status = "differs"
-        changes.differing += len(unmatched)
-    return DayChange(agent, day, status, file_events, left)
+        changes.new += unmatched
+        return "new", None
+    # The day had events the file does not repeat: its events there differ,
+    # and the earlier ones stay in Talkdesk beside them.
+    changes.differing += unmatched
+    return "differs", left
 
 
 def event_text(event: FileEvent | Accepted, zone: tzinfo) -> str:

@@ -82,21 +82,25 @@ def iter_rows(stored: BinaryIO, *, time_zone: str) -> Generator[ScheduleRow, Non
 
 def read_events(data: bytes) -> EventColumns:
     """The rows kept as the events to compare with others, without building
-    a datetime for each."""
-    minutes: dict[str, int | None] = {"": None}
-
-    def minute(seconds: str) -> int | None:
-        if seconds not in minutes:
-            minutes[seconds] = int(seconds) // 60
-        return minutes[seconds]
-
+    a datetime for each: each distinct time is made a minute once. Each
+    row's list is dropped as the next is read, so the garbage collector,
+    which counts the containers alive, is not set off by tens of thousands
+    of them."""
     rows, emails, starts, ends, types = [], [], [], [], []
     for row, _name, email, _start_text, _end_text, kind, start, end in csv.reader(
         io.StringIO(data.decode("utf-8"), newline="")
     ):
-        rows.append(int(row))
+        rows.append(row)
         emails.append(email)
-        starts.append(minute(start))
-        ends.append(minute(end))
+        starts.append(start)
+        ends.append(end)
         types.append(kind)
-    return EventColumns(rows, emails, starts, ends, types)
+    minutes: dict[str, int | None] = {seconds: int(seconds) // 60 for seconds in {*starts, *ends} - {""}}
+    minutes[""] = None
+    return EventColumns(
+        list(map(int, rows)),
+        emails,
+        list(map(minutes.__getitem__, starts)),
+        list(map(minutes.__getitem__, ends)),
+        types,
+    )

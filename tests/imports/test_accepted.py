@@ -11,6 +11,7 @@ from imports.schedule.accepted import (
     OVERLAPS_IMPORTED_EVENT,
     ROW_ALREADY_IMPORTED,
     Accepted,
+    AcceptedColumns,
     Source,
     compare,
     event_text,
@@ -173,3 +174,45 @@ def test_what_changes_leaves_out_a_row_whose_times_cannot_be_read_and_tells_a_da
     assert (changes.new, changes.identical, changes.differing, changes.left_empty) == (2, 2, 0, 0)
     bob = next(day for day in changes.days if day.agent == "bob.wilson@example.com")
     assert bob.status == "identical" and [event.row for event in bob.file_events] == [4, 5]
+
+
+def test_what_changes_tells_the_same_from_the_records_columns_as_from_its_events():
+    earlier = [
+        accepted("jane.doe@example.com", "2026-06-01 08:00", "2026-06-01 16:00", "Available for all channels", 2),
+        accepted("jane.doe@example.com", "2026-06-01 08:00", "2026-06-01 16:00", "Available for all channels", 1),
+        accepted("john.smith@example.com", "2026-06-01 09:00", "2026-06-01 17:00", "Available for all channels"),
+        accepted("bob.wilson@example.com", "2026-06-01 12:00", "2026-06-01 12:30", "Break"),
+    ]
+    columns = AcceptedColumns(*map(list, zip(*earlier, strict=True)))
+
+    def told(changes):
+        return (changes.new, changes.identical, changes.differing, changes.left_empty), [
+            (day.agent, day.day, day.status, day.file_events, day.earlier) for day in changes.days
+        ]
+
+    assert told(what_changes(events_of(CORRECTED), columns, zone=ZONE)) == told(
+        what_changes(events_of(CORRECTED), earlier, zone=ZONE)
+    )
+    jane = next(
+        day
+        for day in what_changes(events_of(CORRECTED), columns, zone=ZONE).days
+        if day.agent == "jane.doe@example.com"
+    )
+    # Both earlier events stay, in order of start, end, type and part.
+    assert jane.status == "differs" and [event.source for event in jane.earlier] == [1, 2]
+
+
+def test_a_day_whose_events_are_repeated_and_more_added_is_new_with_nothing_earlier_left():
+    file = FILE + "Bob Wilson,bob.wilson@example.com,15:00 2026-06-01,15:15 2026-06-01,Break\n"
+    earlier = [
+        accepted("bob.wilson@example.com", "2026-06-01 15:00", "2026-06-01 15:15", "Break"),
+        accepted("bob.wilson@example.com", "2026-06-01 12:00", "2026-06-01 12:30", "Break"),
+    ]
+    changes = what_changes(events_of(file), earlier, zone=ZONE)
+    bob = next(day for day in changes.days if day.agent == "bob.wilson@example.com")
+    assert bob.status == "identical" and bob.earlier == []
+    earlier.pop()
+    bob = next(
+        day for day in what_changes(events_of(file), earlier, zone=ZONE).days if day.agent == "bob.wilson@example.com"
+    )
+    assert bob.status == "new" and [event.row for event in bob.file_events] == [4, 5] and bob.earlier == []

@@ -11,7 +11,7 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 from django.utils import timezone
 
-from imports import lifecycle, services
+from imports import lifecycle, selectors, services
 from imports.models import AcceptedEvent, AuditEvent, Import, Team
 from imports.states import ImportState, PartState
 from tests.conftest import data_file
@@ -281,3 +281,13 @@ def test_an_imported_file_is_not_drawn_behind_itself(personas, client):
     client.force_login(personas.sam)
     page = client.get(reverse("imports:timeline", args=[job.pk])).content.decode()
     assert 'data-row="2"' in page and "data-earlier" not in page
+
+
+def test_the_record_read_column_by_column_holds_the_same_events_as_read_one_by_one(personas):
+    imported(personas)
+    imported(personas, CORRECTED, name="corrected.csv")
+    near = {"account_key": personas.alpha.connection.account_key, "first_minute": 0, "last_minute": 2**31}
+    columns = selectors.accepted_columns_near(**near)
+    assert sorted(zip(*columns, strict=True)) == sorted(selectors.accepted_events_near(**near))
+    assert len(columns.agents) == 6
+    assert selectors.accepted_columns_near(**{**near, "last_minute": 1}) == ([], [], [], [], [])

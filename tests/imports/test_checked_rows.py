@@ -32,6 +32,13 @@ def test_kept_rows_read_back_as_the_check_read_them(data):
     ]
 
 
+@pytest.mark.parametrize("data", [AWKWARD, (DATA / "portal" / "schedule-example.csv").read_bytes()])
+def test_kept_rows_read_back_as_the_events_the_check_compares(data):
+    check = check_schedule(data, time_zone="America/New_York")
+    assert checked_rows.read_events(checked_rows.write_rows(check.rows)) == check.read_events()
+    assert checked_rows.read_events(b"") == ([], [], [], [], [])
+
+
 def test_the_pages_that_show_rows_do_not_check_the_file_again(client, personas):
     client.force_login(personas.sam)
     with open(DATA / "portal" / "schedule-formula.csv", "rb") as file:
