@@ -890,7 +890,13 @@ def what_changes(job: Import) -> Changes:
     own = _own_parts(job)
     if own and own & set(accepted.sources):
         kept = [source not in own for source in accepted.sources]
-        accepted = AcceptedColumns(*(list(compress(column, kept)) for column in accepted))
+        accepted = AcceptedColumns(
+            list(compress(accepted.agents, kept)),
+            list(compress(accepted.starts, kept)),
+            list(compress(accepted.ends, kept)),
+            list(compress(accepted.kinds, kept)),
+            list(compress(accepted.sources, kept)),
+        )
     return changes_of(events, accepted, zone=zone)
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from functools import partial
 from itertools import accumulate, compress
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from imports.schedule.check import EventColumns
 
@@ -368,7 +368,7 @@ def what_changes(events: EventColumns, accepted: AcceptedColumns | list[Accepted
     # start minute is turned into a day once, a schedule repeating a few.
     days: dict[int | None, str] = {
         minute: KEY_SEPARATOR + moment(minute, zone).date().isoformat()
-        for minute in {*map(starts.__getitem__, timed), *record.starts}
+        for minute in {*map(cast("list[int]", starts).__getitem__, timed), *record.starts}
     }
     lowered = {email: email.lower() for email in set(emails)}
     file_day = [lowered[email] + days.get(start, "") for email, start in zip(emails, starts, strict=True)]
