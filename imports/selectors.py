@@ -39,8 +39,9 @@ from imports.models import (
 )
 from imports.schedule import checked_rows, findings, held_rows
 from imports.schedule.accepted import (
-    EVENTS_SEPARATOR,
-    PARTS_SEPARATOR,
+    KEY_SEPARATOR,
+    NUMBERS_SEPARATOR,
+    TEXTS_SEPARATOR,
     Accepted,
     AcceptedColumns,
     Changes,
@@ -715,66 +716,75 @@ def accepted_events_near(
         return list(map(_make_accepted, cursor.fetchall()))
 
 
-def accepted_keys_near(*, account_key: str, first_minute: int, last_minute: int) -> tuple[str, str]:
-    """The same events as accepted_events_near, as the database writes them:
-    their keys (accepted.KEY_SEPARATOR) in one text, their parts' ids in
-    another, in the same order. A file sent again meets tens of thousands
-    of them, and a row and five values each, made into Python objects, took
-    longer than checking the file."""
+def _accepted_texts(*, account_key: str, first_minute: int, last_minute: int) -> list[str]:
+    """The events accepted_events_near reads, column by column, each column
+    joined into one text by the database (agents and types by line breaks,
+    which the check takes out of every cell; numbers by commas): tens of
+    thousands of events come back as five texts, split in C, not as a row
+    and five values each made into Python objects, which took longer than
+    checking the file. Five columns, not one key joined in SQL: the
+    database joins texts slower than Python does."""
     inner, params = _accepted_near(
         account_key=account_key, first_minute=first_minute, last_minute=last_minute
     ).query.sql_with_params()
-    if connection.vendor == "sqlite":
-        unit, line, aggregate, part = "char(31)", "char(10)", "group_concat", "part_id"
-    else:
-        unit, line, aggregate, part = "chr(31)", "chr(10)", "string_agg", "part_id::text"
-    key = f" || {unit} || ".join(("agent_email", "start_minute", "end_minute", "event_type"))
-    # Only the query Django made and fixed SQL are formatted in; every value
-    # is a parameter. Not grouped by part: grouped, SQLite's planner (which
-    # cannot tell that the span holds few of the account's events) read the
-    # whole table in part order to spare the grouping's sort, a second for
-    # a million events when the span held none.
-    sql = f"SELECT {aggregate}({key}, {line}), {aggregate}({part}, '{PARTS_SEPARATOR}') FROM ({inner}) AS near"  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        keys, parts = cursor.fetchone()
-        return keys or "", parts or ""
-
-
-def accepted_columns_near(*, account_key: str, first_minute: int, last_minute: int) -> AcceptedColumns:
-    """The same events as accepted_events_near, column by column: each
-    column joined into one text by the database and split in C, so that
-    tens of thousands of events come back as five lists, not a tuple each."""
-    inner, params = _accepted_near(
-        account_key=account_key, first_minute=first_minute, last_minute=last_minute
-    ).query.sql_with_params()
-    aggregate, as_text = ("group_concat", "{}") if connection.vendor == "sqlite" else ("string_agg", "{}::text")
+    sqlite = connection.vendor == "sqlite"
+    aggregate, as_text, line = ("group_concat", "{}", "char(10)") if sqlite else ("string_agg", "{}::text", "chr(10)")
     columns = ", ".join(
         f"{aggregate}({as_text.format(column)}, {separator})"
         for column, separator in (
-            ("agent_email", "char(10)" if connection.vendor == "sqlite" else "chr(10)"),
-            ("start_minute", "','"),
-            ("end_minute", "','"),
-            ("event_type", "char(10)" if connection.vendor == "sqlite" else "chr(10)"),
-            ("part_id", "','"),
+            ("agent_email", line),
+            ("start_minute", f"'{NUMBERS_SEPARATOR}'"),
+            ("end_minute", f"'{NUMBERS_SEPARATOR}'"),
+            ("event_type", line),
+            ("part_id", f"'{NUMBERS_SEPARATOR}'"),
         )
     )
     # Only the query Django made and fixed SQL are formatted in; every value
     # is a parameter. The five aggregates read the rows in one pass, in the
-    # same order.
+    # same order. Not grouped by part: grouped, SQLite's planner (which
+    # cannot tell that the span holds few of the account's events) read the
+    # whole table in part order to spare the grouping's sort, a second for
+    # a million events when the span held none.
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {columns} FROM ({inner}) AS near", params)  # noqa: S608
-        agents, starts, ends, kinds, parts = cursor.fetchone()
-    if not agents:
+        found = cursor.fetchone()
+    return [] if found[0] is None else list(found)
+
+
+def accepted_keys_near(*, account_key: str, first_minute: int, last_minute: int) -> tuple[list[str], list[str]]:
+    """The same events as accepted_events_near, as keys (see
+    accepted.KEY_SEPARATOR) and their parts' ids as text, in the same order."""
+    texts = _accepted_texts(account_key=account_key, first_minute=first_minute, last_minute=last_minute)
+    if not texts:
+        return [], []
+    agents, starts, ends, kinds, parts = texts
+    keys = map(
+        KEY_SEPARATOR.join,
+        zip(
+            agents.split(TEXTS_SEPARATOR),
+            starts.split(NUMBERS_SEPARATOR),
+            ends.split(NUMBERS_SEPARATOR),
+            kinds.split(TEXTS_SEPARATOR),
+            strict=True,
+        ),
+    )
+    return list(keys), parts.split(NUMBERS_SEPARATOR)
+
+
+def accepted_columns_near(*, account_key: str, first_minute: int, last_minute: int) -> AcceptedColumns:
+    """The same events as accepted_events_near, column by column."""
+    texts = _accepted_texts(account_key=account_key, first_minute=first_minute, last_minute=last_minute)
+    if not texts:
         return AcceptedColumns([], [], [], [], [])
-    minutes = {text: int(text) for text in {*starts.split(","), *ends.split(",")}}
-    ids = {text: int(text) for text in set(parts.split(","))}
+    agents, starts, ends, kinds, parts = texts
+    minutes = {text: int(text) for text in {*starts.split(NUMBERS_SEPARATOR), *ends.split(NUMBERS_SEPARATOR)}}
+    ids = {text: int(text) for text in set(parts.split(NUMBERS_SEPARATOR))}
     return AcceptedColumns(
-        agents.split(EVENTS_SEPARATOR),
-        list(map(minutes.__getitem__, starts.split(","))),
-        list(map(minutes.__getitem__, ends.split(","))),
-        kinds.split(EVENTS_SEPARATOR),
-        list(map(ids.__getitem__, parts.split(PARTS_SEPARATOR))),
+        agents.split(TEXTS_SEPARATOR),
+        list(map(minutes.__getitem__, starts.split(NUMBERS_SEPARATOR))),
+        list(map(minutes.__getitem__, ends.split(NUMBERS_SEPARATOR))),
+        kinds.split(TEXTS_SEPARATOR),
+        list(map(ids.__getitem__, parts.split(NUMBERS_SEPARATOR))),
     )
 
 
@@ -838,7 +848,7 @@ def compare_with_accepted(events: EventColumns, *, account_key: str, team_id: in
     keyed = accepted_keys_near(account_key=account_key, first_minute=first, last_minute=last)
     if not keyed[0]:
         return Comparison()
-    sources = accepted_sources({int(part) for part in set(keyed[1].split(PARTS_SEPARATOR))}, team_id=team_id)
+    sources = accepted_sources({int(part) for part in set(keyed[1])}, team_id=team_id)
     result = already_imported(events, keyed, sources, zone=zone)
     del keyed
     if len(result.already_rows) < len(events.rows):

@@ -29,16 +29,15 @@ ROW_ALREADY_IMPORTED = "row_already_imported"
 OVERLAPS_IMPORTED_EVENT = "overlaps_imported_event"
 
 _START_COLUMN = "Start Time"
-# An event as one text, the same from the database (selectors write it in
-# SQL) and from the file: agent in lower case, start and end minutes, type,
-# joined by the unit separator, which no e-mail or event type holds; the
-# events' keys are joined by line breaks, which the check takes out of every
-# cell, and their parts' ids, in the same order, by commas. Compared as
-# text, tens of thousands of events are read and matched in C, without a
-# tuple for each.
+# An event as one text, the same from the database's events and from the
+# file: agent in lower case, start and end minutes, type, joined by the unit
+# separator, which no e-mail or event type holds. Compared as text, tens of
+# thousands of events are matched in C, without a tuple for each. The
+# database joins each column's values into one text (selectors), texts by
+# line breaks, which the check takes out of every cell, numbers by commas.
 KEY_SEPARATOR = "\x1f"
-EVENTS_SEPARATOR = "\n"
-PARTS_SEPARATOR = ","
+TEXTS_SEPARATOR = "\n"
+NUMBERS_SEPARATOR = ","
 
 
 class Accepted(NamedTuple):
@@ -106,12 +105,12 @@ def file_already_imported(source: Source, *, zone: tzinfo) -> dict[str, object]:
     )
 
 
-def event_keys(accepted: list[Accepted]) -> tuple[str, str]:
-    """The events as the database gives them to already_imported: their
-    keys in one text, their parts' ids in another."""
+def event_keys(accepted: list[Accepted]) -> tuple[list[str], list[str]]:
+    """The events as the selectors give them to already_imported: their
+    keys, and their parts' ids as text."""
     return (
-        EVENTS_SEPARATOR.join(KEY_SEPARATOR.join(map(str, event[:4])) for event in accepted),
-        PARTS_SEPARATOR.join(str(event.source) for event in accepted),
+        [KEY_SEPARATOR.join(map(str, event[:4])) for event in accepted],
+        [str(event.source) for event in accepted],
     )
 
 
@@ -125,17 +124,18 @@ def compare(events: EventColumns, accepted: list[Accepted], sources: dict[int, S
 
 
 def already_imported(
-    events: EventColumns, keyed: tuple[str, str], sources: dict[int, Source], *, zone: tzinfo
+    events: EventColumns, keyed: tuple[list[str], list[str]], sources: dict[int, Source], *, zone: tzinfo
 ) -> Comparison:
     """Each row equal to an accepted event: same agent in any case, start,
-    end and type. keyed is the events' keys and their parts' ids, each in
-    one text (event_keys); an event imported more than once is told of by
+    end and type. keyed is the events' keys and their parts' ids as text
+    (event_keys); an event imported more than once is told of by
     one of the imports that sent it."""
     result = Comparison()
     keys, parts = keyed
     if not keys:
         return result
-    exact = dict(zip(keys.split(EVENTS_SEPARATOR), map(int, parts.split(PARTS_SEPARATOR)), strict=True))
+    # The parts' ids stay text: only the few distinct ones are made numbers.
+    exact = dict(zip(keys, parts, strict=True))
     lowered = {email: email.lower() for email in set(events.emails)}
     # Each minute made text once, and each key joined in C.
     text = {minute: str(minute) for minute in {*events.starts, *events.ends}}
@@ -150,29 +150,21 @@ def already_imported(
         ),
     )
     matches = list(map(exact.get, file_keys))
-    rows = events.rows
-    # A file sent again has a finding per row: each earlier import is
-    # described once, and the rows' findings are made in one comprehension
-    # (part ids are never 0, so compress keeps exactly the rows matched).
+    # A file sent again has a finding per row. Each earlier import is
+    # described once, in a finding each row's is copied from (a dict copied
+    # in C, its row then set), rather than made key by key for each row.
     hits = list(compress(range(len(matches)), matches))
-    hit_sources = [source for source in matches if source is not None]
-    told: dict[int, tuple[str, str | None]] = {}
-    for source in set(hit_sources):
-        described = sources[source]
-        told[source] = (f"Already imported {described.describe(zone)}.", described.link)
-    result.already_rows = [rows[index] for index in hits]
-    result.already = [
-        {"row": rows[index], "column": None, "code": ROW_ALREADY_IMPORTED, "message": told[source][0]}
-        if told[source][1] is None
-        else {
-            "row": rows[index],
-            "column": None,
-            "code": ROW_ALREADY_IMPORTED,
-            "message": told[source][0],
-            "link": told[source][1],
-        }
-        for index, source in zip(hits, hit_sources, strict=True)
-    ]
+    hit_sources = list(filter(None, matches))
+    told = {}
+    for part in set(hit_sources):
+        described = sources[int(part)]
+        told[part] = finding(
+            None, None, ROW_ALREADY_IMPORTED, f"Already imported {described.describe(zone)}.", described.link
+        )
+    result.already_rows = list(map(events.rows.__getitem__, hits))
+    result.already = list(map(dict.copy, map(told.__getitem__, hit_sources)))
+    for found, row in zip(result.already, result.already_rows, strict=True):
+        found["row"] = row
     return result
 
 
