@@ -863,6 +863,12 @@ def compare_with_accepted(events: EventColumns, *, account_key: str, team_id: in
 def file_events(job: Import) -> EventColumns:
     name = checked_rows.stored_name(job.id)
     if default_storage.exists(name):
+        # The events are kept beside the rows by the check; an import
+        # checked before they were has them read from its rows.
+        events = checked_rows.events_name(job.id)
+        if default_storage.exists(events):
+            with default_storage.open(events, "rb") as stored:
+                return checked_rows.load_events(stored.read())
         with default_storage.open(name, "rb") as stored:
             return checked_rows.read_events(stored.read())
     rows = _recheck(job).rows

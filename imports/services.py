@@ -318,10 +318,12 @@ def _add_finding(job: Import, severity: findings.Severity, code: str, message: s
 
 def _store_rows(job: Import, check: schedule_file.ScheduleCheck) -> None:
     """The rows as the checks read them, for the pages that show them."""
-    name = checked_rows.stored_name(job.id)
+    name, events = checked_rows.stored_name(job.id), checked_rows.events_name(job.id)
     default_storage.delete(name)
+    default_storage.delete(events)
     if check.normalised:
         default_storage.save(name, ContentFile(checked_rows.write_rows(check.rows)))
+        default_storage.save(events, ContentFile(checked_rows.write_events(check.read_events())))
 
 
 @contextmanager
@@ -605,6 +607,7 @@ def import_check_give_up(*, job: Import, attempt: int) -> bool:
         # to contradict the error.
         job.parts.all().delete()
         default_storage.delete(checked_rows.stored_name(job.id))
+        default_storage.delete(checked_rows.events_name(job.id))
         default_storage.delete(findings.stored_name(job.id))
         _decide_confirmation(job)
         if not lifecycle.import_checked(job=job, attempt=attempt, note=message):

@@ -411,7 +411,7 @@ def changes(request, pk):
     if show not in CHANGE_FILTERS:
         show = ""
     changed = selectors.what_changes(job)
-    days = [day for day in changed.days if day.status in CHANGE_FILTERS[show]]
+    days = changed.days.with_status(CHANGE_FILTERS[show])
     page = Paginator(days, CHANGED_DAYS_PER_PAGE).get_page(request.GET.get("page"))
     zone = ZoneInfo(job.time_zone)
     shown = [

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from functools import partial
-from itertools import accumulate, compress
-from typing import NamedTuple, cast
+from itertools import accumulate, compress, repeat
+from operator import add, and_, mul
+from typing import NamedTuple, cast, overload
 
 from imports.schedule.check import EventColumns
 
@@ -314,13 +316,90 @@ class DayChange:
         ]
 
 
+class Days(Sequence[DayChange]):
+    """Every agent's day, in agent then day order, kept as texts and
+    numbers and told as a DayChange when asked for: a page shows 50 of tens
+    of thousands, and an object for each of the others, kept for the whole
+    request, made the garbage collector walk the heap again."""
+
+    def __init__(self, sides: _Sides | None = None):
+        self._sides = sides
+        self._keys: list[str] = []
+        self._statuses: list[str] = []
+        self._file: list[int] = []
+        self._record: list[int] = []
+        self._left: dict[int, list[int]] = {}
+
+    def _add(
+        self, key: str, status: str, file: tuple[int, int], record: tuple[int, int], left: list[int] | None
+    ) -> None:
+        if left is not None:
+            self._left[len(self._keys)] = left
+        self._keys.append(key)
+        self._statuses.append(status)
+        self._file += file
+        self._record += record
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    @overload
+    def __getitem__(self, index: int) -> DayChange: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[DayChange]: ...
+
+    def __getitem__(self, index: int | slice) -> DayChange | list[DayChange]:
+        if isinstance(index, slice):
+            return list(map(self._day, range(len(self._keys))[index]))
+        return self._day(range(len(self._keys))[index])
+
+    def _day(self, index: int) -> DayChange:
+        agent, _, day = self._keys[index].rpartition(KEY_SEPARATOR)
+        return DayChange(
+            agent,
+            date.fromisoformat(day),
+            self._statuses[index],
+            (self._file[2 * index], self._file[2 * index + 1]),
+            (self._record[2 * index], self._record[2 * index + 1]),
+            # Days without sides are empty: no day is ever asked for.
+            cast("_Sides", self._sides),
+            self._left.get(index),
+        )
+
+    def with_status(self, statuses: Iterable[str]) -> Sequence[DayChange]:
+        """The days of these statuses, told as DayChange when asked for."""
+        wanted = set(statuses)
+        return _Chosen(self, [index for index, status in enumerate(self._statuses) if status in wanted])
+
+
+class _Chosen(Sequence[DayChange]):
+    def __init__(self, days: Days, indexes: list[int]):
+        self._days = days
+        self._indexes = indexes
+
+    def __len__(self) -> int:
+        return len(self._indexes)
+
+    @overload
+    def __getitem__(self, index: int) -> DayChange: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[DayChange]: ...
+
+    def __getitem__(self, index: int | slice) -> DayChange | list[DayChange]:
+        if isinstance(index, slice):
+            return list(map(self._days._day, self._indexes[index]))
+        return self._days._day(self._indexes[index])
+
+
 @dataclass
 class Changes:
     new: int = 0
     identical: int = 0
     differing: int = 0
     left_empty: int = 0
-    days: list[DayChange] = field(default_factory=list)
+    days: Days = field(default_factory=Days)
     """Every agent's day, in agent then day order."""
 
     @property
@@ -344,65 +423,61 @@ def what_changes(events: EventColumns, accepted: AcceptedColumns | list[Accepted
     rows, emails, starts, ends, types = events
     record = _as_columns(accepted)
     changes = Changes()
-    timed = [
-        index
-        for index, (start, end) in enumerate(zip(starts, ends, strict=True))
-        if start is not None and end is not None
-    ]
+    # Tens of thousands of events on each side are worked on as positions,
+    # numbers and texts, which the garbage collector does not follow, and in
+    # C where it can be: a tuple or list for each event made the collector
+    # walk the heap again and again, most of the page's time. An agent's day
+    # is one text, the agent (lower case) and the day joined by the unit
+    # separator, which sorts before any character of an e-mail, so the texts
+    # sort as agent then day; each start minute is turned into a day once, a
+    # schedule repeating a few.
+    if None in starts or None in ends:
+        timed = [index for index, (start, end) in enumerate(zip(starts, ends, strict=True)) if None not in (start, end)]
+        order = [(start or 0) * _ROWS_BOUND + row for start, row in zip(starts, rows, strict=True)]
+    else:
+        timed = list(range(len(rows)))
+        order = _by_first_then_second(cast("list[int]", starts), rows)
     if not timed:
         return changes
-    # Tens of thousands of events on each side are worked on as positions,
-    # numbers and texts, which the garbage collector does not follow: a
-    # tuple or list for each event made it walk the heap again and again,
-    # most of the page's time. An agent's day is one text, the agent (lower
-    # case) and the day joined by the unit separator, which sorts before any
-    # character of an e-mail, so the texts sort as agent then day; each
-    # start minute is turned into a day once, a schedule repeating a few.
     days: dict[int | None, str] = {
         minute: KEY_SEPARATOR + moment(minute, zone).date().isoformat()
         for minute in {*map(cast("list[int]", starts).__getitem__, timed), *record.starts}
     }
     lowered = {email: email.lower() for email in set(emails)}
-    file_day = [lowered[email] + days.get(start, "") for email, start in zip(emails, starts, strict=True)]
+    file_day = list(map(str.__add__, map(lowered.__getitem__, emails), map(days.get, starts, repeat(""))))
     # Ordered by agent day, then start, then row.
-    order = [(start or 0) * _ROWS_BOUND + row for start, row in zip(starts, rows, strict=True)]
     file_order = sorted(timed, key=order.__getitem__)
     file_order.sort(key=file_day.__getitem__)
     in_file = _runs(file_order, file_day)
-    first_day, last_day = min(day[-10:] for day in in_file), max(day[-10:] for day in in_file)
+    first_day, last_day = min(day[-10:] for day in in_file[0]), max(day[-10:] for day in in_file[0])
     agents = set(lowered.values())
+    in_span = {minute: first_day <= day[-10:] <= last_day for minute, day in days.items()}
     record_day = list(map(str.__add__, record.agents, map(days.__getitem__, record.starts)))
-    record_order = [
-        index
-        for index, (agent, day) in enumerate(zip(record.agents, record_day, strict=True))
-        if agent in agents and first_day <= day[-10:] <= last_day
-    ]
+    record_order = list(
+        compress(
+            range(len(record_day)),
+            map(and_, map(agents.__contains__, record.agents), map(in_span.__getitem__, record.starts)),
+        )
+    )
     # Ordered by agent day, then start, end, type and part: sorted by the
     # last of them first, each sort keeping the order of the one before.
-    for column in (record.sources, record.kinds):
+    for column in (record.sources, record.kinds, _by_first_then_second(record.starts, record.ends), record_day):
         record_order.sort(key=column.__getitem__)
-    order = [start * _ROWS_BOUND + end for start, end in zip(record.starts, record.ends, strict=True)]
-    record_order.sort(key=order.__getitem__)
-    record_order.sort(key=record_day.__getitem__)
     in_record = _runs(record_order, record_day)
     file_said = list(map(KEY_SEPARATOR.join, zip(map(str, starts), map(str, ends), types, strict=True)))
     record_said = list(
         map(KEY_SEPARATOR.join, zip(map(str, record.starts), map(str, record.ends), record.kinds, strict=True))
     )
-    sides = _Sides(events, record, file_order, record_order)
-    dates: dict[str, date] = {}
-    nowhere = (0, 0)
-    for key in sorted(in_file.keys() | in_record.keys()):
-        agent, _, day_text = key.rpartition(KEY_SEPARATOR)
-        day = dates.get(day_text)
-        if day is None:
-            day = dates[day_text] = date.fromisoformat(day_text)
-        mine, theirs = in_file.get(key, nowhere), in_record.get(key, nowhere)
+    changes.days = Days(_Sides(events, record, file_order, record_order))
+    (file_begins, file_ends), (record_begins, record_ends) = in_file, in_record
+    for key in sorted(file_begins.keys() | record_begins.keys()):
+        mine = (file_begins.get(key, 0), file_ends.get(key, 0))
+        theirs = (record_begins.get(key, 0), record_ends.get(key, 0))
         left = None
-        if mine == nowhere:
+        if mine[0] == mine[1]:
             changes.left_empty += 1
             status = "left_empty"
-        elif theirs == nowhere:
+        elif theirs[0] == theirs[1]:
             changes.new += mine[1] - mine[0]
             status = "new"
         elif mine[1] - mine[0] == theirs[1] - theirs[0] and list(
@@ -414,7 +489,7 @@ def what_changes(events: EventColumns, accepted: AcceptedColumns | list[Accepted
             status, left = _matched(
                 file_order[mine[0] : mine[1]], record_order[theirs[0] : theirs[1]], file_said, record_said, changes
             )
-        changes.days.append(DayChange(agent, day, status, mine, theirs, sides, left))
+        changes.days._add(key, status, mine, theirs, left)
     return changes
 
 
@@ -422,18 +497,22 @@ def what_changes(events: EventColumns, accepted: AcceptedColumns | list[Accepted
 _ROWS_BOUND = 1 << 32
 
 
-def _runs(order: list[int], keys: list[str]) -> dict[str, tuple[int, int]]:
-    """Where each key's run begins and ends in order, sorted by key."""
-    runs: dict[str, tuple[int, int]] = {}
-    begin, previous = 0, None
-    for position, key in enumerate(map(keys.__getitem__, order)):
-        if key != previous:
-            if previous is not None:
-                runs[previous] = (begin, position)
-            begin, previous = position, key
-    if previous is not None:
-        runs[previous] = (begin, len(order))
-    return runs
+def _by_first_then_second(first: list[int], second: list[int]) -> list[int]:
+    """One number per position that orders by first, then second (both
+    under _ROWS_BOUND), made in C."""
+    return list(map(add, map(mul, first, repeat(_ROWS_BOUND)), second))
+
+
+def _runs(order: list[int], keys: list[str]) -> tuple[dict[str, int], dict[str, int]]:
+    """Where each key's run begins and ends in order, which is sorted by
+    key: each key's first place found by bisection, in C, and kept as
+    numbers, not a pair for each."""
+    if not order:
+        return {}, {}
+    ordered = list(map(keys.__getitem__, order))
+    distinct = list(dict.fromkeys(ordered))
+    begins = list(map(partial(bisect_left, ordered), distinct))
+    return dict(zip(distinct, begins, strict=True)), dict(zip(distinct, [*begins[1:], len(ordered)], strict=True))
 
 
 def _matched(

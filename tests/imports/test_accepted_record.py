@@ -13,6 +13,8 @@ from django.utils import timezone
 
 from imports import lifecycle, selectors, services
 from imports.models import AcceptedEvent, AuditEvent, Import, Team
+from imports.schedule import checked_rows
+from imports.schedule.check import check_schedule
 from imports.states import ImportState, PartState
 from tests.conftest import data_file
 
@@ -291,3 +293,11 @@ def test_the_record_read_column_by_column_holds_the_same_events_as_read_one_by_o
     assert sorted(zip(*columns, strict=True)) == sorted(selectors.accepted_events_near(**near))
     assert len(columns.agents) == 6
     assert selectors.accepted_columns_near(**{**near, "last_minute": 1}) == ([], [], [], [], [])
+
+
+def test_the_events_kept_beside_the_rows_are_the_rows_own_and_an_import_without_them_reads_its_rows(personas):
+    job = uploaded(personas, CORRECTED)
+    kept = selectors.file_events(job)
+    assert kept == check_schedule(CORRECTED, time_zone="America/New_York").read_events()
+    default_storage.delete(checked_rows.events_name(job.id))
+    assert selectors.file_events(job) == kept
