@@ -1,9 +1,9 @@
 """The child process that reads a workbook's sheet (imports.schedule.workbook
 starts it, under a memory and time limit): calamine parses the workbook, each
-cell is made the text the checks read, the sheet's XML is scanned for what
-calamine does not tell (hidden rows, error cells, formulas without a saved
-value), and the table is laid out and written to stdout as one line of JSON
-and then every cell's text.
+cell is made the text the checks read, the sheet's XML (an .xls sheet's
+records) is scanned for what calamine does not tell (hidden rows, error
+cells, formulas without a saved value), and the table is laid out and
+written to stdout as one line of JSON and then every cell's text.
 
 A module of its own, importing only what reading takes: the child is a fresh
 interpreter for every workbook, and the portal's modules (dataclasses, the
@@ -30,6 +30,7 @@ from itertools import chain
 from typing import Any
 
 from imports.schedule.java_date_format import format_day
+from imports.schedule.xls_marks import xls_marks
 
 XLSX, XLS, ODS = "xlsx", "xls", "ods"
 _ZIP = b"PK\x03\x04"
@@ -231,11 +232,13 @@ def _as_text(values: list[Any], date_format: str) -> list[str]:
 
 
 def _marks(data: bytes, name: str) -> _Marks:
-    """The chosen sheet's hidden rows and unread cells, from its XML; an
-    .xls workbook's binary records are not scanned."""
+    """The chosen sheet's hidden rows and unread cells, from its XML, or
+    from an .xls workbook's binary records."""
     kind = workbook_kind(data)
     if kind == XLS:
-        return _Marks()
+        marks = _Marks()
+        marks.hidden, marks.unread = xls_marks(data, name)
+        return marks
     archive = zipfile.ZipFile(io.BytesIO(data))
     if kind == ODS:
         return _ods_marks(archive, name)

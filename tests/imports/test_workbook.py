@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from imports.schedule.check import check_schedule
 from imports.schedule.workbook import WorkbookLimits
+from tests.conftest import DATA
 from tests.imports.workbooks import Formula, ods, openpyxl_xlsx, xls, xlsx
 
 ZONE = "America/New_York"
@@ -253,10 +254,11 @@ def test_an_opendocument_link_to_another_file_is_refused():
     assert "links to other files" in checked(out.getvalue()).errors[0].message
 
 
-def test_an_error_cell_is_that_rows_one_error_saying_what_the_workbook_holds():
+@pytest.mark.parametrize("make", [openpyxl_xlsx, lambda rows: xls({"Plan": rows})], ids=["xlsx", "xls"])
+def test_an_error_cell_is_that_rows_one_error_saying_what_the_workbook_holds(make):
     rows = [ROWS[0], ROWS[1], ["Bob Wilson", "bob.wilson@example.com", "#N/A", datetime(2026, 6, 1, 17), "Break"]]
 
-    check = checked(openpyxl_xlsx(rows))
+    check = checked(make(rows))
 
     assert [(problem.row, problem.column, problem.code) for problem in check.errors] == [
         (3, "Start Time", "workbook_error_cell")
@@ -295,7 +297,15 @@ def test_the_held_rows_file_shows_an_error_cell_as_the_sheet_does():
     assert held.decode().splitlines()[1].startswith("Bob Wilson,bob.wilson@example.com,#N/A,")
 
 
-@pytest.mark.parametrize("make", [openpyxl_xlsx, lambda rows, hidden: ods({"Plan": rows}, hidden=hidden)])
+@pytest.mark.parametrize(
+    "make",
+    [
+        openpyxl_xlsx,
+        lambda rows, hidden: xls({"Plan": rows}, hidden=hidden),
+        lambda rows, hidden: ods({"Plan": rows}, hidden=hidden),
+    ],
+    ids=["xlsx", "xls", "ods"],
+)
 def test_hidden_rows_are_left_out_as_the_sheet_shows_them_and_said(make):
     day = [datetime(2026, 6, 1, 9), datetime(2026, 6, 1, 17)]
     rows = [
@@ -317,6 +327,21 @@ def test_hidden_rows_are_left_out_as_the_sheet_shows_them_and_said(make):
             "To send them, unhide them in the workbook and upload it again.",
         )
     ]
+
+
+def test_an_xls_saved_by_libreoffice_leaves_its_hidden_row_out_and_holds_its_formulas_errors():
+    # Made by LibreOffice 7.4 from an .ods with row 3 hidden, =NA() in C4 and
+    # =1/0 in D5: an .xls keeps a formula's error as its saved result.
+    check = checked((DATA / "workbooks" / "libreoffice-hidden-row-and-errors.xls").read_bytes())
+
+    assert [row.row for row in check.rows] == [2, 4, 5]
+    assert [(problem.row, problem.column, problem.code) for problem in check.errors] == [
+        (4, "Start Time", "workbook_error_cell"),
+        (5, "End Time", "workbook_error_cell"),
+    ]
+    assert check.errors[0].message.startswith("Start Time: the workbook holds #N/A (a formula error)")
+    assert check.errors[1].message.startswith("End Time: the workbook holds #DIV/0! (a formula error)")
+    assert [fix.row for fix in check.fixes if fix.code == "hidden_rows_left_out"] == [3]
 
 
 def test_a_cell_holding_the_readers_own_separator_still_reads_whole_and_is_reported():
