@@ -24,6 +24,7 @@ import resource
 import sys
 import zipfile
 from array import array
+from bisect import bisect_right
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from itertools import chain
@@ -88,6 +89,13 @@ _ODS_TABLE = re.compile(rb'<table:table\b[^>]*\stable:name="([^"]*)"')
 _ODS_ROW = re.compile(rb"<table:table-row\b([^>]*)>")
 _ODS_REPEATED = re.compile(rb'\stable:number-rows-repeated="([0-9]+)"')
 _ODS_HIDDEN = re.compile(rb'\stable:visibility="(?:collapse|filter)"')
+# LibreOffice keeps a formula's error as an empty text or a 0 (calamine
+# reads either), saying in its own attribute that the value is an error and
+# in the cell's paragraph which (#N/A).
+_ODS_ERROR = b'calcext:value-type="error"'
+_ODS_ERROR_CELL = re.compile(rb"<table:table-cell\b[^>]*\scalcext:value-type=\"error\"[^>]*>\s*(?:<text:p>([^<]*)<)?")
+_ODS_CELL = re.compile(rb"<table:(?:covered-)?table-cell\b([^>]*)>")
+_ODS_COLUMNS_REPEATED = re.compile(rb'\stable:number-columns-repeated="([0-9]+)"')
 
 
 class Refused(Exception):
@@ -325,7 +333,9 @@ def _place(attributes: bytes) -> tuple[int, int] | None:
 
 def _ods_marks(archive: zipfile.ZipFile, name: str) -> _Marks:
     """OpenDocument keeps every sheet in content.xml; rows are counted from
-    the sheet's start, a row repeated n times counting n."""
+    the sheet's start, a row repeated n times counting n, and an error
+    cell's column by the cells before it in its row, each repeated cell
+    counting its repeats."""
     marks = _Marks()
     content = _read_part(archive, "content.xml", 1 << 62)
     tables = list(_ODS_TABLE.finditer(content))
@@ -333,14 +343,35 @@ def _ods_marks(archive: zipfile.ZipFile, name: str) -> _Marks:
         if html.unescape(table[1].decode("utf-8", "replace")) != name:
             continue
         end = tables[at + 1].start() if at + 1 < len(tables) else len(content)
+        errors = content.find(_ODS_ERROR, table.end(), end) >= 0
+        starts: list[int] = []
+        numbers: list[int] = []
         number = 1
         for row in _ODS_ROW.finditer(content, table.end(), end):
             repeated = _ODS_REPEATED.search(row[1])
             count = int(repeated[1]) if repeated else 1
             if _ODS_HIDDEN.search(row[1]):
                 marks.hidden.append((number, number + count - 1))
+            if errors:
+                starts.append(row.end())
+                numbers.append(number)
             number += count
+        if errors:
+            _ods_errors(content, table.end(), end, starts, numbers, marks)
     return marks
+
+
+def _ods_errors(content: bytes, start: int, end: int, starts: list[int], numbers: list[int], marks: _Marks) -> None:
+    for cell in _ODS_ERROR_CELL.finditer(content, start, end):
+        at = bisect_right(starts, cell.start()) - 1
+        if at < 0:
+            continue
+        column = 0
+        for before in _ODS_CELL.finditer(content, starts[at], cell.start()):
+            repeated = _ODS_COLUMNS_REPEATED.search(before[1])
+            column += int(repeated[1]) if repeated else 1
+        shown = html.unescape((cell[1] or b"").decode("utf-8", "replace")).strip()
+        marks.unread[numbers[at], column] = shown or "#N/A"
 
 
 class _Texts:

@@ -254,7 +254,16 @@ def test_an_opendocument_link_to_another_file_is_refused():
     assert "links to other files" in checked(out.getvalue()).errors[0].message
 
 
-@pytest.mark.parametrize("make", [openpyxl_xlsx, lambda rows: xls({"Plan": rows})], ids=["xlsx", "xls"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        openpyxl_xlsx,
+        lambda rows: xls({"Plan": rows}),
+        lambda rows: ods({"Plan": rows}),
+        lambda rows: ods({"Plan": rows}, errors_as_zero=True),
+    ],
+    ids=["xlsx", "xls", "ods", "ods keeping a 0"],
+)
 def test_an_error_cell_is_that_rows_one_error_saying_what_the_workbook_holds(make):
     rows = [ROWS[0], ROWS[1], ["Bob Wilson", "bob.wilson@example.com", "#N/A", datetime(2026, 6, 1, 17), "Break"]]
 
@@ -329,10 +338,35 @@ def test_hidden_rows_are_left_out_as_the_sheet_shows_them_and_said(make):
     ]
 
 
-def test_an_xls_saved_by_libreoffice_leaves_its_hidden_row_out_and_holds_its_formulas_errors():
+def test_an_error_cell_after_repeated_cells_is_placed_in_its_own_column():
+    rows = [[*HEADER, "Note"], ["Bob Wilson", "", "", "#N/A", "Break", ""]]
+    book = _content_replaced(
+        ods({"Plan": rows}),
+        b"<table:table-cell/><table:table-cell/>",
+        b'<table:table-cell table:number-columns-repeated="2"/>',
+    )
+
+    check = checked(book)
+
+    assert ("End Time", "workbook_error_cell") in [(problem.column, problem.code) for problem in check.errors]
+    assert not [problem for problem in check.errors if problem.column == "Start Time" and problem.code != "empty_cell"]
+
+
+def _content_replaced(book, old, new):
+    source = zipfile.ZipFile(io.BytesIO(book))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for entry in source.infolist():
+            content = source.read(entry)
+            archive.writestr(entry, content.replace(old, new, 1) if entry.filename == "content.xml" else content)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("kind", ["xls", "ods"])
+def test_a_workbook_saved_by_libreoffice_leaves_its_hidden_row_out_and_holds_its_formulas_errors(kind):
     # Made by LibreOffice 7.4 from an .ods with row 3 hidden, =NA() in C4 and
-    # =1/0 in D5: an .xls keeps a formula's error as its saved result.
-    check = checked((DATA / "workbooks" / "libreoffice-hidden-row-and-errors.xls").read_bytes())
+    # =1/0 in D5: each keeps a formula's error in its own way.
+    check = checked((DATA / "workbooks" / f"libreoffice-hidden-row-and-errors.{kind}").read_bytes())
 
     assert [row.row for row in check.rows] == [2, 4, 5]
     assert [(problem.row, problem.column, problem.code) for problem in check.errors] == [

@@ -109,15 +109,17 @@ def openpyxl_xlsx(rows: list[list[object]], *, hidden: tuple[int, ...] = ()) -> 
     return out.getvalue()
 
 
-def ods(sheets: Sheets, *, hidden: tuple[int, ...] = ()) -> bytes:
+def ods(sheets: Sheets, *, hidden: tuple[int, ...] = (), errors_as_zero: bool = False) -> bytes:
     """An OpenDocument spreadsheet written by hand: content.xml, the manifest
     and the mimetype entry first and stored, as the format asks; hidden:
-    spreadsheet rows to collapse."""
+    spreadsheet rows to collapse. A cell "#N/A" (or another of Excel's error
+    texts) is a formula's error as LibreOffice 7.4 writes it, an empty text,
+    or a 0 with errors_as_zero, as other versions write it."""
     tables = []
     for name, rows in sheets.items():
         lines = []
         for number, row in enumerate(rows, start=1):
-            cells = "".join(_ods_cell(value) for value in row)
+            cells = "".join(_ods_cell(value, errors_as_zero) for value in row)
             shown = ' table:visibility="collapse"' if number in hidden else ""
             lines.append(f"<table:table-row{shown}>{cells}</table:table-row>")
         tables.append(f'<table:table table:name="{escape(name)}">{"".join(lines)}</table:table>')
@@ -126,7 +128,8 @@ def ods(sheets: Sheets, *, hidden: tuple[int, ...] = ()) -> bytes:
         '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
         'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
         'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
-        'xmlns:of="urn:oasis:names:tc:opendocument:xmlns:of:1.2" office:version="1.2">'
+        'xmlns:of="urn:oasis:names:tc:opendocument:xmlns:of:1.2" '
+        'xmlns:calcext="urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0" office:version="1.2">'
         f"<office:body><office:spreadsheet>{''.join(tables)}</office:spreadsheet></office:body>"
         "</office:document-content>"
     )
@@ -147,9 +150,19 @@ def ods(sheets: Sheets, *, hidden: tuple[int, ...] = ()) -> bytes:
     return out.getvalue()
 
 
-def _ods_cell(value: object) -> str:
+def _ods_cell(value: object, errors_as_zero: bool) -> str:
     if value is None or value == "":
         return "<table:table-cell/>"
+    if isinstance(value, str) and value in XLS_ERROR_CODES:
+        saved = (
+            'office:value-type="float" office:value="0"'
+            if errors_as_zero
+            else 'office:value-type="string" office:string-value=""'
+        )
+        return (
+            f'<table:table-cell table:formula="of:=NA()" {saved} calcext:value-type="error">'
+            f"<text:p>{escape(value)}</text:p></table:table-cell>"
+        )
     if isinstance(value, Formula):
         return (
             f'<table:table-cell table:formula="of:{escape(value.text)}" office:value-type="string" '
