@@ -15,7 +15,6 @@ Plain module: no Django.
 
 from __future__ import annotations
 
-import html
 import io
 import json
 import posixpath
@@ -28,10 +27,16 @@ from bisect import bisect_right
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from itertools import chain
-from typing import Any
 
 from imports.schedule.java_date_format import format_day
 from imports.schedule.xls_marks import xls_marks
+
+# Neither typing nor html is imported: each would add milliseconds to the
+# start of a child that starts for every workbook, Any is for the type
+# checker only, and XML has five named entities besides numbered ones.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 XLSX, XLS, ODS = "xlsx", "xls", "ods"
 _ZIP = b"PK\x03\x04"
@@ -96,6 +101,22 @@ _ODS_ERROR = b'calcext:value-type="error"'
 _ODS_ERROR_CELL = re.compile(rb"<table:table-cell\b[^>]*\scalcext:value-type=\"error\"[^>]*>\s*(?:<text:p>([^<]*)<)?")
 _ODS_CELL = re.compile(rb"<table:(?:covered-)?table-cell\b([^>]*)>")
 _ODS_COLUMNS_REPEATED = re.compile(rb'\stable:number-columns-repeated="([0-9]+)"')
+
+
+_ENTITY = re.compile(r"&(?:#(x[0-9a-fA-F]{1,6}|[0-9]{1,7})|(lt|gt|amp|quot|apos));")
+_NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+
+
+def _unescaped(text: str) -> str:
+    """XML's text with its character references made the characters."""
+    return _ENTITY.sub(_character, text) if "&" in text else text
+
+
+def _character(reference: re.Match[str]) -> str:
+    if reference[2]:
+        return _NAMED_ENTITIES[reference[2]]
+    number = int(reference[1][1:], 16) if reference[1][0] == "x" else int(reference[1])
+    return chr(number) if 0 < number <= 0x10FFFF else "\ufffd"
 
 
 class Refused(Exception):
@@ -263,7 +284,7 @@ def _xlsx_sheet_part(archive: zipfile.ZipFile, name: str) -> str | None:
         (
             link[1]
             for sheet in _BOOK_SHEET.finditer(book)
-            if (named := _NAME.search(sheet[1])) and html.unescape(named[1].decode("utf-8", "replace")) == name
+            if (named := _NAME.search(sheet[1])) and _unescaped(named[1].decode("utf-8", "replace")) == name
             if (link := _LINK_ID.search(sheet[1]))
         ),
         None,
@@ -271,7 +292,7 @@ def _xlsx_sheet_part(archive: zipfile.ZipFile, name: str) -> str | None:
     for relationship in _RELATIONSHIP.finditer(links):
         found, target = _ID.search(relationship[1]), _TARGET.search(relationship[1])
         if wanted and found and target and found[1] == wanted:
-            path = html.unescape(target[1].decode("utf-8", "replace"))
+            path = _unescaped(target[1].decode("utf-8", "replace"))
             return path.lstrip("/") if path.startswith("/") else posixpath.normpath(f"xl/{path}")
     return None
 
@@ -320,7 +341,7 @@ def _scan_rows(piece: bytes, marks: _Marks, formula: bytes) -> None:
             # writers may not); <v/> or no <v> at all is no value saved.
             saved = cell[3] is not None and not cell[3].endswith(b"/>")
             if not saved and (place := _place(cell[1])):
-                written = html.unescape((cell[2] or b"").decode("utf-8", "replace"))
+                written = _unescaped((cell[2] or b"").decode("utf-8", "replace"))
                 marks.unread[place] = f"={written}"
 
 
@@ -340,7 +361,7 @@ def _ods_marks(archive: zipfile.ZipFile, name: str) -> _Marks:
     content = _read_part(archive, "content.xml", 1 << 62)
     tables = list(_ODS_TABLE.finditer(content))
     for at, table in enumerate(tables):
-        if html.unescape(table[1].decode("utf-8", "replace")) != name:
+        if _unescaped(table[1].decode("utf-8", "replace")) != name:
             continue
         end = tables[at + 1].start() if at + 1 < len(tables) else len(content)
         errors = content.find(_ODS_ERROR, table.end(), end) >= 0
@@ -370,7 +391,7 @@ def _ods_errors(content: bytes, start: int, end: int, starts: list[int], numbers
         for before in _ODS_CELL.finditer(content, starts[at], cell.start()):
             repeated = _ODS_COLUMNS_REPEATED.search(before[1])
             column += int(repeated[1]) if repeated else 1
-        shown = html.unescape((cell[1] or b"").decode("utf-8", "replace")).strip()
+        shown = _unescaped((cell[1] or b"").decode("utf-8", "replace")).strip()
         marks.unread[numbers[at], column] = shown or "#N/A"
 
 
@@ -426,9 +447,7 @@ def _laid_out(
     value. A hidden row is left out as a person looking at the sheet does
     not see it: planners hide last week's rows or a draft, not rows to send."""
     count = len(cells) // width if width else 0
-    # "".join(...).strip() tests a row in C, where a generator over its cells
-    # would run Python code per cell.
-    filled = [at for at in range(count) if "".join(cells[at * width : (at + 1) * width]).strip()]
+    filled = _filled_rows(cells, width, count)
     if not filled:
         return _sheet_read(sheets, name, 0, [], [], [], first_column, merged)
     header_at, kept = filled[0], width
@@ -448,6 +467,18 @@ def _laid_out(
         table = list(chain.from_iterable(cells[at * width : at * width + kept] for at in body))
     numbers = [first_row + at for at in body]
     return _sheet_read(sheets, name, first_row + header_at, header, numbers, table, first_column, merged, left_out)
+
+
+def _filled_rows(cells: list[str], width: int, count: int) -> list[int]:
+    """The indexes of the rows with a value. When a column has no blank
+    cell (a schedule's names, among its first columns), every row has one,
+    which a set of the column's texts tells at once; else "".join(...).strip()
+    tests each row in C, where a generator over its cells would run Python
+    code per cell."""
+    for column in range(min(width, 8)):
+        if all(text.strip() for text in set(cells[column::width])):
+            return list(range(count))
+    return [at for at in range(count) if "".join(cells[at * width : (at + 1) * width]).strip()]
 
 
 def _hidden_indexes(hidden: list[tuple[int, int]], first_row: int, count: int) -> set[int]:

@@ -61,6 +61,14 @@ def test_rows_are_numbered_as_in_the_sheet_when_the_table_starts_lower_and_furth
     assert [row.row for row in check.rows] == [6, 7, 8]
 
 
+@pytest.mark.parametrize("blank", [[], ["", " ", "", "", ""]], ids=["an empty row", "a row of blank cells"])
+def test_a_blank_row_between_the_rows_is_left_out_and_the_rows_keep_their_numbers(blank):
+    check = checked(xlsx({"Plan": [*ROWS[:2], blank, *ROWS[2:]]}))
+
+    assert [row.row for row in check.rows] == [2, 4, 5]
+    assert [problem.row for problem in check.errors] == [4, 4]
+
+
 def test_column_letters_in_messages_are_the_sheets_own():
     rows = [
         ["Agent Name", "Agent Email", "Start Time", "End Time", "Event Type Name", "Team"],
@@ -376,6 +384,25 @@ def test_a_workbook_saved_by_libreoffice_leaves_its_hidden_row_out_and_holds_its
     assert check.errors[0].message.startswith("Start Time: the workbook holds #N/A (a formula error)")
     assert check.errors[1].message.startswith("End Time: the workbook holds #DIV/0! (a formula error)")
     assert [fix.row for fix in check.fixes if fix.code == "hidden_rows_left_out"] == [3]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda rows, name: openpyxl_xlsx(rows, hidden=(3,), title=name),
+        lambda rows, name: xls({name: rows}, hidden=(3,)),
+        lambda rows, name: ods({name: rows}, hidden=(3,)),
+    ],
+    ids=["xlsx", "xls", "ods"],
+)
+def test_a_sheet_named_with_characters_xml_escapes_is_still_found_for_its_hidden_rows(make):
+    day = [datetime(2026, 6, 1, 9), datetime(2026, 6, 1, 17)]
+    rows = [HEADER, ["Ann Lee", "ann.lee@example.com", *day, "Meeting"], ["Bob Wilson", "bob@example", *day, "Meeting"]]
+
+    check = checked(make(rows, 'R&D <"Plan"> é'))
+
+    assert [row.row for row in check.rows] == [2]
+    assert not check.errors
 
 
 def test_a_cell_holding_the_readers_own_separator_still_reads_whole_and_is_reported():

@@ -91,7 +91,7 @@ def xls(sheets: Sheets, *, start: tuple[int, int] = (0, 0), hidden: tuple[int, .
     return out.getvalue()
 
 
-def openpyxl_xlsx(rows: list[list[object]], *, hidden: tuple[int, ...] = ()) -> bytes:
+def openpyxl_xlsx(rows: list[list[object]], *, hidden: tuple[int, ...] = (), title: str = "Plan") -> bytes:
     """A workbook as openpyxl writes it: a cell "#N/A" as an error cell, a
     formula ("=A2+1") without a saved value, as any program but a
     spreadsheet writes one; hidden: spreadsheet rows to hide."""
@@ -99,7 +99,7 @@ def openpyxl_xlsx(rows: list[list[object]], *, hidden: tuple[int, ...] = ()) -> 
 
     book = openpyxl.Workbook()
     sheet = book.active
-    sheet.title = "Plan"
+    sheet.title = title
     for row in rows:
         sheet.append(row)
     for number in hidden:
@@ -122,7 +122,8 @@ def ods(sheets: Sheets, *, hidden: tuple[int, ...] = (), errors_as_zero: bool = 
             cells = "".join(_ods_cell(value, errors_as_zero) for value in row)
             shown = ' table:visibility="collapse"' if number in hidden else ""
             lines.append(f"<table:table-row{shown}>{cells}</table:table-row>")
-        tables.append(f'<table:table table:name="{escape(name)}">{"".join(lines)}</table:table>')
+        named = escape(name, {'"': "&quot;"})
+        tables.append(f'<table:table table:name="{named}">{"".join(lines)}</table:table>')
     content = (
         '<?xml version="1.0" encoding="UTF-8"?>'
         '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
