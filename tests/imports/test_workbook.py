@@ -234,10 +234,15 @@ def test_any_bytes_given_as_a_workbook_end_in_a_clear_error_never_an_exception(s
         assert error.code == "unreadable_file" and error.message.endswith(".")
 
 
+@pytest.mark.parametrize(
+    "make",
+    [lambda: xlsx({"Plan": ROWS}), lambda: xls({"Plan": ROWS}, hidden=(3,))],
+    ids=["xlsx", "xls with a hidden row, whose records are walked too"],
+)
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cut=st.integers(min_value=0, max_value=10_000), flip=st.integers(min_value=0, max_value=255))
-def test_a_real_workbook_damaged_anywhere_ends_in_a_result_never_an_exception(cut, flip):
-    book = bytearray(xlsx({"Plan": ROWS}))
+def test_a_real_workbook_damaged_anywhere_ends_in_a_result_never_an_exception(make, cut, flip):
+    book = bytearray(make())
     at = cut % len(book)
     book[at] ^= flip
 
