@@ -276,6 +276,8 @@ def main() -> None:
         "IMPORT_POLL_MAX_SECONDS": "30",
         "RECONCILE_EVERY_SECONDS": "30",
         "LOG_LEVEL": "WARNING",
+        # gunicorn's shape, as portal.processes takes it, to compare others.
+        **{name: os.environ[name] for name in ("WEB_CONCURRENCY", "WEB_THREADS") if name in os.environ},
         **(
             {"API_CHECK_IN_REQUEST_MAX_BYTES": os.environ["API_CHECK_IN_REQUEST_MAX_BYTES"]}
             if "API_CHECK_IN_REQUEST_MAX_BYTES" in os.environ
@@ -330,7 +332,10 @@ def main() -> None:
 
     print()
     print(f"API on {options.backend}: {CLIENTS} clients, {ACCOUNTS} accounts, {data_bytes / 1e6:.2f} MB per POST")
-    print(f"   load average as it ended: {Path('/proc/loadavg').read_text().split()[:3]}")
+    print(
+        f"   gunicorn {stack.env.get('WEB_CONCURRENCY')} processes x {stack.env.get('WEB_THREADS', '4')} threads; "
+        f"load average as it ended: {Path('/proc/loadavg').read_text().split()[:3]}"
+    )
     t50, t95 = percentile(trivial, 0.5), percentile(trivial, 0.95)
     p50, p95 = percentile(post_times, 0.5), percentile(post_times, 0.95)
     print(f"1. trivial call ({len(trivial)}): p50 {t50 * 1000:.0f} ms, p95 {t95 * 1000:.0f} ms")

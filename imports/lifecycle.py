@@ -424,5 +424,7 @@ def _move_import_for_check(job: Import, to: ImportState, *, note: str, only_if: 
         ):
             return False
         _record_import_move(job, previous=previous, to=to, actor=None, note=note)
-    job.refresh_from_db()
+    # Only what the move wrote: the caller's other fields and the relations
+    # it holds (its team, its uploader) stay as they are, not read again.
+    job.refresh_from_db(fields=["state", "state_changed_at", *fields])
     return True

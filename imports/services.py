@@ -413,14 +413,13 @@ def import_create(
                 job.state = ImportState.REFUSED
                 job.message = "This file cannot be sent, and no time zone or date format would change that."
                 job.finished_at = timezone.now()
+        if check is None and confirm_when_checked is not None:
+            job.confirm_when_checked = confirm_when_checked.as_json()
         content.seek(0)
         with _nothing_half_written(job), transaction.atomic():
             job.original.save("original", content, save=False)
             job.save()
             if check is None:
-                if confirm_when_checked is not None:
-                    job.confirm_when_checked = confirm_when_checked.as_json()
-                    job.save(update_fields=["confirm_when_checked"])
                 _check_later(job, note=f"{job.size:,} bytes: checked by the worker.")
             else:
                 _store_check(job, check, every_finding)

@@ -13,7 +13,7 @@ from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.crypto import salted_hmac
 from django.utils.http import parse_etags, quote_etag
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseClientRefresh
+from django_htmx.http import HttpResponseClientRefresh, trigger_client_event
 
 from imports import access, person_zone, revision_services, selectors, services
 from imports.forms import (
@@ -264,18 +264,25 @@ def _rows_page(request, job: Import, *, problem: str, page_number, notices=()):
         "notices": notices,
         # Only the first of each kind of problem is marked on the rows.
         "marks_partial": bool(problem) and not job.findings_complete,
+        "timeline_on_load": job.rows <= TIMELINE_ON_LOAD_ROWS,
     }
     template = "imports/rows.html#rows" if request.htmx else "imports/rows.html"
     return render(request, template, context)
 
 
+# The htmx event a change to the file's cells sends the page it was made on.
+SCHEDULE_REVISED = "schedule-revised"
+
+
 def _revised(request, job: Import, action) -> HttpResponse:
     """The rows again after a change: on the spot for htmx, else the page."""
     problem = request.POST.get("problem", "")
+    changed = False
     try:
         action()
         job.refresh_from_db()
         notices = [("success", "Changed and checked again.")]
+        changed = True
     except services.ActionRefused as refusal:
         notices = [("error", str(refusal))]
     if job.is_checking:
@@ -286,7 +293,11 @@ def _revised(request, job: Import, action) -> HttpResponse:
             return HttpResponse(headers={"HX-Redirect": reverse("imports:detail", args=[job.pk])})
         return redirect("imports:detail", pk=job.pk)
     if request.htmx:
-        return _rows_page(request, job, problem=problem, page_number=request.POST.get("page"), notices=notices)
+        response = _rows_page(request, job, problem=problem, page_number=request.POST.get("page"), notices=notices)
+        if changed:
+            # The page's timeline draws itself again on this event.
+            trigger_client_event(response, SCHEDULE_REVISED)
+        return response
     for kind, text in notices:
         (messages.success if kind == "success" else messages.error)(request, text)
     return redirect(reverse("imports:rows", args=[job.pk]) + (f"?problem={problem}" if problem else ""))

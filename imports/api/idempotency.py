@@ -75,21 +75,19 @@ def claim(*, api_key, key: str, request) -> IdempotentRequest | HttpResponse:
         )
     now = timezone.now()
     printed = fingerprint(request)
-    # Keys past their time are forgotten here too, not only by the hourly sweep.
-    IdempotentRequest.objects.filter(api_key=api_key, key=key, expires_at__lte=now).delete()
-    try:
-        with transaction.atomic():
-            return IdempotentRequest.objects.create(
-                api_key=api_key,
-                key=key,
-                fingerprint=printed,
-                locked_until=now + LEASE,
-                created_at=now,
-                expires_at=now + timedelta(hours=settings.API_IDEMPOTENCY_HOURS),
-            )
-    except IntegrityError:
-        pass
+    made = _new_record(api_key=api_key, key=key, printed=printed, now=now)
+    if made is not None:
+        return made
     held = IdempotentRequest.objects.filter(api_key=api_key, key=key).first()
+    if held is not None and held.expires_at <= now:
+        # Past its time, and the hourly sweep has not come yet: forgotten
+        # here, and this request is a new one. Only on a clash, so that the
+        # usual request (a new key) costs no statement for it.
+        IdempotentRequest.objects.filter(pk=held.pk, expires_at__lte=now).delete()
+        made = _new_record(api_key=api_key, key=key, printed=printed, now=now)
+        if made is not None:
+            return made
+        held = IdempotentRequest.objects.filter(api_key=api_key, key=key).first()
     if held is None:
         # Forgotten between the two statements: a rare race, and a retry
         # is the right answer to it.
@@ -111,6 +109,22 @@ def claim(*, api_key, key: str, request) -> IdempotentRequest | HttpResponse:
         raise _in_flight()
     held.refresh_from_db()
     return held
+
+
+def _new_record(*, api_key, key: str, printed: str, now) -> IdempotentRequest | None:
+    """The key's record, made for this request; None when the key has one."""
+    try:
+        with transaction.atomic():
+            return IdempotentRequest.objects.create(
+                api_key=api_key,
+                key=key,
+                fingerprint=printed,
+                locked_until=now + LEASE,
+                created_at=now,
+                expires_at=now + timedelta(hours=settings.API_IDEMPOTENCY_HOURS),
+            )
+    except IntegrityError:
+        return None
 
 
 def _in_flight() -> Problem:

@@ -110,7 +110,8 @@ def api_key_for(*, key: str) -> ApiKey | None:
     prefix, separator, rest = key[:PREFIX_CHARS], key[PREFIX_CHARS : PREFIX_CHARS + 1], key[PREFIX_CHARS + 1 :]
     if not prefix.startswith(KEY_PREFIX) or separator != "_" or not rest:
         return None
-    found = ApiKey.objects.select_related("team", "user").filter(prefix=prefix).first()
+    # With the team's connection: an upload needs it, and every request the key.
+    found = ApiKey.objects.select_related("team__connection", "user").filter(prefix=prefix).first()
     if found is None or not hmac.compare_digest(found.hashed, _hash(key)) or not found.is_usable:
         return None
     return found

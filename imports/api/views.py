@@ -232,7 +232,10 @@ def import_create(request, file: File[UploadedFile], form: Form[UploadForm]):
             )
         except services.ActionRefused as refusal:
             services.import_confirmation_refused(job=job, reason=str(refusal))
-    job = _get_import_for_key(request, job.pk)
+    if job.state != ImportState.CHECKING:
+        # Checked, and perhaps confirmed, here: read back as it now stands. An
+        # import handed to the worker was read back by the move that handed it.
+        job.refresh_from_db()
     return _json(
         import_document(job),
         status=202 if job.state == ImportState.CHECKING else 201,

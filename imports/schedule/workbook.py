@@ -323,11 +323,16 @@ def _cells_read(outcome: dict[str, Any], answer: memoryview) -> bool:
             texts = str(answer[size:], "utf-8", "surrogatepass").split(CELL_END) if distinct else []
         except UnicodeDecodeError:
             return False
-    if not isinstance(texts, list) or len(texts) != distinct or (count and max(numbers) >= distinct):
+    if not isinstance(texts, list) or len(texts) != distinct:
         return False
     # Every cell of one text is the same string object: the checks match
-    # values by identity first, and the table takes a pointer a cell.
-    outcome["cells"] = list(map(texts.__getitem__, numbers))
+    # values by identity first, and the table takes a pointer a cell. A
+    # number past the texts stops the lookup (a check of each number first
+    # took as long as the lookup).
+    try:
+        outcome["cells"] = list(map(texts.__getitem__, numbers))
+    except IndexError:
+        return False
     return True
 
 

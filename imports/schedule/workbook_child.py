@@ -1,9 +1,9 @@
 """The child process that reads a workbook's sheet (imports.schedule.workbook
 starts it, under a memory and time limit): calamine parses the workbook, each
-cell is made the text the checks read, the sheet's XML is scanned for what
-calamine does not tell (hidden rows, error cells, formulas without a saved
-value), and the table is laid out and written to stdout as one line of JSON
-and then every cell's text.
+cell is made the text the checks read, the sheet's XML (an .xls sheet's
+records) is scanned for what calamine does not tell (hidden rows, error
+cells, formulas without a saved value), and the table is laid out and
+written to stdout as one line of JSON and then every cell's text.
 
 A module of its own, importing only what reading takes: the child is a fresh
 interpreter for every workbook, and the portal's modules (dataclasses, the
@@ -15,7 +15,6 @@ Plain module: no Django.
 
 from __future__ import annotations
 
-import html
 import io
 import json
 import posixpath
@@ -24,12 +23,20 @@ import resource
 import sys
 import zipfile
 from array import array
+from bisect import bisect_right
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from itertools import chain
-from typing import Any
 
 from imports.schedule.java_date_format import format_day
+from imports.schedule.xls_marks import xls_marks
+
+# Neither typing nor html is imported: each would add milliseconds to the
+# start of a child that starts for every workbook, Any is for the type
+# checker only, and XML has five named entities besides numbered ones.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 XLSX, XLS, ODS = "xlsx", "xls", "ods"
 _ZIP = b"PK\x03\x04"
@@ -87,6 +94,29 @@ _ODS_TABLE = re.compile(rb'<table:table\b[^>]*\stable:name="([^"]*)"')
 _ODS_ROW = re.compile(rb"<table:table-row\b([^>]*)>")
 _ODS_REPEATED = re.compile(rb'\stable:number-rows-repeated="([0-9]+)"')
 _ODS_HIDDEN = re.compile(rb'\stable:visibility="(?:collapse|filter)"')
+# LibreOffice keeps a formula's error as an empty text or a 0 (calamine
+# reads either), saying in its own attribute that the value is an error and
+# in the cell's paragraph which (#N/A).
+_ODS_ERROR = b'calcext:value-type="error"'
+_ODS_ERROR_CELL = re.compile(rb"<table:table-cell\b[^>]*\scalcext:value-type=\"error\"[^>]*>\s*(?:<text:p>([^<]*)<)?")
+_ODS_CELL = re.compile(rb"<table:(?:covered-)?table-cell\b([^>]*)>")
+_ODS_COLUMNS_REPEATED = re.compile(rb'\stable:number-columns-repeated="([0-9]+)"')
+
+
+_ENTITY = re.compile(r"&(?:#(x[0-9a-fA-F]{1,6}|[0-9]{1,7})|(lt|gt|amp|quot|apos));")
+_NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+
+
+def _unescaped(text: str) -> str:
+    """XML's text with its character references made the characters."""
+    return _ENTITY.sub(_character, text) if "&" in text else text
+
+
+def _character(reference: re.Match[str]) -> str:
+    if reference[2]:
+        return _NAMED_ENTITIES[reference[2]]
+    number = int(reference[1][1:], 16) if reference[1][0] == "x" else int(reference[1])
+    return chr(number) if 0 < number <= 0x10FFFF else "\ufffd"
 
 
 class Refused(Exception):
@@ -231,11 +261,13 @@ def _as_text(values: list[Any], date_format: str) -> list[str]:
 
 
 def _marks(data: bytes, name: str) -> _Marks:
-    """The chosen sheet's hidden rows and unread cells, from its XML; an
-    .xls workbook's binary records are not scanned."""
+    """The chosen sheet's hidden rows and unread cells, from its XML, or
+    from an .xls workbook's binary records."""
     kind = workbook_kind(data)
     if kind == XLS:
-        return _Marks()
+        marks = _Marks()
+        marks.hidden, marks.unread = xls_marks(data, name)
+        return marks
     archive = zipfile.ZipFile(io.BytesIO(data))
     if kind == ODS:
         return _ods_marks(archive, name)
@@ -252,7 +284,7 @@ def _xlsx_sheet_part(archive: zipfile.ZipFile, name: str) -> str | None:
         (
             link[1]
             for sheet in _BOOK_SHEET.finditer(book)
-            if (named := _NAME.search(sheet[1])) and html.unescape(named[1].decode("utf-8", "replace")) == name
+            if (named := _NAME.search(sheet[1])) and _unescaped(named[1].decode("utf-8", "replace")) == name
             if (link := _LINK_ID.search(sheet[1]))
         ),
         None,
@@ -260,7 +292,7 @@ def _xlsx_sheet_part(archive: zipfile.ZipFile, name: str) -> str | None:
     for relationship in _RELATIONSHIP.finditer(links):
         found, target = _ID.search(relationship[1]), _TARGET.search(relationship[1])
         if wanted and found and target and found[1] == wanted:
-            path = html.unescape(target[1].decode("utf-8", "replace"))
+            path = _unescaped(target[1].decode("utf-8", "replace"))
             return path.lstrip("/") if path.startswith("/") else posixpath.normpath(f"xl/{path}")
     return None
 
@@ -309,7 +341,7 @@ def _scan_rows(piece: bytes, marks: _Marks, formula: bytes) -> None:
             # writers may not); <v/> or no <v> at all is no value saved.
             saved = cell[3] is not None and not cell[3].endswith(b"/>")
             if not saved and (place := _place(cell[1])):
-                written = html.unescape((cell[2] or b"").decode("utf-8", "replace"))
+                written = _unescaped((cell[2] or b"").decode("utf-8", "replace"))
                 marks.unread[place] = f"={written}"
 
 
@@ -322,22 +354,45 @@ def _place(attributes: bytes) -> tuple[int, int] | None:
 
 def _ods_marks(archive: zipfile.ZipFile, name: str) -> _Marks:
     """OpenDocument keeps every sheet in content.xml; rows are counted from
-    the sheet's start, a row repeated n times counting n."""
+    the sheet's start, a row repeated n times counting n, and an error
+    cell's column by the cells before it in its row, each repeated cell
+    counting its repeats."""
     marks = _Marks()
     content = _read_part(archive, "content.xml", 1 << 62)
     tables = list(_ODS_TABLE.finditer(content))
     for at, table in enumerate(tables):
-        if html.unescape(table[1].decode("utf-8", "replace")) != name:
+        if _unescaped(table[1].decode("utf-8", "replace")) != name:
             continue
         end = tables[at + 1].start() if at + 1 < len(tables) else len(content)
+        errors = content.find(_ODS_ERROR, table.end(), end) >= 0
+        starts: list[int] = []
+        numbers: list[int] = []
         number = 1
         for row in _ODS_ROW.finditer(content, table.end(), end):
             repeated = _ODS_REPEATED.search(row[1])
             count = int(repeated[1]) if repeated else 1
             if _ODS_HIDDEN.search(row[1]):
                 marks.hidden.append((number, number + count - 1))
+            if errors:
+                starts.append(row.end())
+                numbers.append(number)
             number += count
+        if errors:
+            _ods_errors(content, table.end(), end, starts, numbers, marks)
     return marks
+
+
+def _ods_errors(content: bytes, start: int, end: int, starts: list[int], numbers: list[int], marks: _Marks) -> None:
+    for cell in _ODS_ERROR_CELL.finditer(content, start, end):
+        at = bisect_right(starts, cell.start()) - 1
+        if at < 0:
+            continue
+        column = 0
+        for before in _ODS_CELL.finditer(content, starts[at], cell.start()):
+            repeated = _ODS_COLUMNS_REPEATED.search(before[1])
+            column += int(repeated[1]) if repeated else 1
+        shown = _unescaped((cell[1] or b"").decode("utf-8", "replace")).strip()
+        marks.unread[numbers[at], column] = shown or "#N/A"
 
 
 class _Texts:
@@ -392,9 +447,7 @@ def _laid_out(
     value. A hidden row is left out as a person looking at the sheet does
     not see it: planners hide last week's rows or a draft, not rows to send."""
     count = len(cells) // width if width else 0
-    # "".join(...).strip() tests a row in C, where a generator over its cells
-    # would run Python code per cell.
-    filled = [at for at in range(count) if "".join(cells[at * width : (at + 1) * width]).strip()]
+    filled = _filled_rows(cells, width, count)
     if not filled:
         return _sheet_read(sheets, name, 0, [], [], [], first_column, merged)
     header_at, kept = filled[0], width
@@ -414,6 +467,18 @@ def _laid_out(
         table = list(chain.from_iterable(cells[at * width : at * width + kept] for at in body))
     numbers = [first_row + at for at in body]
     return _sheet_read(sheets, name, first_row + header_at, header, numbers, table, first_column, merged, left_out)
+
+
+def _filled_rows(cells: list[str], width: int, count: int) -> list[int]:
+    """The indexes of the rows with a value. When a column has no blank
+    cell (a schedule's names, among its first columns), every row has one,
+    which a set of the column's texts tells at once; else "".join(...).strip()
+    tests each row in C, where a generator over its cells would run Python
+    code per cell."""
+    for column in range(min(width, 8)):
+        if all(text.strip() for text in set(cells[column::width])):
+            return list(range(count))
+    return [at for at in range(count) if "".join(cells[at * width : (at + 1) * width]).strip()]
 
 
 def _hidden_indexes(hidden: list[tuple[int, int]], first_row: int, count: int) -> set[int]:

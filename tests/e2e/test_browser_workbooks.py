@@ -131,6 +131,8 @@ def test_a_planner_fixes_a_cell_and_renames_an_event_type_in_the_browser_and_sen
     upload_file(page, stack_embedded, schedule)
     page.click("text=See every row of the file")
     assert page.inner_text("[data-counts]").startswith("3 errors")
+    # The rows view draws the timeline too, each row with a problem outlined.
+    page.wait_for_selector("#timeline rect[data-row='2'][stroke]")
 
     cell = page.locator("tr:has(td:text-is('2')) td[data-column='Agent Email']")
     cell.locator("summary").click()
@@ -139,6 +141,9 @@ def test_a_planner_fixes_a_cell_and_renames_an_event_type_in_the_browser_and_sen
         cell.locator("button").click()
     page.wait_for_selector("[data-counts]:has-text('2 errors')")
     assert "revision 2 of the file" in page.inner_text("[data-counts]")
+    # The timeline follows the fix without a reload: row 2 is no longer outlined.
+    page.wait_for_selector("#timeline rect[data-row='2']:not([stroke])")
+    assert page.locator("#timeline rect[data-row='3'][stroke]").count() == 1
 
     page.fill("input[name=find]", "Lunch break")
     page.select_option("select[name=column]", "Event Type Name")
@@ -146,6 +151,8 @@ def test_a_planner_fixes_a_cell_and_renames_an_event_type_in_the_browser_and_sen
     page.click("text=Replace all")
     page.wait_for_selector("[data-counts]:has-text('0 errors')")
     assert "revision 3 of the file" in page.inner_text("[data-counts]")
+    page.wait_for_selector("#timeline .legend:has-text('Lunch'):not(:has-text('Lunch break'))")
+    assert page.locator("#timeline rect[data-row][stroke]").count() == 0
 
     page.click("h1 a")
     page.click("text=Confirm and send 3 rows")

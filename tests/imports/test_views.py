@@ -1,3 +1,4 @@
+import json
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -702,6 +703,25 @@ def test_replace_all_changes_every_equal_cell_of_a_column_in_one_revision(client
         follow=True,
     )
     assert "No cell of Event Type Name is &#x27;Lunch&#x27;." in response.content.decode()
+
+
+def test_a_change_tells_the_rows_views_timeline_to_draw_itself_again_and_a_refused_one_does_not(client, personas):
+    upload(client, personas)
+    job = Import.objects.get()
+    rows_page = client.get(reverse("imports:rows", args=[job.pk])).content.decode()
+    timeline = client.get(reverse("imports:timeline", args=[job.pk]), headers={"HX-Request": "true"})
+    assert f'hx-get="{reverse("imports:timeline", args=[job.pk])}" hx-trigger="load"' in rows_page
+    assert 'hx-trigger="schedule-revised from:body"' in timeline.content.decode()
+
+    def replace(find):
+        return client.post(
+            reverse("imports:replace_all", args=[job.pk]),
+            {"column": "Event Type Name", "find": find, "replace": "Meeting"},
+            headers={"HX-Request": "true"},
+        )
+
+    assert json.loads(replace("Available for all channels").headers["HX-Trigger"]) == {"schedule-revised": {}}
+    assert "HX-Trigger" not in replace("Lunch").headers
 
 
 def test_a_large_file_shows_checking_until_the_worker_is_done_and_then_its_preview(client, personas, settings):

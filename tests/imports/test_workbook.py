@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from imports.schedule.check import check_schedule
 from imports.schedule.workbook import WorkbookLimits
+from tests.conftest import DATA
 from tests.imports.workbooks import Formula, ods, openpyxl_xlsx, xls, xlsx
 
 ZONE = "America/New_York"
@@ -58,6 +59,14 @@ def test_rows_are_numbered_as_in_the_sheet_when_the_table_starts_lower_and_furth
 
     assert [problem.row for problem in check.errors] == [7, 7]
     assert [row.row for row in check.rows] == [6, 7, 8]
+
+
+@pytest.mark.parametrize("blank", [[], ["", " ", "", "", ""]], ids=["an empty row", "a row of blank cells"])
+def test_a_blank_row_between_the_rows_is_left_out_and_the_rows_keep_their_numbers(blank):
+    check = checked(xlsx({"Plan": [*ROWS[:2], blank, *ROWS[2:]]}))
+
+    assert [row.row for row in check.rows] == [2, 4, 5]
+    assert [problem.row for problem in check.errors] == [4, 4]
 
 
 def test_column_letters_in_messages_are_the_sheets_own():
@@ -225,10 +234,15 @@ def test_any_bytes_given_as_a_workbook_end_in_a_clear_error_never_an_exception(s
         assert error.code == "unreadable_file" and error.message.endswith(".")
 
 
+@pytest.mark.parametrize(
+    "make",
+    [lambda: xlsx({"Plan": ROWS}), lambda: xls({"Plan": ROWS}, hidden=(3,))],
+    ids=["xlsx", "xls with a hidden row, whose records are walked too"],
+)
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cut=st.integers(min_value=0, max_value=10_000), flip=st.integers(min_value=0, max_value=255))
-def test_a_real_workbook_damaged_anywhere_ends_in_a_result_never_an_exception(cut, flip):
-    book = bytearray(xlsx({"Plan": ROWS}))
+def test_a_real_workbook_damaged_anywhere_ends_in_a_result_never_an_exception(make, cut, flip):
+    book = bytearray(make())
     at = cut % len(book)
     book[at] ^= flip
 
@@ -253,10 +267,20 @@ def test_an_opendocument_link_to_another_file_is_refused():
     assert "links to other files" in checked(out.getvalue()).errors[0].message
 
 
-def test_an_error_cell_is_that_rows_one_error_saying_what_the_workbook_holds():
+@pytest.mark.parametrize(
+    "make",
+    [
+        openpyxl_xlsx,
+        lambda rows: xls({"Plan": rows}),
+        lambda rows: ods({"Plan": rows}),
+        lambda rows: ods({"Plan": rows}, errors_as_zero=True),
+    ],
+    ids=["xlsx", "xls", "ods", "ods keeping a 0"],
+)
+def test_an_error_cell_is_that_rows_one_error_saying_what_the_workbook_holds(make):
     rows = [ROWS[0], ROWS[1], ["Bob Wilson", "bob.wilson@example.com", "#N/A", datetime(2026, 6, 1, 17), "Break"]]
 
-    check = checked(openpyxl_xlsx(rows))
+    check = checked(make(rows))
 
     assert [(problem.row, problem.column, problem.code) for problem in check.errors] == [
         (3, "Start Time", "workbook_error_cell")
@@ -295,7 +319,15 @@ def test_the_held_rows_file_shows_an_error_cell_as_the_sheet_does():
     assert held.decode().splitlines()[1].startswith("Bob Wilson,bob.wilson@example.com,#N/A,")
 
 
-@pytest.mark.parametrize("make", [openpyxl_xlsx, lambda rows, hidden: ods({"Plan": rows}, hidden=hidden)])
+@pytest.mark.parametrize(
+    "make",
+    [
+        openpyxl_xlsx,
+        lambda rows, hidden: xls({"Plan": rows}, hidden=hidden),
+        lambda rows, hidden: ods({"Plan": rows}, hidden=hidden),
+    ],
+    ids=["xlsx", "xls", "ods"],
+)
 def test_hidden_rows_are_left_out_as_the_sheet_shows_them_and_said(make):
     day = [datetime(2026, 6, 1, 9), datetime(2026, 6, 1, 17)]
     rows = [
@@ -317,6 +349,65 @@ def test_hidden_rows_are_left_out_as_the_sheet_shows_them_and_said(make):
             "To send them, unhide them in the workbook and upload it again.",
         )
     ]
+
+
+def test_an_error_cell_after_repeated_cells_is_placed_in_its_own_column():
+    rows = [[*HEADER, "Note"], ["Bob Wilson", "", "", "#N/A", "Break", ""]]
+    book = _content_replaced(
+        ods({"Plan": rows}),
+        b"<table:table-cell/><table:table-cell/>",
+        b'<table:table-cell table:number-columns-repeated="2"/>',
+    )
+
+    check = checked(book)
+
+    assert ("End Time", "workbook_error_cell") in [(problem.column, problem.code) for problem in check.errors]
+    assert not [problem for problem in check.errors if problem.column == "Start Time" and problem.code != "empty_cell"]
+
+
+def _content_replaced(book, old, new):
+    source = zipfile.ZipFile(io.BytesIO(book))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for entry in source.infolist():
+            content = source.read(entry)
+            archive.writestr(entry, content.replace(old, new, 1) if entry.filename == "content.xml" else content)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("kind", ["xls", "ods"])
+def test_a_workbook_saved_by_libreoffice_leaves_its_hidden_row_out_and_holds_its_formulas_errors(kind):
+    # Made by LibreOffice 7.4 from an .ods with row 3 hidden, =NA() in C4 and
+    # =1/0 in D5: each keeps a formula's error in its own way.
+    check = checked((DATA / "workbooks" / f"libreoffice-hidden-row-and-errors.{kind}").read_bytes())
+
+    assert [row.row for row in check.rows] == [2, 4, 5]
+    assert [(problem.row, problem.column, problem.code) for problem in check.errors] == [
+        (4, "Start Time", "workbook_error_cell"),
+        (5, "End Time", "workbook_error_cell"),
+    ]
+    assert check.errors[0].message.startswith("Start Time: the workbook holds #N/A (a formula error)")
+    assert check.errors[1].message.startswith("End Time: the workbook holds #DIV/0! (a formula error)")
+    assert [fix.row for fix in check.fixes if fix.code == "hidden_rows_left_out"] == [3]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda rows, name: openpyxl_xlsx(rows, hidden=(3,), title=name),
+        lambda rows, name: xls({name: rows}, hidden=(3,)),
+        lambda rows, name: ods({name: rows}, hidden=(3,)),
+    ],
+    ids=["xlsx", "xls", "ods"],
+)
+def test_a_sheet_named_with_characters_xml_escapes_is_still_found_for_its_hidden_rows(make):
+    day = [datetime(2026, 6, 1, 9), datetime(2026, 6, 1, 17)]
+    rows = [HEADER, ["Ann Lee", "ann.lee@example.com", *day, "Meeting"], ["Bob Wilson", "bob@example", *day, "Meeting"]]
+
+    check = checked(make(rows, 'R&D <"Plan"> é'))
+
+    assert [row.row for row in check.rows] == [2]
+    assert not check.errors
 
 
 def test_a_cell_holding_the_readers_own_separator_still_reads_whole_and_is_reported():
