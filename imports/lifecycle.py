@@ -413,18 +413,19 @@ def import_checked(*, job: Import, attempt: int, note: str = "") -> bool:
 
 
 def _move_import_for_check(job: Import, to: ImportState, *, note: str, only_if: Q | None = None, **fields) -> bool:
+    """`fields`: plain values, written with the move and taken on by `job`."""
     sources = [state.value for state, targets in IMPORT_CHECK_MOVES.items() if to in targets]
+    written = {"state": to.value, "state_changed_at": timezone.now(), **fields}
     with transaction.atomic():
         current = Import.objects.filter(pk=job.pk, state__in=sources)
         if only_if is not None:
             current = current.filter(only_if)
         previous = current.values_list("state", flat=True).first()
-        if previous is None or not current.filter(state=previous).update(
-            state=to, state_changed_at=timezone.now(), **fields
-        ):
+        if previous is None or not current.filter(state=previous).update(**written):
             return False
         _record_import_move(job, previous=previous, to=to, actor=None, note=note)
-    # Only what the move wrote: the caller's other fields and the relations
-    # it holds (its team, its uploader) stay as they are, not read again.
-    job.refresh_from_db(fields=["state", "state_changed_at", *fields])
+    # What the move wrote, without reading the row again: the caller's other
+    # fields and the relations it holds (its team, its uploader) stay as they are.
+    for name, value in written.items():
+        setattr(job, name, value)
     return True

@@ -11,7 +11,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from imports import audit
@@ -121,23 +121,21 @@ def api_key_use(*, api_key: ApiKey) -> float | None:
     """Counts a request against the key's rate; returns None when it may go
     on, or the seconds until it may."""
     now = timezone.now()
-    window_over = now - RATE_WINDOW
-    # Both columns are set from the row as it was: a window that is over
-    # starts again at this request.
-    ApiKey.objects.filter(pk=api_key.pk).update(
-        last_used_at=now,
-        window_requests=Case(
-            When(window_started_at__isnull=True, then=Value(1)),
-            When(window_started_at__lte=window_over, then=Value(1)),
-            default=F("window_requests") + 1,
-        ),
-        window_started_at=Case(
-            When(window_started_at__isnull=True, then=Value(now)),
-            When(window_started_at__lte=window_over, then=Value(now)),
-            default=F("window_started_at"),
-        ),
+    new_window = Q(window_started_at__isnull=True) | Q(window_started_at__lte=now - RATE_WINDOW)
+    # One statement for every request: counted only while the key is under
+    # its rate (or its window is over, which starts a new one), so whether
+    # it was counted is the answer. Both columns are set from the row as it was.
+    counted = (
+        ApiKey.objects.filter(pk=api_key.pk)
+        .filter(new_window | Q(window_requests__lt=settings.API_RATE_PER_MINUTE))
+        .update(
+            last_used_at=now,
+            window_requests=Case(When(new_window, then=Value(1)), default=F("window_requests") + 1),
+            window_started_at=Case(When(new_window, then=Value(now)), default=F("window_started_at")),
+        )
     )
-    count, started = ApiKey.objects.filter(pk=api_key.pk).values_list("window_requests", "window_started_at").get()
-    if count <= settings.API_RATE_PER_MINUTE:
+    if counted:
         return None
+    ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+    started = ApiKey.objects.filter(pk=api_key.pk).values_list("window_started_at", flat=True).get()
     return max((started + RATE_WINDOW - now).total_seconds(), 1.0)

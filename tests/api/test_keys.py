@@ -60,6 +60,9 @@ def test_the_rate_counts_per_key_per_minute(personas, settings):
     assert keys.api_key_use(api_key=api_key) is None
     wait = keys.api_key_use(api_key=api_key)
     assert wait is not None and 1 <= wait <= 60
+    assert keys.api_key_use(api_key=api_key) is not None
+    # Refused requests are not counted: the window's count stays at the rate.
+    assert ApiKey.objects.get(pk=api_key.pk).window_requests == 2
     ApiKey.objects.filter(pk=api_key.pk).update(window_started_at=timezone.now() - timedelta(minutes=2))
     assert keys.api_key_use(api_key=api_key) is None
     assert ApiKey.objects.get(pk=api_key.pk).last_used_at is not None
