@@ -53,6 +53,14 @@ def test_the_text_format_gives_one_line_per_problem_and_a_summary():
     assert lines[-1].endswith("3 rows, date format HH:mm yyyy-MM-dd, 1 part: 3 errors, 0 warnings, 0 fixes")
 
 
+def test_the_summary_counts_one_of_a_kind_in_the_singular():
+    workbook = DATA.parent / "workbooks" / "libreoffice-hidden-row-and-errors.xls"
+    result = run(workbook, "--time-zone", "America/New_York")
+    assert result.stdout.splitlines()[-1].endswith(
+        "3 rows, date format HH:mm yyyy-MM-dd, 1 part: 2 errors, 0 warnings, 1 fix"
+    )
+
+
 def test_a_chosen_date_format_that_does_not_fit_is_an_error():
     result = run(DATA / "schedule-example.csv", "--date-format", "HH:mm dd/MM/yyyy", "--format", "json")
     assert result.returncode == 1

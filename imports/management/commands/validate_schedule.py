@@ -101,7 +101,14 @@ class Command(BaseCommand):
         for skipped in check.skipped_checks:
             self.stdout.write(f"{path}: not checked: {skipped}")
         self.stdout.write(
-            f"{path}: {result['rows']} rows, date format {result['date_format'] or 'unknown'}, "
-            f"{result['parts']} part{'s' if result['parts'] != 1 else ''}: "
-            f"{len(result['errors'])} errors, {len(result['warnings'])} warnings, {len(result['fixes'])} fixes"
+            f"{path}: {_count(result['rows'], 'row')}, date format {result['date_format'] or 'unknown'}, "
+            f"{_count(result['parts'], 'part')}: "
+            + ", ".join(
+                _count(len(result[key]), noun)
+                for key, noun in (("errors", "error"), ("warnings", "warning"), ("fixes", "fix"))
+            )
         )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 'es' if noun.endswith('x') else 's'}"
