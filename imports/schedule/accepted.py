@@ -350,9 +350,7 @@ class Days(Sequence[DayChange]):
     def __getitem__(self, index: slice) -> list[DayChange]: ...
 
     def __getitem__(self, index: int | slice) -> DayChange | list[DayChange]:
-        if isinstance(index, slice):
-            return list(map(self._day, range(len(self._keys))[index]))
-        return self._day(range(len(self._keys))[index])
+        return _told(self, range(len(self._keys)), index)
 
     def _day(self, index: int) -> DayChange:
         agent, _, day = self._keys[index].rpartition(KEY_SEPARATOR)
@@ -388,9 +386,14 @@ class _Chosen(Sequence[DayChange]):
     def __getitem__(self, index: slice) -> list[DayChange]: ...
 
     def __getitem__(self, index: int | slice) -> DayChange | list[DayChange]:
-        if isinstance(index, slice):
-            return list(map(self._days._day, self._indexes[index]))
-        return self._days._day(self._indexes[index])
+        return _told(self._days, self._indexes, index)
+
+
+def _told(days: Days, indexes: Sequence[int], index: int | slice) -> DayChange | list[DayChange]:
+    """The days at these positions of `days`, made DayChange only now."""
+    if isinstance(index, slice):
+        return list(map(days._day, indexes[index]))
+    return days._day(indexes[index])
 
 
 @dataclass
